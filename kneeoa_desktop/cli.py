@@ -1,0 +1,277 @@
+"""The `kneeoa` command: grade radiographs, evaluate a model, describe the installed model.
+
+A thin front door onto ``kneeoa_desktop.core``: argument parsing, output formatting and exit
+codes live here; no image or model logic does. Errors a user can cause print one line
+(``kneeoa: FILE: reason``) and never a traceback unless ``--debug`` is given.
+Exit codes: 0 all files succeeded, 1 any file or the model failed, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from . import __version__
+from .core.errors import KneeOAError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: Show a progress bar on a terminal from this many files on.
+PROGRESS_MIN_FILES = 5
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kneeoa",
+        description="Kellgren–Lawrence grading of knee radiographs (decision support only — not a diagnosis).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument("--weights", metavar="DIR",
+                        help="folder holding manifest.json and the model (default: the shipped model)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("predict", help="grade radiographs (files or folders)",
+                       description="Grade radiographs. PATH is an image file (PNG, JPEG, BMP, TIFF, "
+                                   "DICOM; recognised by content) or a folder, walked for images.")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print one JSON object per image (JSON lines)")
+    fmt.add_argument("--csv", metavar="FILE", help="write the results as CSV to FILE ('-' for stdout)")
+    p.add_argument("--overlay-dir", metavar="DIR", help="write one annotated PNG per image into DIR")
+    p.add_argument("--brightness", type=_brightness, default=1.0, metavar="B",
+                   help="evidence overlay brightness for --overlay-dir, 0 (off) to 4 (default 1)")
+    p.add_argument("--include-patient", action="store_true",
+                   help="print DICOM patient name and ID on the annotated PNGs (off by default)")
+
+    sub.add_parser("info", help="show the model, its checksum, the device and library versions")
+
+    e = sub.add_parser("evaluate", help="measure accuracy on a folder with 0/ … 4/ subfolders",
+                       description="Grade every image in DATA_DIR/0 … 4 and report accuracy, quadratic-"
+                                   "weighted kappa, MAE, per-grade precision/recall, the confusion "
+                                   "matrix and the OA (KL ≥ 2) AUC.")
+    e.add_argument("data_dir", metavar="DATA_DIR")
+    e.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    e.add_argument("--plot", metavar="FILE", default="kneeoa-confusion-matrix.png",
+                   help="where to write the confusion-matrix PNG (default: %(default)s)")
+    return parser
+
+
+def _brightness(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 4.0:
+        raise argparse.ArgumentTypeError("brightness must be between 0 and 4")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return {"predict": cmd_predict, "info": cmd_info, "evaluate": cmd_evaluate}[args.command](args)
+    except KneeOAError as exc:
+        _fail(args, None, exc)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("kneeoa: interrupted", file=sys.stderr)
+        return 130
+
+
+def _fail(args, file, exc: BaseException) -> None:
+    where = f"{file}: " if file is not None else ""
+    message = str(exc) if isinstance(exc, KneeOAError) else f"unexpected error ({type(exc).__name__}: {exc})"
+    print(f"kneeoa: {where}{message}", file=sys.stderr)
+    if args.debug:
+        traceback.print_exception(exc, file=sys.stderr)
+
+
+def _predictor(args):
+    from .core.predictor import Predictor
+
+    return Predictor(args.weights)
+
+
+class _Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal and the job is long."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.enabled = total >= PROGRESS_MIN_FILES and sys.stderr.isatty()
+
+    def update(self, done: int) -> None:
+        if self.enabled:
+            width = 30
+            filled = width * done // self.total
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 50 + "\r")
+            sys.stderr.flush()
+
+
+def cmd_predict(args) -> int:
+    from .core.discovery import expand_paths
+    from .core.grades import KL_LABELS, grade_title
+    from .core.imaging import load_image
+
+    files = expand_paths(args.paths)
+    if not files:
+        print("kneeoa: no images found in the given folders", file=sys.stderr)
+        return EXIT_FAILED
+    overlay_dir = Path(args.overlay_dir) if args.overlay_dir else None
+    if overlay_dir is not None:
+        try:
+            overlay_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(f"kneeoa: {overlay_dir}: cannot create the folder ({exc.strerror})", file=sys.stderr)
+            return EXIT_FAILED
+    predictor = _predictor(args)
+
+    csv_handle = None
+    csv_writer = None
+    if args.csv:
+        csv_handle = sys.stdout if args.csv == "-" else io.StringIO()
+        csv_writer = csv.writer(csv_handle)
+        csv_writer.writerow(["file", *[f"p_{label}" for label in KL_LABELS], "grade", "oa_probability", "model"])
+    elif not args.json:
+        print(f"{'file':<40} {'grade':<15} " + " ".join(f"{label:>6}" for label in KL_LABELS) + "     OA")
+
+    failures = 0
+    progress = _Progress(len(files))
+    used_names: set[str] = set()
+    for index, path in enumerate(files):
+        try:
+            image = load_image(path)
+            prediction = predictor.predict(image)
+            prediction.source_name = str(path)
+            if overlay_dir is not None:
+                _write_overlay(image, prediction, path, overlay_dir, args, used_names)
+        except KneeOAError as exc:
+            failures += 1
+            progress.close()
+            _fail(args, path, exc)
+            progress.update(index + 1)
+            continue
+        except Exception as exc:  # a bug must not stop the other files; --debug shows it
+            failures += 1
+            progress.close()
+            _fail(args, path, exc)
+            continue
+        probs = prediction.probabilities
+        if args.json:
+            print(json.dumps(prediction.as_dict(), ensure_ascii=False), flush=True)
+        elif csv_writer is not None:
+            csv_writer.writerow([str(path), *[f"{p:.6f}" for p in probs], prediction.grade,
+                                 f"{prediction.oa_probability:.6f}", prediction.model])
+        else:
+            name = str(path) if len(str(path)) <= 40 else "…" + str(path)[-39:]
+            print(f"{name:<40} {grade_title(prediction.grade):<15} "
+                  + " ".join(f"{p:6.3f}" for p in probs) + f" {prediction.oa_probability:6.3f}", flush=True)
+        progress.update(index + 1)
+    progress.close()
+    if csv_handle is not None and csv_handle is not sys.stdout:
+        try:
+            from .core.export import write_text_atomic
+
+            write_text_atomic(csv_handle.getvalue(), args.csv)
+        except KneeOAError as exc:
+            _fail(args, args.csv, exc)
+            return EXIT_FAILED
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+def _write_overlay(image, prediction, path: Path, overlay_dir: Path, args, used_names: set[str]) -> None:
+    from .core.export import default_export_name, export_annotated
+
+    name = default_export_name(path.name)
+    stem, n = name[:-4], 2
+    while name in used_names:  # same file name from two folders: keep both
+        name, n = f"{stem}-{n}.png", n + 1
+    used_names.add(name)
+    export_annotated(image.display_u8(), prediction, overlay_dir / name, source_path=path,
+                     brightness=args.brightness, source_name=path.name,
+                     patient=image.patient if args.include_patient else None)
+
+
+def cmd_info(args) -> int:
+    from .core.manifest import load_manifest
+
+    manifest = load_manifest(args.weights)
+    predictor = _predictor(args)
+    rows = [
+        ("model", manifest.tag),
+        ("file", str(manifest.model_path)),
+        ("sha256", manifest.sha256),
+        ("input size", f"{manifest.input_size[1]}×{manifest.input_size[0]} gray"),
+        ("labels", ", ".join(manifest.labels)),
+        ("evidence", predictor.evidence_method),
+        ("device", predictor.device),
+        ("tensorflow", predictor.versions["tensorflow"]),
+        ("keras", predictor.versions["keras"]),
+        ("kneeoa", __version__),
+    ]
+    metrics = manifest.metrics
+    if metrics:
+        rows.append(("val metrics", ", ".join(
+            f"{k} {metrics[k]:.3f}" for k in ("accuracy", "quadratic_weighted_kappa", "mae", "oa_auc")
+            if isinstance(metrics.get(k), (int, float)))))
+    for key, value in rows:
+        print(f"{key:<12} {value}")
+    return EXIT_OK
+
+
+def cmd_evaluate(args) -> int:
+    from .core.export import write_png_atomic
+    from .training.evaluate import confusion_matrix_image, evaluate_folder, format_report
+
+    data_dir = Path(args.data_dir)
+    if not data_dir.is_dir():
+        print(f"kneeoa: {data_dir}: not a folder", file=sys.stderr)
+        return EXIT_FAILED
+    predictor = _predictor(args)
+    progress = _Progress(1 << 30)
+    start = time.perf_counter()
+
+    def on_progress(done, total):
+        progress.total = total
+        progress.enabled = total >= PROGRESS_MIN_FILES and sys.stderr.isatty()
+        progress.update(done)
+
+    try:
+        report = evaluate_folder(data_dir, predictor, on_progress=on_progress,
+                                 on_error=lambda path, exc: (progress.close(), _fail(args, path, exc)))
+    except FileNotFoundError as exc:
+        progress.close()
+        print(f"kneeoa: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    progress.close()
+    report["seconds"] = round(time.perf_counter() - start, 1)
+    plot = write_png_atomic(confusion_matrix_image(report), args.plot)
+    report["plot"] = str(plot)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(format_report(report))
+        print(f"\nconfusion matrix plot: {plot}")
+    return EXIT_FAILED if report.get("failed_files") else EXIT_OK
+
+
+def main_entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main_entry()

@@ -1,0 +1,188 @@
+"""The annotated PNG for the record: radiograph + evidence overlay + a legible verdict panel.
+
+Text is drawn with Pillow and the bundled DejaVu Sans, so any file name (Cyrillic included)
+and the em dash of the disclaimer render correctly. The file is written atomically: a
+temporary file in the target folder, flushed, then renamed over the target. The source
+radiograph is never overwritten, and DICOM patient identifiers appear only when asked for.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import ExportError
+from .grades import DISCLAIMER, KL_LABELS, KL_NAMES, grade_title
+from .overlay import DEFAULT_BRIGHTNESS, EvidenceOverlay
+from .fonts import font
+from .predictor import Prediction
+
+_PANEL_BG = (250, 250, 248)
+_TEXT = (20, 20, 20)
+_MUTED = (90, 90, 90)
+_ACCENT = (196, 38, 140)  # the overlay's magenta
+_WARN = (170, 20, 20)
+
+
+def render_annotated(gray_u8: np.ndarray, prediction: Prediction, *, evidence_grade: int | None = None,
+                     brightness: float = DEFAULT_BRIGHTNESS, source_name: str | None = None,
+                     patient: dict | None = None, when: datetime | None = None,
+                     overlay: EvidenceOverlay | None = None) -> np.ndarray:
+    """Return the annotated image as an RGB uint8 array (not yet written anywhere).
+
+    ``patient`` (DICOM identifiers) is printed only when the caller passes it explicitly.
+    """
+    from PIL import Image, ImageDraw
+
+    grade = prediction.grade if evidence_grade is None else int(evidence_grade)
+    if overlay is None:
+        overlay = EvidenceOverlay(gray_u8, prediction.evidence[:, :, grade], prediction.roi)
+    picture = cv2.cvtColor(overlay.compose(brightness), cv2.COLOR_BGR2RGB)
+    h, w = picture.shape[:2]
+    # Scale the picture to a readable height; text sizes follow that height.
+    target_h = int(np.clip(h, 640, 1600))
+    scale = target_h / h
+    target_w = max(1, round(w * scale))
+    picture = cv2.resize(picture, (target_w, target_h),
+                         interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    unit = target_h / 40.0  # one text line
+    panel_w = int(unit * 17)
+    canvas = Image.new("RGB", (target_w + panel_w, target_h), _PANEL_BG)
+    canvas.paste(Image.fromarray(picture), (0, 0))
+    draw = ImageDraw.Draw(canvas)
+
+    if prediction.roi:
+        x, y, rw, rh = (v * scale for v in prediction.roi)
+        draw.rectangle([x, y, x + rw, y + rh], outline=(255, 215, 0), width=max(2, int(unit / 8)))
+
+    small, body, big = font(int(unit * 0.62)), font(int(unit * 0.75)), font(int(unit * 1.5), True)
+    bold = font(int(unit * 0.75), True)
+    left = target_w + int(unit * 0.8)
+    right = target_w + panel_w - int(unit * 0.8)
+    y = unit * 0.8
+
+    def line(text, font=body, fill=_TEXT, gap=1.25):
+        nonlocal y
+        draw.text((left, y), text, font=font, fill=fill)
+        y += unit * gap
+
+    line("KneeOA — Kellgren–Lawrence grade", bold)
+    line("Predicted grade", small, _MUTED, 0.9)
+    line(grade_title(prediction.grade), big, _ACCENT, 2.0)
+    bar_left = left + int(unit * 6.2)
+    for g, p in enumerate(prediction.probabilities):
+        label = f"{KL_LABELS[g]} {KL_NAMES[g]}"
+        font = bold if g == prediction.grade else body
+        draw.text((left, y), label, font=font, fill=_TEXT)
+        bar_right = right - int(unit * 3.2)
+        top, bottom = y + unit * 0.2, y + unit * 0.8
+        draw.rectangle([bar_left, top, bar_right, bottom], outline=(200, 200, 200), fill=(235, 235, 235))
+        draw.rectangle([bar_left, top, bar_left + (bar_right - bar_left) * float(p), bottom], fill=_ACCENT)
+        draw.text((bar_right + unit * 0.3, y), f"{100 * p:5.1f} %", font=font, fill=_TEXT)
+        y += unit * 1.15
+    y += unit * 0.3
+    line(f"OA (KL ≥ 2) probability: {100 * prediction.oa_probability:.1f} %", bold)
+    line(f"Evidence map: {grade_title(grade)}, brightness {brightness:.1f}", small, _MUTED, 1.0)
+    if prediction.roi:
+        x, y0, rw, rh = prediction.roi
+        line(f"Region graded: {rw}×{rh} px at ({x}, {y0})", small, _MUTED, 1.0)
+    y += unit * 0.4
+    name = source_name if source_name is not None else prediction.source_name
+    when = when or datetime.now()
+    for label, value in (("Source", name), ("Model", prediction.model),
+                         ("Date", when.strftime("%Y-%m-%d %H:%M"))):
+        line(f"{label}: {_ellipsize(value, small, right - left - draw.textlength(label + ': ', font=small), draw)}",
+             small, _TEXT, 1.0)
+    if patient:
+        for key, value in patient.items():
+            line(f"{key}: {value}", small, _TEXT, 1.0)
+    y = target_h - unit * 1.6
+    line(DISCLAIMER, bold, _WARN)
+    return np.asarray(canvas)
+
+
+def _ellipsize(text: str, font, width: float, draw) -> str:
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def write_png_atomic(rgb: np.ndarray, target: str | os.PathLike, *,
+                     protect: tuple[str | os.PathLike, ...] = ()) -> Path:
+    """Encode ``rgb`` as PNG and write it to ``target`` atomically; never onto a protected file."""
+    target = Path(target)
+    if target.suffix.lower() != ".png":
+        target = target.with_name(target.name + ".png")
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ExportError("The annotated image could not be encoded as PNG.")
+    return write_bytes_atomic(encoded.tobytes(), target, protect=protect)
+
+
+def write_text_atomic(text: str, target: str | os.PathLike) -> Path:
+    return write_bytes_atomic(text.encode("utf-8"), Path(target))
+
+
+def write_bytes_atomic(data: bytes, target: Path, *, protect: tuple[str | os.PathLike, ...] = ()) -> Path:
+    """Write to a temporary file beside ``target``, flush it to disk, then rename it over
+    ``target``: a reader sees the old file or the whole new one, never half of it."""
+    if any(_same_file(path, target) for path in protect):
+        raise ExportError("The export would overwrite the source radiograph; choose another name.")
+    folder = target.parent
+    if not folder.is_dir():
+        raise ExportError(f"The folder {folder} does not exist.")
+    tmp_name = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part", dir=folder)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+        tmp_name = None
+    except OSError as exc:
+        raise ExportError(_describe_os_error(exc, folder)) from exc
+    finally:
+        if tmp_name is not None:
+            try:
+                os.unlink(tmp_name)
+            except OSError:
+                pass
+    return target
+
+
+def _same_file(a: str | os.PathLike, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)  # also catches hard links and case-insensitive names
+    except OSError:  # one of them does not exist (yet)
+        return Path(a).resolve() == b.resolve()
+
+
+def _describe_os_error(exc: OSError, folder: Path) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"Cannot write into {folder}: permission denied or read-only."
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"The disk holding {folder} is full; nothing was written."
+    return f"The export could not be written ({exc.strerror or exc})."
+
+
+def export_annotated(gray_u8: np.ndarray, prediction: Prediction, target: str | os.PathLike, *,
+                     source_path: str | os.PathLike | None = None, **render_options) -> Path:
+    """Render and write the annotated PNG; returns the path written."""
+    rgb = render_annotated(gray_u8, prediction, **render_options)
+    protect = (source_path,) if source_path is not None else ()
+    return write_png_atomic(rgb, target, protect=protect)
+
+
+def default_export_name(source_name: str) -> str:
+    """'knee.dcm' → 'knee_kneeoa.png'."""
+    stem = Path(source_name).stem or "radiograph"
+    return f"{stem}_kneeoa.png"

@@ -1,0 +1,105 @@
+"""The model manifest: what the shipped `.keras` file is, and proof that it is intact.
+
+The manifest is JSON beside the model (``weights/manifest.json``): name, version, file,
+sha256, input size, labels, validation metrics, training summary and download URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .errors import ModelError
+from .grades import KL_LABELS
+from .paths import weights_dir
+
+#: Where the shipped default model lives (the repository's or the bundle's ``weights/``).
+DEFAULT_WEIGHTS_DIR = weights_dir()
+MANIFEST_NAME = "manifest.json"
+
+
+@dataclass
+class ModelManifest:
+    name: str
+    version: str
+    file: str
+    sha256: str
+    input_size: tuple[int, int]  # (height, width)
+    labels: tuple[str, ...] = KL_LABELS
+    metrics: dict = field(default_factory=dict)
+    training: dict = field(default_factory=dict)
+    download_url: str | None = None
+    description: str = ""
+    directory: Path = field(default=DEFAULT_WEIGHTS_DIR, compare=False)
+
+    @property
+    def model_path(self) -> Path:
+        return self.directory / self.file
+
+    @property
+    def tag(self) -> str:
+        """'name@version', as the CLI reports it."""
+        return f"{self.name}@{self.version}"
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data.pop("directory")
+        data["input_size"] = list(self.input_size)
+        data["labels"] = list(self.labels)
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    def verify(self) -> None:
+        """Raise ModelError unless the model file exists and matches the recorded sha256."""
+        path = self.model_path
+        if not path.is_file():
+            raise ModelError(f"The model file {path.name} is missing from {path.parent}.")
+        actual = sha256_of(path)
+        if actual != self.sha256.lower():
+            raise ModelError(
+                f"The model file {path.name} is damaged or was altered (its checksum does not "
+                "match the manifest)."
+            )
+
+
+def load_manifest(path: str | Path | None = None) -> ModelManifest:
+    """Read a manifest file, or the directory holding ``manifest.json``."""
+    path = Path(path) if path is not None else DEFAULT_WEIGHTS_DIR
+    if path.is_dir():
+        path = path / MANIFEST_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"The model manifest {path} is missing.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise ModelError(f"The model manifest {path} is unreadable or damaged.") from None
+    try:
+        manifest = ModelManifest(
+            name=str(data["name"]),
+            version=str(data["version"]),
+            file=str(data["file"]),
+            sha256=str(data["sha256"]),
+            input_size=(int(data["input_size"][0]), int(data["input_size"][1])),
+            labels=tuple(str(x) for x in data.get("labels", KL_LABELS)),
+            metrics=dict(data.get("metrics", {})),
+            training=dict(data.get("training", {})),
+            download_url=data.get("download_url"),
+            description=str(data.get("description", "")),
+            directory=path.parent,
+        )
+    except (KeyError, TypeError, ValueError, IndexError):
+        raise ModelError(f"The model manifest {path} lacks required fields.") from None
+    if len(manifest.labels) != len(KL_LABELS):
+        raise ModelError("The model manifest must list exactly five KL grades.")
+    if Path(manifest.file).name != manifest.file:
+        raise ModelError("The model manifest names a file outside its own folder.")
+    return manifest
+
+
+def sha256_of(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

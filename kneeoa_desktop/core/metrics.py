@@ -1,0 +1,74 @@
+"""Classification metrics for ordinal KL grades, in plain numpy (no sklearn needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .grades import NUM_GRADES, OA_THRESHOLD
+
+
+def confusion_matrix(y_true, y_pred, num_classes: int = NUM_GRADES) -> np.ndarray:
+    """Rows: true grade; columns: predicted grade."""
+    y_true = np.asarray(y_true, np.int64)
+    y_pred = np.asarray(y_pred, np.int64)
+    return np.bincount(y_true * num_classes + y_pred, minlength=num_classes ** 2).reshape(
+        num_classes, num_classes)
+
+
+def quadratic_weighted_kappa(y_true, y_pred, num_classes: int = NUM_GRADES) -> float:
+    observed = confusion_matrix(y_true, y_pred, num_classes).astype(np.float64)
+    n = observed.sum()
+    if n == 0:
+        return float("nan")
+    idx = np.arange(num_classes)
+    weights = (idx[:, None] - idx[None, :]) ** 2 / (num_classes - 1) ** 2
+    expected = np.outer(observed.sum(1), observed.sum(0)) / n
+    denom = (weights * expected).sum()
+    if denom == 0:
+        return 1.0
+    return float(1.0 - (weights * observed).sum() / denom)
+
+
+def roc_auc(labels, scores) -> float:
+    """Area under the ROC curve (Mann–Whitney U with ties counted half)."""
+    labels = np.asarray(labels, bool)
+    scores = np.asarray(scores, np.float64)
+    pos, neg = labels.sum(), (~labels).sum()
+    if pos == 0 or neg == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores), np.float64)
+    sorted_scores = scores[order]
+    # Average ranks over ties.
+    _, first, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
+    avg = first + (counts - 1) / 2.0 + 1.0
+    ranks[order] = np.repeat(avg, counts)
+    return float((ranks[labels].sum() - pos * (pos + 1) / 2.0) / (pos * neg))
+
+
+def classification_report(y_true, probabilities) -> dict:
+    """All figures `kneeoa evaluate` reports, from true grades and (N, 5) probabilities."""
+    y_true = np.asarray(y_true, np.int64)
+    probabilities = np.asarray(probabilities, np.float64)
+    y_pred = probabilities.argmax(1)
+    cm = confusion_matrix(y_true, y_pred)
+    per_grade = []
+    for g in range(NUM_GRADES):
+        tp = cm[g, g]
+        predicted, actual = cm[:, g].sum(), cm[g, :].sum()
+        per_grade.append({
+            "grade": g,
+            "support": int(actual),
+            "precision": float(tp / predicted) if predicted else float("nan"),
+            "recall": float(tp / actual) if actual else float("nan"),
+        })
+    oa_prob = probabilities[:, OA_THRESHOLD:].sum(1)
+    return {
+        "n": int(len(y_true)),
+        "accuracy": float((y_pred == y_true).mean()) if len(y_true) else float("nan"),
+        "quadratic_weighted_kappa": quadratic_weighted_kappa(y_true, y_pred),
+        "mae": float(np.abs(y_pred - y_true).mean()) if len(y_true) else float("nan"),
+        "oa_auc": roc_auc(y_true >= OA_THRESHOLD, oa_prob),
+        "per_grade": per_grade,
+        "confusion_matrix": cm.tolist(),
+    }

@@ -1,0 +1,172 @@
+"""Grade a radiograph: preprocess → network → probabilities, grade and evidence maps.
+
+The shipped model ends in global-average-pooling + dense, so class activation maps (CAM) come
+from the same forward pass: evidence for grade g = ReLU(features · w_g). A model without that
+head falls back to Grad-CAM on its last 4-D layer.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import ModelError
+from .grades import NUM_GRADES, OA_THRESHOLD
+from .imaging import LoadedImage
+from .manifest import ModelManifest, load_manifest
+from .preprocess import preprocess
+
+
+@dataclass
+class Prediction:
+    """What one grading produced; plain data, safe to hand between threads."""
+
+    probabilities: np.ndarray  # (5,) float64, sums to 1
+    evidence: np.ndarray  # (h, w, 5) float32 in [0, 1], at the network's feature resolution
+    model: str  # "name@version"
+    device: str
+    elapsed_ms: float = 0.0
+    source_name: str = ""
+    roi: tuple[int, int, int, int] | None = None  # (x, y, w, h) when a region was graded
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def grade(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+    @property
+    def oa_probability(self) -> float:
+        """P(KL ≥ 2): radiographic osteoarthritis."""
+        return float(self.probabilities[OA_THRESHOLD:].sum())
+
+    @property
+    def confidence(self) -> float:
+        return float(self.probabilities.max())
+
+    def evidence_map(self, grade: int | None = None, shape: tuple[int, int] | None = None) -> np.ndarray:
+        """Evidence for ``grade`` (default: the predicted one), upsampled to ``shape`` (h, w)."""
+        grade = self.grade if grade is None else int(grade)
+        if not 0 <= grade < NUM_GRADES:
+            raise ValueError(f"grade must be 0..{NUM_GRADES - 1}")
+        cam = np.ascontiguousarray(self.evidence[:, :, grade])
+        if shape is None or tuple(shape) == cam.shape:
+            return cam.copy()
+        up = cv2.resize(cam, (int(shape[1]), int(shape[0])), interpolation=cv2.INTER_CUBIC)
+        return np.clip(up, 0.0, 1.0, out=up)
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.source_name,
+            "probabilities": [round(float(p), 6) for p in self.probabilities],
+            "grade": self.grade,
+            "oa_probability": round(self.oa_probability, 6),
+            "model": self.model,
+            "device": self.device,
+            "roi": list(self.roi) if self.roi else None,
+        }
+
+
+class Predictor:
+    """Loads the model once (sha256-checked, safe mode) and grades images."""
+
+    def __init__(self, weights: str | Path | ModelManifest | None = None):
+        from .runtime import tensorflow_runtime
+
+        self.manifest = weights if isinstance(weights, ModelManifest) else load_manifest(weights)
+        self.manifest.verify()
+        runtime = tensorflow_runtime()
+        self._tf = runtime.tf
+        self.device = runtime.device
+        self.versions = runtime.versions
+        keras = self._keras = runtime.keras
+        try:
+            model = keras.saving.load_model(self.manifest.model_path, compile=False, safe_mode=True)
+        except Exception as exc:  # Keras raises many types for a damaged or foreign file
+            raise ModelError(f"The model file {self.manifest.file} cannot be loaded ({type(exc).__name__}).") from exc
+        _check_model(model, self.manifest)
+        self.model = model
+        self._build_forward(model)
+        self.predict_array(np.zeros((*self.manifest.input_size, 1), np.float32))  # warm up
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return self.manifest.input_size
+
+    def _build_forward(self, model) -> None:
+        tf, keras = self._tf, self._keras
+        names = {layer.name for layer in model.layers}
+        head = model.get_layer("head") if "head" in names else model.layers[-1]
+        features = model.get_layer("features") if "features" in names else None
+        spec = tf.TensorSpec((None, *self.input_size, 1), tf.float32)
+        if features is not None and isinstance(head, keras.layers.Dense):
+            both = keras.Model(model.inputs, [features.output, model.outputs[0]])
+            kernel = tf.constant(np.asarray(head.kernel), tf.float32)  # (C, 5)
+
+            @tf.function(input_signature=[spec], jit_compile=False)
+            def forward(x):
+                fmap, probs = both(x, training=False)
+                return probs, tf.nn.relu(tf.einsum("bhwc,ck->bhwk", fmap, kernel))
+            self.evidence_method = "CAM"
+        else:
+            last4d = [layer for layer in model.layers if len(getattr(layer, "output").shape) == 4][-1]
+            both = keras.Model(model.inputs, [last4d.output, model.outputs[0]])
+
+            @tf.function(input_signature=[spec])
+            def forward(x):
+                cams = []
+                with tf.GradientTape(persistent=True) as tape:
+                    fmap, probs = both(x, training=False)
+                    scores = [probs[:, k] for k in range(NUM_GRADES)]
+                for k in range(NUM_GRADES):
+                    grads = tape.gradient(scores[k], fmap)
+                    weights = tf.reduce_mean(grads, axis=[1, 2], keepdims=True)
+                    cams.append(tf.nn.relu(tf.reduce_sum(weights * fmap, axis=-1)))
+                return probs, tf.stack(cams, axis=-1)
+            self.evidence_method = "Grad-CAM"
+        self._forward = forward
+
+    def predict_array(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Network on preprocessed input(s): returns (probabilities (B,5), evidence (B,h,w,5))."""
+        if batch.ndim == 3:
+            batch = batch[None]
+        probs, cams = self._forward(self._tf.convert_to_tensor(batch, self._tf.float32))
+        probs = np.asarray(probs, np.float64)
+        probs /= probs.sum(axis=1, keepdims=True)
+        cams = np.asarray(cams, np.float32)
+        peak = cams.max(axis=(1, 2), keepdims=True)
+        cams = np.divide(cams, peak, out=np.zeros_like(cams), where=peak > 0)
+        return probs, cams
+
+    def predict(self, image: LoadedImage) -> Prediction:
+        """Grade one loaded radiograph (or its ROI crop: see ``LoadedImage.crop``)."""
+        start = time.perf_counter()
+        x = preprocess(image.pixels, self.input_size)
+        probs, cams = self.predict_array(x)
+        return Prediction(
+            probabilities=probs[0], evidence=cams[0], model=self.manifest.tag, device=self.device,
+            elapsed_ms=(time.perf_counter() - start) * 1000.0, source_name=image.source_name,
+            roi=image.metadata.get("roi"),
+        )
+
+
+def _check_model(model, manifest: ModelManifest) -> None:
+    import keras
+
+    for layer in model.layers:
+        # Safe mode already refuses lambdas; also refuse layer classes from outside Keras,
+        # which would be code we have not reviewed.
+        if not type(layer).__module__.startswith("keras."):
+            raise ModelError(f"The model contains an unknown layer type ({type(layer).__name__}); it was not loaded.")
+        if isinstance(layer, keras.layers.Lambda):
+            raise ModelError("The model contains a Lambda layer (arbitrary code); it was not loaded.")
+    in_shape = tuple(model.inputs[0].shape[1:])
+    out_shape = tuple(model.outputs[0].shape[1:])
+    if in_shape != (*manifest.input_size, 1) or out_shape != (NUM_GRADES,):
+        raise ModelError(
+            f"The model's shape {in_shape}→{out_shape} does not match its manifest "
+            f"({tuple(manifest.input_size)} gray → {NUM_GRADES} grades)."
+        )

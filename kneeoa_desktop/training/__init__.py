@@ -1,0 +1,1 @@
+"""Training and evaluation of the KL-grade model. Never imported by the GUI."""

@@ -1,0 +1,69 @@
+"""Read a kneeKL224-shaped folder (``SPLIT/GRADE/*.png``) into cached, preprocessed arrays.
+
+Images pass through the core's one ``preprocess`` function, exactly as at inference, and the
+result is cached as uint8 (``.npz``) so later runs skip decoding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..core.grades import NUM_GRADES
+from ..core.imaging import load_image
+from ..core.preprocess import preprocess
+
+#: The shared dataset beside the repository, where CI and developers find it.
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "kneeKL224"
+#: Bump when preprocessing changes, so stale caches are not reused.
+CACHE_VERSION = 1
+
+
+def list_split(split_dir: str | Path) -> list[tuple[Path, int]]:
+    """(path, grade) for every image in ``split_dir/0 … 4``; sorted for reproducibility."""
+    split_dir = Path(split_dir)
+    items = []
+    for grade in range(NUM_GRADES):
+        grade_dir = split_dir / str(grade)
+        if grade_dir.is_dir():
+            items += [(p, grade) for p in sorted(grade_dir.iterdir())
+                      if p.is_file() and not p.name.startswith(".")]
+    return items
+
+
+def load_split(split_dir: str | Path, input_size: tuple[int, int], cache_dir: str | Path | None = None,
+               limit_per_grade: int | None = None) -> tuple[np.ndarray, np.ndarray, list[Path]]:
+    """Return (images uint8 (N, H, W), grades int (N,), paths), preprocessed and cached."""
+    items = list_split(split_dir)
+    if limit_per_grade is not None:
+        kept, seen = [], {}
+        for path, grade in items:
+            if seen.get(grade, 0) < limit_per_grade:
+                kept.append((path, grade))
+                seen[grade] = seen.get(grade, 0) + 1
+        items = kept
+    if not items:
+        raise FileNotFoundError(f"No images found under {split_dir}/0 … {NUM_GRADES - 1}.")
+    cache_file = None
+    if cache_dir is not None:
+        key = hashlib.sha256(
+            repr((CACHE_VERSION, tuple(input_size), [(str(p), g, p.stat().st_size) for p, g in items]))
+            .encode()).hexdigest()[:16]
+        cache_file = Path(cache_dir) / f"{Path(split_dir).name}-{input_size[0]}x{input_size[1]}-{key}.npz"
+        if cache_file.is_file():
+            cached = np.load(cache_file)
+            return cached["images"], cached["grades"], [p for p, _ in items]
+    images = np.empty((len(items), *input_size), np.uint8)
+    for i, (path, _grade) in enumerate(items):
+        x = preprocess(load_image(path).pixels, input_size)
+        images[i] = np.rint(x[:, :, 0] * 255.0).astype(np.uint8)
+    grades = np.array([g for _, g in items], np.int64)
+    if cache_file is not None:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_file.with_suffix(".tmp.npz")
+        np.savez(tmp, images=images, grades=grades)
+        os.replace(tmp, cache_file)
+    return images, grades, [p for p, _ in items]

@@ -1,0 +1,117 @@
+"""Evaluate a model on a folder with ``0/ … 4/`` subfolders: the figures and the plot.
+
+Images go through the same loader, preprocessing and predictor as in the app, in batches.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..core.errors import ImageLoadError
+from ..core.grades import KL_LABELS, KL_NAMES, NUM_GRADES
+from ..core.imaging import load_image
+from ..core.metrics import classification_report
+from ..core.preprocess import preprocess
+from .dataset import list_split
+
+
+def evaluate_folder(data_dir: str | Path, predictor, batch_size: int = 32, on_error=None,
+                    on_progress=None) -> dict:
+    """Grade every image under ``data_dir/0 … 4`` and return the classification report."""
+    items = list_split(data_dir)
+    if not items:
+        raise FileNotFoundError(f"No images found in {data_dir}/0 … {NUM_GRADES - 1}.")
+    grades, probabilities, batch, batch_grades, failures = [], [], [], [], 0
+
+    def flush():
+        if batch:
+            probs, _ = predictor.predict_array(np.stack(batch))
+            probabilities.append(probs)
+            grades.extend(batch_grades)
+            batch.clear()
+            batch_grades.clear()
+
+    for i, (path, grade) in enumerate(items):
+        try:
+            batch.append(preprocess(load_image(path).pixels, predictor.input_size))
+            batch_grades.append(grade)
+        except ImageLoadError as exc:
+            failures += 1
+            if on_error:
+                on_error(path, exc)
+        if len(batch) == batch_size:
+            flush()
+        if on_progress:
+            on_progress(i + 1, len(items))
+    flush()
+    if not grades:
+        raise FileNotFoundError(f"None of the images in {data_dir} could be read.")
+    report = classification_report(np.array(grades), np.concatenate(probabilities))
+    report["failed_files"] = failures
+    report["model"] = predictor.manifest.tag
+    report["data_dir"] = str(data_dir)
+    return report
+
+
+def format_report(report: dict) -> str:
+    """The report as aligned text, as `kneeoa evaluate` prints it."""
+    lines = [
+        f"model     {report['model']}",
+        f"images    {report['n']}" + (f" ({report['failed_files']} unreadable, skipped)"
+                                      if report.get("failed_files") else ""),
+        f"accuracy  {report['accuracy']:.4f}",
+        f"QW kappa  {report['quadratic_weighted_kappa']:.4f}",
+        f"MAE       {report['mae']:.4f}",
+        f"OA AUC    {_fmt(report['oa_auc'])}   (KL ≥ 2 vs KL < 2)",
+        "",
+        "grade          support  precision  recall",
+    ]
+    for row in report["per_grade"]:
+        g = row["grade"]
+        lines.append(f"{KL_LABELS[g]} {KL_NAMES[g]:<9} {row['support']:>8}  {_fmt(row['precision']):>9}  "
+                     f"{_fmt(row['recall']):>6}")
+    lines += ["", "confusion matrix (rows: true grade, columns: predicted)",
+              "       " + "".join(f"{label:>6}" for label in KL_LABELS)]
+    for g, row in enumerate(report["confusion_matrix"]):
+        lines.append(f"{KL_LABELS[g]:>6} " + "".join(f"{v:>6}" for v in row))
+    return "\n".join(lines)
+
+
+def _fmt(value: float) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4f}"
+
+
+def confusion_matrix_image(report: dict, title: str | None = None) -> np.ndarray:
+    """Draw the confusion matrix (counts, shaded by row-normalised rate) as an RGB array."""
+    from PIL import Image, ImageDraw
+
+    from ..core.fonts import font
+
+    cm = np.array(report["confusion_matrix"], np.float64)
+    rates = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    cell, left, top = 96, 150, 110
+    width, height = left + cell * NUM_GRADES + 30, top + cell * NUM_GRADES + 80
+    image = Image.new("RGB", (width, height), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    title = title or (f"{report['model']}  accuracy {report['accuracy']:.3f}  "
+                      f"kappa {report['quadratic_weighted_kappa']:.3f}  MAE {report['mae']:.3f}")
+    draw.text((20, 15), title, font=font(18, True), fill=(0, 0, 0))
+    draw.text((left, top - 40), "predicted grade", font=font(16), fill=(60, 60, 60))
+    draw.text((15, top + cell * NUM_GRADES + 25), "rows: true grade; shade: share of the row",
+              font=font(14), fill=(90, 90, 90))
+    for g in range(NUM_GRADES):
+        draw.text((left + g * cell + cell // 2 - 14, top - 20), KL_LABELS[g], font=font(16), fill=(0, 0, 0))
+        draw.text((20, top + g * cell + cell // 2 - 10), f"{KL_LABELS[g]} {KL_NAMES[g]}", font=font(15),
+                  fill=(0, 0, 0))
+        for p in range(NUM_GRADES):
+            shade = rates[g, p]
+            colour = tuple(int(255 - shade * (255 - c)) for c in (40, 70, 160))
+            x0, y0 = left + p * cell, top + g * cell
+            draw.rectangle([x0, y0, x0 + cell - 2, y0 + cell - 2], fill=colour)
+            ink = (255, 255, 255) if shade > 0.5 else (0, 0, 0)
+            draw.text((x0 + 12, y0 + 28), f"{int(cm[g, p])}", font=font(20, True), fill=ink)
+            draw.text((x0 + 12, y0 + 56), f"{100 * shade:.0f} %", font=font(14), fill=ink)
+    return np.asarray(image)
