@@ -75,6 +75,10 @@ def _brightness(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        # A console that cannot show a file name must not turn it into a crash.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -85,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kneeoa: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `kneeoa predict … | head`: the reader left; stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 def _fail(args, file, exc: BaseException) -> None:
@@ -126,9 +134,10 @@ def cmd_predict(args) -> int:
     from .core.grades import KL_LABELS, grade_title
     from .core.imaging import load_image
 
-    files = expand_paths(args.paths)
+    files, empty_folders = expand_paths(args.paths)
+    for folder in empty_folders:
+        print(f"kneeoa: {folder}: This folder contains no supported images.", file=sys.stderr)
     if not files:
-        print("kneeoa: no images found in the given folders", file=sys.stderr)
         return EXIT_FAILED
     overlay_dir = Path(args.overlay_dir) if args.overlay_dir else None
     if overlay_dir is not None:
@@ -148,7 +157,7 @@ def cmd_predict(args) -> int:
     elif not args.json:
         print(f"{'file':<40} {'grade':<15} " + " ".join(f"{label:>6}" for label in KL_LABELS) + "     OA")
 
-    failures = 0
+    failures = len(empty_folders)
     progress = _Progress(len(files))
     used_names: set[str] = set()
     for index, path in enumerate(files):

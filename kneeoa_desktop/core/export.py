@@ -23,6 +23,9 @@ from .overlay import DEFAULT_BRIGHTNESS, EvidenceOverlay
 from .fonts import font
 from .predictor import Prediction
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 _PANEL_BG = (250, 250, 248)
 _TEXT = (20, 20, 20)
 _MUTED = (90, 90, 90)
@@ -51,8 +54,8 @@ def render_annotated(gray_u8: np.ndarray, prediction: Prediction, *, evidence_gr
     target_w = max(1, round(w * scale))
     picture = cv2.resize(picture, (target_w, target_h),
                          interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-    unit = target_h / 40.0  # one text line
-    panel_w = int(unit * 17)
+    unit = target_h / 36.0  # one text line
+    panel_w = int(unit * 20)
     canvas = Image.new("RGB", (target_w + panel_w, target_h), _PANEL_BG)
     canvas.paste(Image.fromarray(picture), (0, 0))
     draw = ImageDraw.Draw(canvas)
@@ -78,13 +81,13 @@ def render_annotated(gray_u8: np.ndarray, prediction: Prediction, *, evidence_gr
     bar_left = left + int(unit * 6.2)
     for g, p in enumerate(prediction.probabilities):
         label = f"{KL_LABELS[g]} {KL_NAMES[g]}"
-        font = bold if g == prediction.grade else body
-        draw.text((left, y), label, font=font, fill=_TEXT)
+        face = bold if g == prediction.grade else body
+        draw.text((left, y), label, font=face, fill=_TEXT)
         bar_right = right - int(unit * 3.2)
         top, bottom = y + unit * 0.2, y + unit * 0.8
         draw.rectangle([bar_left, top, bar_right, bottom], outline=(200, 200, 200), fill=(235, 235, 235))
         draw.rectangle([bar_left, top, bar_left + (bar_right - bar_left) * float(p), bottom], fill=_ACCENT)
-        draw.text((bar_right + unit * 0.3, y), f"{100 * p:5.1f} %", font=font, fill=_TEXT)
+        draw.text((bar_right + unit * 0.3, y), f"{100 * p:5.1f} %", font=face, fill=_TEXT)
         y += unit * 1.15
     y += unit * 0.3
     line(f"OA (KL ≥ 2) probability: {100 * prediction.oa_probability:.1f} %", bold)
@@ -103,7 +106,12 @@ def render_annotated(gray_u8: np.ndarray, prediction: Prediction, *, evidence_gr
         for key, value in patient.items():
             line(f"{key}: {value}", small, _TEXT, 1.0)
     y = target_h - unit * 1.6
-    line(DISCLAIMER, bold, _WARN)
+    warn = font(int(unit * 0.75), True)
+    size = int(unit * 0.75)
+    while size > 8 and draw.textlength(DISCLAIMER, font=warn) > right - left:
+        size -= 1
+        warn = font(size, True)
+    line(DISCLAIMER, warn, _WARN)
     return np.asarray(canvas)
 
 
@@ -142,6 +150,7 @@ def write_bytes_atomic(data: bytes, target: Path, *, protect: tuple[str | os.Pat
     tmp_name = None
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part", dir=folder)
+        os.chmod(tmp_name, 0o666 & ~_UMASK)  # mkstemp makes 0600; an export is an ordinary file
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -15,6 +15,9 @@ MIN_BRIGHTNESS, DEFAULT_BRIGHTNESS, MAX_BRIGHTNESS = 0.0, 1.0, 4.0
 #: Opacity of the strongest evidence at brightness 1; higher brightness saturates sooner.
 _BASE_OPACITY = 0.55
 _MAX_OPACITY = 0.9
+#: Evidence below this share of the map's peak is not drawn, so the radiograph stays readable
+#: instead of being washed over with colour.
+_FLOOR = 0.15
 
 
 def _evidence_colours() -> np.ndarray:
@@ -54,8 +57,8 @@ class EvidenceOverlay:
         brightness = float(np.clip(brightness, MIN_BRIGHTNESS, MAX_BRIGHTNESS))
         if brightness <= 0.0:
             return self.gray_rgb.copy()
-        lut = np.clip(np.linspace(0.0, 1.0, 256, dtype=np.float32) * (_BASE_OPACITY * brightness),
-                      0.0, _MAX_OPACITY).astype(np.float32)
+        ramp = np.clip((np.linspace(0.0, 1.0, 256) - _FLOOR) / (1.0 - _FLOOR), 0.0, 1.0)
+        lut = np.clip(ramp * (_BASE_OPACITY * brightness), 0.0, _MAX_OPACITY).astype(np.float32)
         alpha = cv2.LUT(self.level, lut)
         return cv2.blendLinear(self.gray_rgb, self.colour, 1.0 - alpha, alpha)
 

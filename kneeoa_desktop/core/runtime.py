@@ -6,7 +6,10 @@ TensorFlow costs seconds to import, so nothing imports it at module level: front
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 
@@ -20,6 +23,7 @@ class Runtime:
     keras: object
     device: str  # "CPU" or the GPU's name
     device_kind: str  # "CPU" or "GPU"
+    startup_messages: str = ""  # what TensorFlow's C++ side printed while starting, for the log
 
     @property
     def versions(self) -> dict:
@@ -35,12 +39,13 @@ def tensorflow_runtime() -> Runtime:
             # users see our one-line messages, not library logs.
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
             os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-            import tensorflow as tf
-            import keras
+            with _capture_native_stderr() as captured:
+                import tensorflow as tf
+                import keras
 
-            tf.get_logger().setLevel("ERROR")
+                tf.get_logger().setLevel("ERROR")
+                gpus = tf.config.list_physical_devices("GPU")
             device, kind = "CPU", "CPU"
-            gpus = tf.config.list_physical_devices("GPU")
             for gpu in gpus:
                 try:
                     tf.config.experimental.set_memory_growth(gpu, True)
@@ -52,5 +57,36 @@ def tensorflow_runtime() -> Runtime:
                     device = tf.config.experimental.get_device_details(gpus[0]).get("device_name") or "GPU"
                 except (RuntimeError, ValueError):
                     device = "GPU"
-            _runtime = Runtime(tf, keras, device, kind)
+            _runtime = Runtime(tf, keras, device, kind, captured.text)
         return _runtime
+
+
+class _Captured:
+    text = ""
+
+
+@contextlib.contextmanager
+def _capture_native_stderr():
+    """Route file descriptor 2 into a temporary file while TensorFlow starts.
+
+    Its C++ layers (absl, XLA, CUDA probing) write straight to fd 2, ignoring
+    TF_CPP_MIN_LOG_LEVEL for some messages; a command-line user must see only our lines.
+    """
+    captured = _Captured()
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stderr (e.g. a windowed app)
+        yield captured
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), fd)
+        try:
+            yield captured
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, fd)
+            os.close(saved)
+            sink.seek(0)
+            captured.text = sink.read().decode("utf-8", "replace")

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Print the speed figures of issue 2: warm per-image cost and cold-start `kneeoa predict`.
+
+Usage: python scripts/benchmark_inference.py [IMAGE] [--repeats N]
+
+1. Warm cost per image (model loaded): load + preprocess + network + evidence map upsampled to
+   the image + overlay composition, median over N repeats.
+2. Overlay recomposition alone for a 1024×1024 image (what a brightness-slider move costs).
+3. Cold start: wall time of a fresh `kneeoa predict --json IMAGE` process, median of 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+DEFAULT_IMAGE = REPO.parent / "shared" / "data" / "kneeKL224" / "val" / "2"
+
+
+def _default_image() -> Path:
+    if DEFAULT_IMAGE.is_dir():
+        return sorted(DEFAULT_IMAGE.glob("*.png"))[0]
+    sys.exit("no IMAGE given and the kneeKL224 dataset is not beside the repository")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("image", nargs="?", type=Path)
+    parser.add_argument("--repeats", type=int, default=50)
+    args = parser.parse_args()
+    image_path = args.image or _default_image()
+
+    import numpy as np
+
+    from kneeoa_desktop.core.imaging import load_image
+    from kneeoa_desktop.core.overlay import EvidenceOverlay
+    from kneeoa_desktop.core.predictor import Predictor
+
+    predictor = Predictor()
+
+    def one_pass():
+        image = load_image(image_path)
+        prediction = predictor.predict(image)
+        overlay = EvidenceOverlay(image.display_u8(), prediction.evidence_map(None, image.pixels.shape))
+        overlay.compose(1.0)
+
+    for _ in range(5):
+        one_pass()
+    warm = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        one_pass()
+        warm.append((time.perf_counter() - start) * 1000)
+
+    rng = np.random.default_rng(0)
+    big = EvidenceOverlay(rng.integers(0, 255, (1024, 1024), dtype=np.uint8),
+                          rng.random((14, 14)).astype(np.float32))
+    slider = []
+    for i in range(args.repeats):
+        start = time.perf_counter()
+        big.compose(0.5 + 3.0 * i / args.repeats)
+        slider.append((time.perf_counter() - start) * 1000)
+
+    cold = []
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "kneeoa_desktop.cli", "predict", "--json", str(image_path)],
+                       check=True, capture_output=True, env=env)
+        cold.append(time.perf_counter() - start)
+
+    print(f"machine: {os.cpu_count()} CPU cores, device {predictor.device}, model {predictor.manifest.tag}")
+    print(f"image: {image_path.name}")
+    print(f"warm predict + evidence map + overlay: median {statistics.median(warm):.1f} ms, "
+          f"p90 {sorted(warm)[int(0.9 * len(warm))]:.1f} ms (n={len(warm)})")
+    print(f"overlay recompose 1024×1024: median {statistics.median(slider):.2f} ms")
+    print(f"cold `kneeoa predict --json` one image: median {statistics.median(cold):.2f} s "
+          f"(runs: {', '.join(f'{c:.2f}' for c in cold)})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Prediction through the shipped model: probabilities, grade, OA probability, evidence maps,
+and refusal of damaged or unsafe models."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from kneeoa_desktop.core import errors
+from kneeoa_desktop.core.imaging import load_image
+from kneeoa_desktop.core.manifest import load_manifest, sha256_of
+from kneeoa_desktop.core.predictor import Predictor
+
+from . import samples
+
+
+def test_prediction_is_consistent(predictor, knee_png):
+    image = load_image(knee_png)
+    p = predictor.predict(image)
+    assert p.probabilities.shape == (5,)
+    assert p.probabilities.sum() == pytest.approx(1.0, abs=1e-6)
+    assert (p.probabilities >= 0).all()
+    assert p.grade == int(np.argmax(p.probabilities))
+    assert p.oa_probability == pytest.approx(p.probabilities[2:].sum())
+    assert p.model == predictor.manifest.tag and p.device
+    assert p.evidence.shape[2] == 5 and p.evidence.min() >= 0 and p.evidence.max() <= 1
+
+
+def test_evidence_map_for_any_grade_at_image_size(predictor, knee_png):
+    p = predictor.predict(load_image(knee_png))
+    for grade in range(5):
+        m = p.evidence_map(grade, (300, 200))
+        assert m.shape == (300, 200) and m.dtype == np.float32
+        assert 0.0 <= m.min() and m.max() <= 1.0
+    assert np.array_equal(p.evidence_map(None, (50, 50)), p.evidence_map(p.grade, (50, 50)))
+    with pytest.raises(ValueError):
+        p.evidence_map(5)
+
+
+def test_same_grade_for_every_encoding_of_one_radiograph(predictor, knee_png, knee_pixels, tmp_path):
+    reference = predictor.predict(load_image(knee_png)).probabilities
+    renamed = tmp_path / "png_named.jpg"
+    renamed.write_bytes(knee_png.read_bytes())
+    non_ascii = tmp_path / "рентген колена.png"
+    non_ascii.write_bytes(knee_png.read_bytes())
+    exact = [
+        samples.write_png16(knee_pixels, tmp_path / "a16.png"),
+        samples.write_tiff16(knee_pixels, tmp_path / "a16.tif"),
+        samples.write_rgba(knee_pixels, tmp_path / "rgba.png"),
+        samples.write_dicom(knee_pixels, tmp_path / "m2.dcm", bits=12),
+        samples.write_dicom(knee_pixels, tmp_path / "m1.dcm", bits=12, monochrome1=True),
+        renamed, non_ascii,
+    ]
+    for path in exact:
+        probs = predictor.predict(load_image(path)).probabilities
+        np.testing.assert_allclose(probs, reference, atol=1e-5, err_msg=str(path.name))
+    jpeg = predictor.predict(load_image(samples.write_jpeg(knee_pixels, tmp_path / "a.jpg"))).probabilities
+    assert np.argmax(jpeg) == np.argmax(reference)
+    np.testing.assert_allclose(jpeg, reference, atol=0.05)
+
+
+def test_region_of_interest(predictor, knee_png):
+    crop = load_image(knee_png).crop(20, 20, 180, 180)
+    p = predictor.predict(crop)
+    assert p.roi == (20, 20, 180, 180)
+    assert p.as_dict()["roi"] == [20, 20, 180, 180]
+
+
+def _copy_weights(tmp_path):
+    manifest = load_manifest()
+    target = tmp_path / "weights"
+    target.mkdir()
+    shutil.copy(manifest.model_path, target / manifest.file)
+    shutil.copy(manifest.directory / "manifest.json", target / "manifest.json")
+    return target, manifest
+
+
+def test_tampered_model_is_refused(tmp_path):
+    target, manifest = _copy_weights(tmp_path)
+    model = target / manifest.file
+    data = bytearray(model.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    model.write_bytes(bytes(data))
+    with pytest.raises(errors.ModelError, match="checksum"):
+        Predictor(target)
+
+
+def test_missing_and_truncated_model(tmp_path):
+    target, manifest = _copy_weights(tmp_path)
+    model = target / manifest.file
+    model.write_bytes(model.read_bytes()[:1000])
+    text = json.loads((target / "manifest.json").read_text())
+    text["sha256"] = sha256_of(model)  # checksum matches, file is still garbage
+    (target / "manifest.json").write_text(json.dumps(text))
+    with pytest.raises(errors.ModelError, match="cannot be loaded"):
+        Predictor(target)
+    model.unlink()
+    with pytest.raises(errors.ModelError, match="missing"):
+        Predictor(target)
+    (target / "manifest.json").write_text("{not json")
+    with pytest.raises(errors.ModelError, match="damaged"):
+        Predictor(target)
+
+
+def test_lambda_model_is_refused_without_running_its_code(tmp_path):
+    import keras
+
+    from kneeoa_desktop.core.manifest import ModelManifest
+
+    inputs = keras.Input((64, 64, 1))
+    x = keras.layers.Lambda(lambda t: t * 2.0)(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(5, activation="softmax", name="head")(x))
+    path = tmp_path / "evil.keras"
+    model.save(path)
+    manifest = ModelManifest(name="evil", version="1", file="evil.keras", sha256=sha256_of(path),
+                             input_size=(64, 64), directory=tmp_path)
+    with pytest.raises(errors.ModelError):  # safe mode refuses to deserialise the lambda
+        Predictor(manifest)
+
+
+def test_grad_cam_for_a_model_without_a_cam_head(tmp_path, knee_pixels):
+    import keras
+
+    from kneeoa_desktop.core.imaging import LoadedImage
+    from kneeoa_desktop.core.manifest import ModelManifest
+
+    inputs = keras.Input((64, 64, 1))
+    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu")(inputs)
+    x = keras.layers.Flatten()(x)
+    model = keras.Model(inputs, keras.layers.Dense(5, activation="softmax")(x))
+    path = tmp_path / "flat.keras"
+    model.save(path)
+    manifest = ModelManifest(name="flat", version="1", file="flat.keras", sha256=sha256_of(path),
+                             input_size=(64, 64), directory=tmp_path)
+    predictor = Predictor(manifest)
+    assert predictor.evidence_method == "Grad-CAM"
+    p = predictor.predict(LoadedImage(knee_pixels, "k.png", "PNG", 8))
+    assert p.evidence.shape == (31, 31, 5) and p.probabilities.sum() == pytest.approx(1.0)
+    assert p.evidence_map(2, knee_pixels.shape).shape == knee_pixels.shape
