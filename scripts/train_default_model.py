@@ -11,7 +11,10 @@ through the normal Predictor on DATA/val: exactly what `kneeoa evaluate DATA/val
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -52,6 +55,11 @@ def main() -> None:
     metrics["split"] = "val"
     manifest.metrics = metrics
     manifest.training["data_dir"] = "kneeKL224"  # not this machine's absolute path
+    with open(args.run_dir / "log.csv", newline="") as handle:
+        epochs = list(csv.DictReader(handle))
+    manifest.training["epochs_run"] = len(epochs)
+    manifest.training["training_minutes"] = round(sum(float(e["seconds"]) for e in epochs) / 60, 1)
+    manifest.training["trained_on"] = f"{platform.machine()} CPU, {os.cpu_count()} cores, no GPU"
     (args.out / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
     print(format_report(report))
     print(json.dumps({k: metrics[k] for k in ("accuracy", "quadratic_weighted_kappa", "mae", "oa_auc")}))

@@ -77,6 +77,11 @@ def test_dicom_12_bit(tmp_path, knee_pixels, monochrome1):
 def test_dicom_without_extension_or_preamble(tmp_path, knee_pixels):
     path = samples.write_dicom(knee_pixels, tmp_path / "IM0001")
     assert load_image(path).format == "DICOM"
+    bare = tmp_path / "IM0002"
+    bare.write_bytes(path.read_bytes()[132:])  # no 128-byte preamble, no "DICM"
+    image = load_image(bare)
+    assert image.format == "DICOM"
+    np.testing.assert_array_equal(preprocess(image.pixels), preprocess(knee_pixels))
 
 
 def test_dicom_window_is_applied(tmp_path, knee_pixels):

@@ -91,6 +91,8 @@ def render_annotated(gray_u8: np.ndarray, prediction: Prediction, *, evidence_gr
         y += unit * 1.15
     y += unit * 0.3
     line(f"OA (KL ≥ 2) probability: {100 * prediction.oa_probability:.1f} %", bold)
+    if prediction.low_confidence:
+        line(f"Low confidence: top probability {100 * prediction.confidence:.0f} %", bold, _WARN)
     line(f"Evidence map: {grade_title(grade)}, brightness {brightness:.1f}", small, _MUTED, 1.0)
     if prediction.roi:
         x, y0, rw, rh = prediction.roi

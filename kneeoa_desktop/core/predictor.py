@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from .errors import ModelError
-from .grades import NUM_GRADES, OA_THRESHOLD
+from .grades import LOW_CONFIDENCE, NUM_GRADES, OA_THRESHOLD
 from .imaging import LoadedImage
 from .manifest import ModelManifest, load_manifest
 from .preprocess import preprocess
@@ -46,6 +46,11 @@ class Prediction:
     @property
     def confidence(self) -> float:
         return float(self.probabilities.max())
+
+    @property
+    def low_confidence(self) -> bool:
+        """True when the top probability is below ``grades.LOW_CONFIDENCE``."""
+        return self.confidence < LOW_CONFIDENCE
 
     def evidence_map(self, grade: int | None = None, shape: tuple[int, int] | None = None) -> np.ndarray:
         """Evidence for ``grade`` (default: the predicted one), upsampled to ``shape`` (h, w)."""
