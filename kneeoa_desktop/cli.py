@@ -167,16 +167,11 @@ def cmd_predict(args) -> int:
             prediction.source_name = str(path)
             if overlay_dir is not None:
                 _write_overlay(image, prediction, path, overlay_dir, args, used_names)
-        except KneeOAError as exc:
+        except Exception as exc:  # user errors, and bugs too, must not stop the other files
             failures += 1
             progress.close()
             _fail(args, path, exc)
             progress.update(index + 1)
-            continue
-        except Exception as exc:  # a bug must not stop the other files; --debug shows it
-            failures += 1
-            progress.close()
-            _fail(args, path, exc)
             continue
         probs = prediction.probabilities
         if args.json:
@@ -250,22 +245,26 @@ def cmd_evaluate(args) -> int:
         print(f"kneeoa: {data_dir}: not a folder", file=sys.stderr)
         return EXIT_FAILED
     predictor = _predictor(args)
-    progress = _Progress(1 << 30)
+    progress = _Progress(0)
     start = time.perf_counter()
 
     def on_progress(done, total):
-        progress.total = total
-        progress.enabled = total >= PROGRESS_MIN_FILES and sys.stderr.isatty()
+        nonlocal progress
+        if progress.total != total:  # the walk has counted the files: size the bar
+            progress = _Progress(total)
         progress.update(done)
 
-    try:
-        report = evaluate_folder(data_dir, predictor, on_progress=on_progress,
-                                 on_error=lambda path, exc: (progress.close(), _fail(args, path, exc)))
-    except FileNotFoundError as exc:
+    def on_error(path, exc):
         progress.close()
+        _fail(args, path, exc)
+
+    try:
+        report = evaluate_folder(data_dir, predictor, on_progress=on_progress, on_error=on_error)
+    except FileNotFoundError as exc:
         print(f"kneeoa: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    progress.close()
+    finally:
+        progress.close()
     report["seconds"] = round(time.perf_counter() - start, 1)
     plot = write_png_atomic(confusion_matrix_image(report), args.plot)
     report["plot"] = str(plot)
