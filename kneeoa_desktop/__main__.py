@@ -1,5 +1,6 @@
-"""`python -m kneeoa_desktop`: the command line until the desktop window lands."""
+"""`python -m kneeoa_desktop [FILE]`: the desktop application (the command line is `kneeoa`)."""
 
-from .cli import main_entry
+from .gui.app import main_entry
 
-main_entry()
+if __name__ == "__main__":
+    main_entry()

@@ -1,0 +1,68 @@
+"""The About box's text: program version, a summary of the model card, the disclaimer.
+
+The model card is the manifest beside the weights (read without TensorFlow), so the box
+works before the model has finished loading, and says so plainly when the model is missing.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QCoreApplication, QT_TRANSLATE_NOOP
+
+from .. import __version__
+from ..core.errors import KneeOAError
+from ..core.manifest import load_manifest
+from . import i18n
+from .worker import ModelInfo
+
+# Manifest metrics worth a clinician's glance, with how to print them.
+_METRICS = (
+    ("accuracy", QT_TRANSLATE_NOOP("About", "Accuracy"), "{:.3f}"),
+    ("quadratic_weighted_kappa", QT_TRANSLATE_NOOP("About", "Quadratic-weighted κ"), "{:.3f}"),
+    ("mae", QT_TRANSLATE_NOOP("About", "Mean absolute error (grades)"), "{:.2f}"),
+    ("oa_auc", QT_TRANSLATE_NOOP("About", "OA (KL ≥ 2) AUC"), "{:.3f}"),
+)
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("About", text)
+
+
+def about_html(model: ModelInfo | None = None, weights=None) -> str:
+    """Rich text for the About box; ``model`` adds what only the loaded model knows."""
+    e = html.escape
+    translate = QCoreApplication.translate
+    parts = [
+        f"<h3>KneeOA Desktop {e(__version__)}</h3>",
+        "<p>" + e(translate("About", "Kellgren–Lawrence grading of knee radiographs, with evidence maps "
+                                     "showing where the network looked.")) + "</p>",
+    ]
+    try:
+        manifest = load_manifest(weights)
+    except KneeOAError as exc:
+        parts.append(f"<p><b>{e(translate('About', 'Model'))}:</b> {e(i18n.core_message(str(exc)))}</p>")
+    else:
+        height, width = manifest.input_size
+        rows = [
+            (translate("About", "Model"), f"{manifest.name} {manifest.version}"),
+            (translate("About", "Input"), translate("About", "{0}×{1} pixels, gray").format(width, height)),
+            (translate("About", "Grades"), ", ".join(i18n.grade_title(g) for g in range(len(manifest.labels)))),
+        ]
+        if model is not None:
+            rows.append((translate("About", "Running on"), model.device))
+            if model.evidence_method:
+                rows.append((translate("About", "Evidence maps"), model.evidence_method))
+        metrics = [(_tr(label), fmt.format(manifest.metrics[key])) for key, label, fmt in _METRICS
+                   if isinstance(manifest.metrics.get(key), (int, float))]
+        rows.extend(metrics or [(translate("About", "Validation"),
+                                 translate("About", "no metrics recorded in the model card"))])
+        data = manifest.training.get("data_dir") if isinstance(manifest.training, dict) else None
+        if data:
+            rows.append((translate("About", "Trained on"), str(data).rstrip("/").rsplit("/", 1)[-1]))
+        parts.append("<table cellspacing='0' cellpadding='2'>" + "".join(
+            f"<tr><td><b>{e(k)}</b>&nbsp;&nbsp;</td><td>{e(str(v))}</td></tr>" for k, v in rows) + "</table>")
+        if manifest.description:
+            parts.append(f"<p>{e(manifest.description)}</p>")
+    parts.append(f"<p style='color:#a01414'><b>{e(i18n.disclaimer())}</b></p>")
+    return "".join(parts)

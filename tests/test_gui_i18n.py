@@ -1,0 +1,127 @@
+"""Russian and English through Qt's translation system: the shipped files, switching from the
+menu, remembering the choice, following the system locale, and translated core sentences."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTranslator
+
+from kneeoa_desktop.gui import i18n
+
+from .gui_helpers import counting, gui_settings, make_window  # noqa: F401
+
+TS = i18n.translations_dir() / "kneeoa_ru.ts"
+QM = i18n.translations_dir() / "kneeoa_ru.qm"
+GUI_SOURCES = sorted((i18n.translations_dir().parents[1] / "kneeoa_desktop" / "gui").glob("*.py"))
+
+
+def _messages():
+    for context in ET.parse(TS).getroot().iter("context"):
+        for message in context.iter("message"):
+            yield context.findtext("name"), message.findtext("source"), message.find("translation")
+
+
+def test_every_string_is_translated_and_compiled(tmp_path):
+    messages = list(_messages())
+    assert len(messages) > 50
+    for context, source, translation in messages:
+        assert translation.get("type") is None, f"{context}: {source!r} is not finished"
+        assert translation.text and re.search("[а-яё]", translation.text, re.I), f"{source!r} has no Russian"
+        # Placeholders must survive translation, or .format() would fail or lie.
+        assert set(re.findall(r"\{\d\}", source)) == set(re.findall(r"\{\d\}", translation.text)), source
+    assert QTranslator().load(str(QM))
+    lrelease = Path(sys.executable).parent / "pyside6-lrelease"
+    if lrelease.exists():  # the committed .qm must be what the committed .ts compiles to
+        subprocess.run([str(lrelease), str(TS), "-qm", str(tmp_path / "fresh.qm")], check=True, capture_output=True)
+        assert (tmp_path / "fresh.qm").read_bytes() == QM.read_bytes(), "run pyside6-lrelease on kneeoa_ru.ts"
+
+
+def test_the_ts_file_holds_every_string_in_the_code():
+    """Each self.tr / translate literal in the GUI has an entry (run pyside6-lupdate after edits)."""
+    known = {(c, s) for c, s, _ in _messages()}
+    sources = {s for _, s in known}
+    literal = r'"(?:[^"\\]|\\.)*"'
+    call = re.compile(rf"(?:self\.tr\(|(?:QT_TRANSLATE_NOOP|translate)\(\s*\"\w+\",)\s*((?:{literal}\s*)+)")
+    found = 0
+    for path in GUI_SOURCES:
+        for pieces in call.findall(path.read_text(encoding="utf-8")):
+            # Adjacent literals are one string to Python and to lupdate.
+            text = "".join(piece[1:-1] for piece in re.findall(literal, pieces))
+            text = text.encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
+            assert text in sources, f"{path.name}: {text!r} is missing from {TS.name}"
+            found += 1
+    assert found >= len(sources) - 10
+
+
+def test_switching_to_russian_changes_the_visible_interface(qtbot, make_window, gui_settings, knee_png):
+    window = make_window()
+    window.open_path(knee_png)
+    from .gui_helpers import wait_for_result
+
+    wait_for_result(qtbot, window, knee_png)
+    assert window.file_menu.title() == "&File"
+    grade = window.shown().prediction.grade
+    english_status = window.model_label.text()
+    window.language_actions["ru"].trigger()
+    # Qt posts LanguageChange to the windows: the texts change on the next turn of the event loop.
+    qtbot.waitUntil(lambda: window.file_menu.title() == "&Файл", timeout=2000)
+    assert window.open_action.text() == "&Открыть…"
+    assert window.verdict._caption.text() == "Предсказанная степень по Келлгрену–Лоуренсу"
+    assert window._disclaimer.text() == "Только поддержка принятия решений — не диагноз"
+    assert window.model_label.text().startswith("Модель: ") and window.model_label.text() != english_status
+    assert window.controls.grade_combo.itemText(grade).endswith("— прогноз модели")
+    assert window.language_actions["ru"].isChecked()
+    assert gui_settings.language == "ru"
+    window.language_actions["en"].trigger()
+    qtbot.waitUntil(lambda: window.file_menu.title() == "&File", timeout=2000)
+    assert window._disclaimer.text() == "Decision support only — not a diagnosis"
+    assert gui_settings.language == "en"
+    window.language_actions[i18n.SYSTEM].trigger()
+    assert gui_settings.language == ""
+
+
+def test_core_sentences_are_translated_when_known(make_window):
+    window = make_window()
+    window.set_language("ru")
+    assert i18n.core_message("The file is empty.") == "Файл пуст."
+    assert i18n.core_message("The PNG file is damaged or truncated and cannot be decoded.") == \
+        "Файл PNG повреждён или обрезан и не может быть декодирован."
+    assert i18n.core_message("The image is 32×32 pixels; at least 64×64 is needed.") == \
+        "Размер изображения — 32×32 пикс.; требуется не менее 64×64."
+    assert i18n.core_message("Some sentence the GUI has never seen.") == "Some sentence the GUI has never seen."
+    assert i18n.grade_title(2) == "KL2 (минимальные)"
+    window.set_language("en")
+    assert i18n.core_message("The file is empty.") == "The file is empty."
+    assert i18n.grade_title(2) == "KL2 (minimal)"
+
+
+@pytest.mark.parametrize("lang, saved, title", [("ru_RU.UTF-8", "", "&Файл"), ("en_US.UTF-8", "", "&File"),
+                                                 ("ru_RU.UTF-8", "en", "&File")])
+def test_the_system_locale_is_followed_unless_a_language_was_chosen(tmp_path, lang, saved, title):
+    """A fresh process: no TensorFlow before the window is up, and the menu in the right language."""
+    script = textwrap.dedent(f"""
+        import sys
+        from PySide6.QtCore import QSettings
+        from kneeoa_desktop.gui.app import launch
+        from kneeoa_desktop.gui.settings import Settings
+        settings = Settings(QSettings({str(tmp_path / 's.ini')!r}, QSettings.Format.IniFormat))
+        settings.language = {saved!r}
+        app, window, _ = launch([], settings=settings)
+        print("TF", "tensorflow" in sys.modules)
+        print("TITLE", window.file_menu.title())
+        window.close()
+    """)
+    env = dict(os.environ, LANG=lang, LC_ALL=lang, LANGUAGE="", QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120,
+                         cwd=str(i18n.translations_dir().parents[1]))
+    assert out.returncode == 0, out.stderr
+    assert "TF False" in out.stdout
+    assert f"TITLE {title}" in out.stdout
