@@ -61,7 +61,49 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print the report as one JSON object")
     e.add_argument("--plot", metavar="FILE", default="kneeoa-confusion-matrix.png",
                    help="where to write the confusion-matrix PNG (default: %(default)s)")
+
+    t = sub.add_parser("train", help="train a model on a kneeKL224-shaped folder and write it with its card",
+                       description="Train the KL-grade network on DATA/train (images in 0/ … 4/), select "
+                                   "the epoch with the best validation kappa on DATA/val, and write the "
+                                   "model, manifest.json, figures and MODEL_CARD.md into --out. Resumes "
+                                   "from --run-dir's last checkpoint if one exists.")
+    defaults = _train_defaults()
+    t.add_argument("--data", metavar="DIR", default=defaults.data_dir,
+                   help="folder with train/ and val/ (default: %(default)s)")
+    t.add_argument("--out", metavar="DIR", default="kneeoa-model",
+                   help="where the finished model goes (default: %(default)s; the app's own is weights/)")
+    t.add_argument("--run-dir", metavar="DIR", help="checkpoints and logs (default: runs/NAME-VERSION)")
+    t.add_argument("--epochs", type=_positive_int, default=defaults.epochs)
+    t.add_argument("--batch-size", type=_positive_int, default=defaults.batch_size)
+    t.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    t.add_argument("--ordinal-weight", type=float, default=defaults.ordinal_weight,
+                   help="weight of the squared-EMD ordinal loss term (0: plain cross-entropy)")
+    t.add_argument("--class-weight-power", type=float, default=defaults.class_weight_power,
+                   help="class weights = (inverse frequency)^POWER (0: none, default %(default)s)")
+    t.add_argument("--seed", type=int, default=defaults.seed)
+    t.add_argument("--name", default=defaults.model_name)
+    t.add_argument("--version", dest="model_version", default=defaults.model_version)
+    t.add_argument("--cache-dir", metavar="DIR", help="preprocessed-image cache (default: the user cache folder)")
+    t.add_argument("--limit-per-grade", type=_positive_int, help="use only N images per grade (smoke tests)")
+    t.add_argument("--steps-per-epoch", type=_positive_int, help="override the steps per epoch (smoke tests)")
+    t.add_argument("--no-xla", action="store_true", help="compile without XLA (slower on CPU)")
     return parser
+
+
+def _train_defaults():
+    from .training.config import TrainConfig
+
+    return TrainConfig()
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def _brightness(text: str) -> float:
@@ -82,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"predict": cmd_predict, "info": cmd_info, "evaluate": cmd_evaluate}[args.command](args)
+        return {"predict": cmd_predict, "info": cmd_info, "evaluate": cmd_evaluate,
+                "train": cmd_train}[args.command](args)
     except KneeOAError as exc:
         _fail(args, None, exc)
         return EXIT_FAILED
@@ -274,6 +317,38 @@ def cmd_evaluate(args) -> int:
         print(format_report(report))
         print(f"\nconfusion matrix plot: {plot}")
     return EXIT_FAILED if report.get("failed_files") else EXIT_OK
+
+
+def cmd_train(args) -> int:
+    from platformdirs import user_cache_dir
+
+    from .training.config import TrainConfig
+
+    data = Path(args.data)
+    for split in ("train", "val"):
+        if not (data / split).is_dir():
+            print(f"kneeoa: {data / split}: not a folder (expected {data}/train and {data}/val, "
+                  "each with 0/ … 4/)", file=sys.stderr)
+            return EXIT_FAILED
+    try:
+        import matplotlib  # noqa: F401  (figures of the run)
+    except ImportError:
+        print("kneeoa: training needs matplotlib for its figures: pip install 'kneeoa-desktop[train]'",
+              file=sys.stderr)
+        return EXIT_FAILED
+    from .training.release import train_and_release
+
+    config = TrainConfig(
+        data_dir=str(data), run_dir=args.run_dir or f"runs/{args.name}-{args.model_version}",
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        ordinal_weight=args.ordinal_weight, class_weight_power=args.class_weight_power, seed=args.seed,
+        limit_per_grade=args.limit_per_grade, steps_per_epoch=args.steps_per_epoch,
+        jit_compile=not args.no_xla, model_name=args.name, model_version=args.model_version,
+        cache_dir=args.cache_dir or str(Path(user_cache_dir("kneeoa")) / "datasets"))
+    out = Path(args.out)
+    report = train_and_release(config, out, log=lambda text: print(text, flush=True))
+    print(f"\nmodel written to {out} (use it with: kneeoa --weights {out} …)")
+    return EXIT_OK if report["n"] else EXIT_FAILED
 
 
 def main_entry() -> None:

@@ -141,3 +141,23 @@ def test_grad_cam_for_a_model_without_a_cam_head(tmp_path, knee_pixels):
     p = predictor.predict(LoadedImage(knee_pixels, "k.png", "PNG", 8))
     assert p.evidence.shape == (31, 31, 5) and p.probabilities.sum() == pytest.approx(1.0)
     assert p.evidence_map(2, knee_pixels.shape).shape == knee_pixels.shape
+
+
+def test_test_time_flip_averages_an_image_and_its_mirror(predictor, knee_pixels):
+    from kneeoa_desktop.core.preprocess import preprocess
+
+    x = preprocess(knee_pixels)
+    mirrored = x[:, ::-1]
+    saved = predictor.test_time_flip
+    try:
+        predictor.test_time_flip = False
+        p1, c1 = predictor.predict_array(x)
+        p2, c2 = predictor.predict_array(mirrored)
+        predictor.test_time_flip = True
+        p, c = predictor.predict_array(x)
+        pm, cm = predictor.predict_array(mirrored)
+    finally:
+        predictor.test_time_flip = saved
+    np.testing.assert_allclose(p[0], (p1[0] + p2[0]) / 2, atol=1e-5)
+    np.testing.assert_allclose(p, pm, atol=1e-5)  # a mirror image now gets the same grades
+    np.testing.assert_allclose(c[0], cm[0, :, ::-1], atol=1e-4)  # and mirrored evidence

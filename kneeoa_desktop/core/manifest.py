@@ -32,6 +32,8 @@ class ModelManifest:
     training: dict = field(default_factory=dict)
     download_url: str | None = None
     description: str = ""
+    #: Average the network over the radiograph and its mirror image (left/right knees mirror).
+    test_time_flip: bool = False
     directory: Path = field(default=DEFAULT_WEIGHTS_DIR, compare=False)
 
     @property
@@ -86,6 +88,7 @@ def load_manifest(path: str | Path | None = None) -> ModelManifest:
             training=dict(data.get("training", {})),
             download_url=data.get("download_url"),
             description=str(data.get("description", "")),
+            test_time_flip=bool(data.get("test_time_flip", False)),
             directory=path.parent,
         )
     except (KeyError, TypeError, ValueError, IndexError):

@@ -94,6 +94,7 @@ class Predictor:
             raise ModelError(f"The model file {self.manifest.file} cannot be loaded ({type(exc).__name__}).") from exc
         _check_model(model, self.manifest)
         self.model = model
+        self.test_time_flip = self.manifest.test_time_flip
         self._build_forward(model)
         self.predict_array(np.zeros((*self.manifest.input_size, 1), np.float32))  # warm up
 
@@ -138,10 +139,16 @@ class Predictor:
         """Network on preprocessed input(s): returns (probabilities (B,5), evidence (B,h,w,5))."""
         if batch.ndim == 3:
             batch = batch[None]
+        n = batch.shape[0]
+        if self.test_time_flip:  # one pass over the images and their mirror images
+            batch = np.concatenate([batch, batch[:, :, ::-1]], axis=0)
         probs, cams = self._forward(self._tf.convert_to_tensor(batch, self._tf.float32))
         probs = np.asarray(probs, np.float64)
-        probs /= probs.sum(axis=1, keepdims=True)
         cams = np.asarray(cams, np.float32)
+        if self.test_time_flip:
+            probs = (probs[:n] + probs[n:]) / 2.0
+            cams = (cams[:n] + cams[n:, :, ::-1]) / 2.0  # mirror the evidence back
+        probs /= probs.sum(axis=1, keepdims=True)
         peak = cams.max(axis=(1, 2), keepdims=True)
         cams = np.divide(cams, peak, out=np.zeros_like(cams), where=peak > 0)
         return probs, cams

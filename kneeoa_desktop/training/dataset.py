@@ -16,8 +16,6 @@ from ..core.grades import NUM_GRADES
 from ..core.imaging import load_image
 from ..core.preprocess import preprocess
 
-#: The shared dataset beside the repository, where CI and developers find it.
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "kneeKL224"
 #: Bump when preprocessing changes, so stale caches are not reused.
 CACHE_VERSION = 1
 

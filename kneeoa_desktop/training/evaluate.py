@@ -49,7 +49,9 @@ def evaluate_folder(data_dir: str | Path, predictor, batch_size: int = 32, on_er
     flush()
     if not grades:
         raise FileNotFoundError(f"None of the images in {data_dir} could be read.")
-    report = classification_report(np.array(grades), np.concatenate(probabilities))
+    grades, probabilities = np.array(grades), np.concatenate(probabilities)
+    report = classification_report(grades, probabilities)
+    report["three_class"] = three_class_report(grades, probabilities)
     report["failed_files"] = failures
     report["model"] = predictor.manifest.tag
     report["data_dir"] = str(data_dir)
@@ -66,6 +68,8 @@ def format_report(report: dict) -> str:
         f"QW kappa  {report['quadratic_weighted_kappa']:.4f}",
         f"MAE       {report['mae']:.4f}",
         f"OA AUC    {_fmt(report['oa_auc'])}   (KL ≥ 2 vs KL < 2)",
+        f"3-class   {report['three_class']['accuracy']:.4f}   (KL0 vs KL2 vs KL3, "
+        f"{report['three_class']['per_grade']} of each)",
         "",
         "grade          support  precision  recall",
     ]
@@ -115,3 +119,25 @@ def confusion_matrix_image(report: dict, title: str | None = None) -> np.ndarray
             draw.text((x0 + 12, y0 + 28), f"{int(cm[g, p])}", font=font(20, True), fill=ink)
             draw.text((x0 + 12, y0 + 56), f"{100 * shade:.0f} %", font=font(14), fill=ink)
     return np.asarray(image)
+
+
+#: The original student project's task: KL0 vs KL2 vs KL3, on a class-balanced subset.
+THREE_CLASS_GRADES = (0, 2, 3)
+
+
+def three_class_report(grades: np.ndarray, probabilities: np.ndarray, seed: int = 0) -> dict:
+    """Accuracy on a class-balanced subset of KL0, KL2 and KL3, argmax over those three grades.
+
+    Each grade keeps as many images as the rarest of the three has (drawn with a fixed seed).
+    """
+    grades = np.asarray(grades)
+    probabilities = np.asarray(probabilities)
+    rng = np.random.default_rng(seed)
+    per_class = min(int((grades == g).sum()) for g in THREE_CLASS_GRADES)
+    if per_class == 0:
+        return {"grades": list(THREE_CLASS_GRADES), "per_grade": 0, "accuracy": float("nan")}
+    keep = np.concatenate([rng.choice(np.flatnonzero(grades == g), per_class, replace=False)
+                           for g in THREE_CLASS_GRADES])
+    chosen = np.array(THREE_CLASS_GRADES)[probabilities[keep][:, list(THREE_CLASS_GRADES)].argmax(1)]
+    return {"grades": list(THREE_CLASS_GRADES), "per_grade": per_class,
+            "accuracy": float((chosen == grades[keep]).mean())}

@@ -10,7 +10,7 @@ import csv
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -18,29 +18,8 @@ import numpy as np
 from ..core.grades import KL_LABELS, NUM_GRADES
 from ..core.manifest import ModelManifest, sha256_of
 from ..core.metrics import classification_report
-from .dataset import DEFAULT_DATA_DIR, load_split
-
-
-@dataclass
-class TrainConfig:
-    data_dir: str = str(DEFAULT_DATA_DIR)
-    run_dir: str = "runs/default"
-    input_size: tuple[int, int] = (224, 224)
-    widths: tuple[int, ...] = (24, 48, 96, 192)
-    epochs: int = 12
-    batch_size: int = 32
-    learning_rate: float = 2e-3
-    weight_decay: float = 1e-4
-    label_smoothing: float = 0.05
-    class_weight_power: float = 0.5  # 0: none; 1: inverse frequency; 0.5: inverse sqrt
-    seed: int = 1234
-    limit_per_grade: int | None = None  # tiny runs for tests
-    steps_per_epoch: int | None = None
-    jit_compile: bool = True
-    model_name: str = "kneeoa-kl-cnn"
-    model_version: str = "0.1.0"
-    cache_dir: str | None = None
-    extra: dict = field(default_factory=dict)
+from .config import TrainConfig
+from .dataset import load_split
 
 
 def class_weights(grades: np.ndarray, power: float) -> dict[int, float]:
@@ -58,6 +37,7 @@ def train(config: TrainConfig, log=print) -> Path:
 
     from ..core.architecture import build_model
     from .augment import augment_batch
+    from .losses import OrdinalCrossEntropy
 
     run_dir = Path(config.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -107,7 +87,7 @@ def train(config: TrainConfig, log=print) -> Path:
             warmup_target=config.learning_rate, warmup_steps=min(steps, config.epochs * steps // 10))
         model.compile(
             optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
-            loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+            loss=OrdinalCrossEntropy(config.label_smoothing, config.ordinal_weight),
             metrics=["accuracy"], jit_compile=config.jit_compile)
         log_path.unlink(missing_ok=True)
 
