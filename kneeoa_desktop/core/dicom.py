@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .errors import CorruptImageError, ImageLoadError, UnsupportedFormatError
+from .errors import CorruptImageError, UnsupportedFormatError
 from .imaging import check_dimensions, rescale_to_uint16, to_gray
 
 _PATIENT_KEYWORDS = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex")
@@ -60,8 +60,6 @@ def decode_dicom(data: bytes) -> tuple[np.ndarray, int, dict, dict]:
                     pixels = apply_voi_lut(pixels, ds)
             else:
                 has_voi = False
-    except ImageLoadError:
-        raise
     except (RuntimeError, NotImplementedError) as exc:
         syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
         name = getattr(syntax, "name", None) or "this"
@@ -70,7 +68,6 @@ def decode_dicom(data: bytes) -> tuple[np.ndarray, int, dict, dict]:
         ) from exc
     except Exception as exc:  # pydicom raises many types for damaged pixel data
         raise CorruptImageError("The DICOM pixel data is damaged and cannot be decoded.") from exc
-
 
     pixels = np.asarray(pixels)
     if samples == 1:
