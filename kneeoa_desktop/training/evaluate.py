@@ -97,11 +97,13 @@ def confusion_matrix_image(report: dict, title: str | None = None) -> np.ndarray
     cm = np.array(report["confusion_matrix"], np.float64)
     rates = cm / np.maximum(cm.sum(1, keepdims=True), 1)
     cell, left, top = 96, 150, 110
-    width, height = left + cell * NUM_GRADES + 30, top + cell * NUM_GRADES + 80
-    image = Image.new("RGB", (width, height), (255, 255, 255))
-    draw = ImageDraw.Draw(image)
     title = title or (f"{report['model']}  accuracy {report['accuracy']:.3f}  "
                       f"kappa {report['quadratic_weighted_kappa']:.3f}  MAE {report['mae']:.3f}")
+    title_width = ImageDraw.Draw(Image.new("RGB", (1, 1))).textlength(title, font=font(18, True))
+    width = max(left + cell * NUM_GRADES + 30, int(title_width) + 40)
+    height = top + cell * NUM_GRADES + 80
+    image = Image.new("RGB", (width, height), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
     draw.text((20, 15), title, font=font(18, True), fill=(0, 0, 0))
     draw.text((left, top - 40), "predicted grade", font=font(16), fill=(60, 60, 60))
     draw.text((15, top + cell * NUM_GRADES + 25), "rows: true grade; shade: share of the row",

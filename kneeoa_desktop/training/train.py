@@ -31,13 +31,13 @@ def class_weights(grades: np.ndarray, power: float) -> dict[int, float]:
 
 def train(config: TrainConfig, log=print) -> Path:
     """Run (or resume) training; return the path of the best model in the run directory."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-    import tensorflow as tf
-
     from ..core.architecture import build_model
+    from ..core.runtime import tensorflow_runtime
     from .augment import augment_batch
     from .losses import OrdinalCrossEntropy
+
+    runtime = tensorflow_runtime()  # quiet import, GPU memory growth
+    tf, keras = runtime.tf, runtime.keras
 
     run_dir = Path(config.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
