@@ -137,9 +137,11 @@ def test_evaluate_reproduces_the_manifest_metrics(capsys, tmp_path, predictor):
     report = json.loads(out)
     recorded = predictor.manifest.metrics
     assert report["n"] == recorded["n"] == 826
+    # Another CPU may round a borderline image the other way: allow two images to move.
     for key in ("accuracy", "quadratic_weighted_kappa", "mae", "oa_auc"):
-        assert report[key] == pytest.approx(recorded[key], abs=2e-3), key
-    assert report["confusion_matrix"] == recorded["confusion_matrix"]
+        assert report[key] == pytest.approx(recorded[key], abs=3e-3), key
+    moved = np.abs(np.array(report["confusion_matrix"]) - np.array(recorded["confusion_matrix"])).sum()
+    assert moved <= 4
 
 
 def _subprocess(*args, **kw):
