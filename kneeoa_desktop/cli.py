@@ -253,10 +253,8 @@ def _write_overlay(image, prediction, path: Path, overlay_dir: Path, args, used_
 
 
 def cmd_info(args) -> int:
-    from .core.manifest import load_manifest
-
-    manifest = load_manifest(args.weights)
     predictor = _predictor(args)
+    manifest = predictor.manifest
     rows = [
         ("model", manifest.tag),
         ("file", str(manifest.model_path)),
