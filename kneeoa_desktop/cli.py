@@ -1,8 +1,9 @@
-"""The `kneeoa` command: grade radiographs, evaluate a model, describe the installed model.
+"""The `kneeoa` command: grade radiographs, evaluate, train, describe and download the model.
 
 A thin front door onto ``kneeoa_desktop.core``: argument parsing, output formatting and exit
 codes live here; no image or model logic does. Errors a user can cause print one line
-(``kneeoa: FILE: reason``) and never a traceback unless ``--debug`` is given.
+(``kneeoa: FILE: reason``) and never a traceback unless ``--debug`` is given; the details
+and tracebacks go to the log file (``kneeoa info`` says where).
 Exit codes: 0 all files succeeded, 1 any file or the model failed, 2 usage error.
 """
 
@@ -12,6 +13,7 @@ import argparse
 import csv
 import io
 import json
+import logging
 import os
 import sys
 import time
@@ -22,6 +24,7 @@ from . import __version__
 from .core.errors import KneeOAError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger("kneeoa.cli")
 #: Show a progress bar on a terminal from this many files on.
 PROGRESS_MIN_FILES = 5
 
@@ -34,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     parser.add_argument("--weights", metavar="DIR",
-                        help="folder holding manifest.json and the model (default: the shipped model)")
+                        help="folder holding manifest.json and the model (default: the model in use: "
+                             "a downloaded one if installed, else the bundled one)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -51,7 +55,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-patient", action="store_true",
                    help="print DICOM patient name and ID on the annotated PNGs (off by default)")
 
-    sub.add_parser("info", help="show the model, its checksum, the device and library versions")
+    sub.add_parser("info", help="show the model in use and its origin, the device, versions and the log file")
+
+    d = sub.add_parser(
+        "download-weights", help="download a model (sha256-pinned) and make it the model in use",
+        description="Download a model with gdown into the user data folder, verify its SHA-256, check "
+                    "that it loads, and only then make it the model in use. Without --url/--sha256, "
+                    "fetch the source named in the bundled manifest. A failed, cancelled or mismatched "
+                    "download never replaces the working model; run the command again to resume.")
+    d.add_argument("--url", metavar="URL",
+                   help="an https URL or a Google Drive file id/link (default: the bundled manifest's)")
+    d.add_argument("--sha256", metavar="HEX", help="the file's SHA-256 (required with --url)")
+    d.add_argument("--model-version", metavar="VERSION",
+                   help="version to record for a model other than the bundled one")
+    d.add_argument("--timeout", type=_positive_float, default=30.0, metavar="SECONDS",
+                   help="give up on a server silent for this long (default %(default)s)")
+    d.add_argument("--retries", type=_non_negative_int, default=3, metavar="N",
+                   help="further attempts after a dropped connection, each resuming (default %(default)s)")
+
+    sub.add_parser("restore-model", help="use the model bundled with the program again",
+                   description="Switch back to the bundled model. Downloaded models stay on disk; "
+                               "nothing is overwritten.")
 
     e = sub.add_parser("evaluate", help="measure accuracy on a folder with 0/ … 4/ subfolders",
                        description="Grade every image in DATA_DIR/0 … 4 and report accuracy, quadratic-"
@@ -96,6 +120,26 @@ def _train_defaults():
     return TrainConfig()
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -123,9 +167,14 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .core.logs import setup_logging
+
+    setup_logging("cli")
+    log.info("kneeoa %s %s", args.command, __version__)
     try:
         return {"predict": cmd_predict, "info": cmd_info, "evaluate": cmd_evaluate,
-                "train": cmd_train}[args.command](args)
+                "train": cmd_train, "download-weights": cmd_download_weights,
+                "restore-model": cmd_restore_model}[args.command](args)
     except KneeOAError as exc:
         _fail(args, None, exc)
         return EXIT_FAILED
@@ -140,7 +189,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _fail(args, file, exc: BaseException) -> None:
     where = f"{file}: " if file is not None else ""
-    message = str(exc) if isinstance(exc, KneeOAError) else f"unexpected error ({type(exc).__name__}: {exc})"
+    if isinstance(exc, KneeOAError):
+        message = str(exc)
+        log.info("%s%s", where, message, exc_info=exc.__cause__ is not None)
+    else:  # a bug: the user gets one line, the log the traceback
+        message = f"unexpected error ({type(exc).__name__}: {exc})"
+        log.error("%s%s", where, message, exc_info=exc)
     print(f"kneeoa: {where}{message}", file=sys.stderr)
     if args.debug:
         traceback.print_exception(exc, file=sys.stderr)
@@ -217,6 +271,8 @@ def cmd_predict(args) -> int:
             progress.update(index + 1)
             continue
         probs = prediction.probabilities
+        log.debug("%s: KL%d, p=%s, %.0f ms", path, prediction.grade,
+                  " ".join(f"{p:.3f}" for p in probs), prediction.elapsed_ms)
         if args.json:
             print(json.dumps(prediction.as_dict(), ensure_ascii=False), flush=True)
         elif csv_writer is not None:
@@ -253,10 +309,15 @@ def _write_overlay(image, prediction, path: Path, overlay_dir: Path, args, used_
 
 
 def cmd_info(args) -> int:
+    from .core.logs import log_file
+    from .core.model_store import active_model
+
     predictor = _predictor(args)
     manifest = predictor.manifest
+    origin = f"given with --weights {args.weights}" if args.weights else active_model().describe()
     rows = [
         ("model", manifest.tag),
+        ("origin", origin),
         ("file", str(manifest.model_path)),
         ("sha256", manifest.sha256),
         ("input size", f"{manifest.input_size[1]}×{manifest.input_size[0]} gray"),
@@ -266,6 +327,7 @@ def cmd_info(args) -> int:
         ("tensorflow", predictor.versions["tensorflow"]),
         ("keras", predictor.versions["keras"]),
         ("kneeoa", __version__),
+        ("log file", str(log_file())),
     ]
     metrics = manifest.metrics
     if metrics:
@@ -315,6 +377,54 @@ def cmd_evaluate(args) -> int:
         print(format_report(report))
         print(f"\nconfusion matrix plot: {plot}")
     return EXIT_FAILED if report.get("failed_files") else EXIT_OK
+
+
+def cmd_download_weights(args) -> int:
+    from .core.download import download_model
+
+    if bool(args.url) != bool(args.sha256):
+        print("kneeoa: give --url and --sha256 together (the checksum pins what the URL must deliver)",
+              file=sys.stderr)
+        return EXIT_USAGE
+    bar = _ByteProgress()
+    try:
+        manifest = download_model(args.url, args.sha256, version=args.model_version, progress=bar.update,
+                                  timeout=args.timeout, retries=args.retries)
+    finally:
+        bar.close()
+    print(f"model {manifest.tag} (sha256 {manifest.sha256[:12]}…) installed in {manifest.directory} "
+          "and now in use")
+    return EXIT_OK
+
+
+def cmd_restore_model(args) -> int:
+    from .core.manifest import load_manifest
+    from .core.model_store import restore_bundled
+
+    active = restore_bundled()
+    print(f"now using the bundled model {load_manifest(active.directory).tag}")
+    return EXIT_OK
+
+
+class _ByteProgress:
+    """Download progress on stderr, only on a terminal."""
+
+    def __init__(self):
+        self.enabled = sys.stderr.isatty()
+        self.shown = False
+
+    def update(self, received: int, total: int | None) -> None:
+        if not self.enabled:
+            return
+        done = f"{received / 1e6:.1f} MB"
+        text = f"{done} of {total / 1e6:.1f} MB" if total else done
+        print(f"\rdownloading… {text}", end="", file=sys.stderr, flush=True)
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            print(file=sys.stderr)
+            self.shown = False
 
 
 def cmd_train(args) -> int:

@@ -10,6 +10,16 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tests never read or write the real user's downloaded models or log: each run gets its own.
+if "KNEEOA_DATA_DIR" not in os.environ or "KNEEOA_LOG_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    _scratch = Path(tempfile.mkdtemp(prefix="kneeoa-tests-"))
+    atexit.register(shutil.rmtree, _scratch, ignore_errors=True)
+    os.environ.setdefault("KNEEOA_DATA_DIR", str(_scratch / "data"))
+    os.environ.setdefault("KNEEOA_LOG_DIR", str(_scratch / "log"))
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("KNEEOA_DATA", REPO.parent / "shared" / "data" / "kneeKL224"))

@@ -34,3 +34,11 @@ class ModelError(KneeOAError):
 
 class ExportError(KneeOAError):
     """The annotated image could not be written."""
+
+
+class DownloadError(KneeOAError):
+    """A model download failed; the model in use is unchanged."""
+
+
+class DownloadCancelledError(DownloadError):
+    """The user cancelled a model download."""

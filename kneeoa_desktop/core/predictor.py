@@ -81,6 +81,10 @@ class Predictor:
     def __init__(self, weights: str | Path | ModelManifest | None = None):
         from .runtime import tensorflow_runtime
 
+        if weights is None:  # the model in use: a downloaded one if the user installed one
+            from .model_store import active_weights_dir
+
+            weights = active_weights_dir()
         self.manifest = weights if isinstance(weights, ModelManifest) else load_manifest(weights)
         self.manifest.verify()
         runtime = tensorflow_runtime()
