@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--retries", type=_non_negative_int, default=3, metavar="N",
                    help="further attempts after a dropped connection, each resuming (default %(default)s)")
 
+    st = sub.add_parser("self-test", help="check that this installation can grade (the same check as KneeOA --self-test)",
+                        description="Load the model, grade the synthetic radiograph shipped with the program, "
+                                    "compose an overlay and render an export; print one line (exit 0 passed, 1 failed).")
+    st.add_argument("image", nargs="?", metavar="IMAGE", help="grade this radiograph instead of the built-in sample")
+
     sub.add_parser("restore-model", help="use the model bundled with the program again",
                    description="Switch back to the bundled model. Downloaded models stay on disk; "
                                "nothing is overwritten.")
@@ -174,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"predict": cmd_predict, "info": cmd_info, "evaluate": cmd_evaluate,
                 "train": cmd_train, "download-weights": cmd_download_weights,
-                "restore-model": cmd_restore_model}[args.command](args)
+                "restore-model": cmd_restore_model, "self-test": cmd_self_test}[args.command](args)
     except KneeOAError as exc:
         _fail(args, None, exc)
         return EXIT_FAILED
@@ -395,6 +400,15 @@ def cmd_download_weights(args) -> int:
     print(f"model {manifest.tag} (sha256 {manifest.sha256[:12]}…) installed in {manifest.directory} "
           "and now in use")
     return EXIT_OK
+
+
+def cmd_self_test(args) -> int:
+    from .selftest import main as self_test
+
+    if args.weights:
+        print("kneeoa: self-test checks the model in use; --weights is not supported here", file=sys.stderr)
+        return EXIT_USAGE
+    return self_test(args.image)
 
 
 def cmd_restore_model(args) -> int:

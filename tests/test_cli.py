@@ -185,3 +185,16 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
     assert not cli._Progress(2).enabled  # few files: no bar
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     assert not cli._Progress(100).enabled  # piped: no bar
+
+
+def test_self_test_grades_the_built_in_sample(capsys):
+    code, out, err = run(capsys, "self-test")
+    assert code == 0 and err == ""
+    assert out.startswith("KneeOA ") and "self-test passed" in out and out.count("\n") == 1
+
+
+def test_self_test_fails_in_one_line_for_a_bad_image(capsys, tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"nothing")
+    code, out, err = run(capsys, "self-test", bad)
+    assert code == 1 and out.startswith("KneeOA self-test FAILED: ") and out.count("\n") == 1
