@@ -196,7 +196,8 @@ def _fail(args, file, exc: BaseException) -> None:
     where = f"{file}: " if file is not None else ""
     if isinstance(exc, KneeOAError):
         message = str(exc)
-        log.info("%s%s", where, message, exc_info=exc.__cause__ is not None)
+        # The sentence is the whole story for the user; the cause (a library's error) helps us.
+        log.info("%s%s", where, message, exc_info=exc if exc.__cause__ is not None else None)
     else:  # a bug: the user gets one line, the log the traceback
         message = f"unexpected error ({type(exc).__name__}: {exc})"
         log.error("%s%s", where, message, exc_info=exc)
