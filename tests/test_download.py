@@ -227,6 +227,13 @@ def test_loopback_http_needs_the_test_switch(monkeypatch):
         "https://drive.google.com/uc?id=1AbCdEfGhIjKlMnOpQrStUvWxYz"
 
 
+@pytest.mark.parametrize("version", ["../escape", "a/b", "", "x" * 41, ".hidden"])
+def test_a_version_cannot_leave_the_models_folder(server, version):
+    with pytest.raises(DownloadError, match="version may hold only"):
+        download.download_model(server.url, MODEL_SHA, version=version, validate=no_check)
+    assert not model_store.models_dir().exists()
+
+
 def test_checksum_must_be_sha256_hex():
     with pytest.raises(DownloadError, match="64 hexadecimal"):
         download.download_model("https://example.com/m.keras", "abc123", validate=no_check)

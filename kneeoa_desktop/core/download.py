@@ -33,6 +33,7 @@ DEFAULT_TIMEOUT = 30.0  # seconds without a byte from the server before an attem
 DEFAULT_RETRIES = 3  # further attempts after a dropped connection; each resumes the last
 _DRIVE_ID = re.compile(r"[A-Za-z0-9_-]{20,}")
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}")  # it becomes part of a folder name
 
 ProgressCallback = Callable[[int, "int | None"], None]
 
@@ -90,6 +91,8 @@ def download_model(source: str | None = None, sha256: str | None = None, *, vers
     if not sha256:
         raise DownloadError("A download needs the SHA-256 checksum of the file it fetches.")
     sha256 = check_sha256(sha256)
+    if version is not None and not _VERSION.fullmatch(version):
+        raise DownloadError("A model version may hold only letters, digits and . + _ - (at most 40).")
     url = resolve_source(source)
     staging = model_store.downloads_dir()
     try:

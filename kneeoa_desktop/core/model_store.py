@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, replace
@@ -111,7 +112,9 @@ def install_model(staged_file: Path, manifest: ModelManifest, source: str) -> Mo
         raise ModelError("The downloaded model does not match its checksum; it was not installed.")
     root = models_dir()
     root.mkdir(parents=True, exist_ok=True)
-    folder_name = f"{manifest.name}-{manifest.version}-{manifest.sha256[:12]}"
+    # Name and version come from manifests and users: keep only what is safe in a folder name.
+    folder_name = re.sub(r"[^0-9A-Za-z.+_-]", "_", f"{manifest.name}-{manifest.version}-{manifest.sha256[:12]}")
+    folder_name = folder_name.lstrip(".") or "model"
     final = root / folder_name
     if final.is_dir() and _intact(final, manifest.sha256):
         staged_file.unlink(missing_ok=True)  # the same model is already installed
@@ -119,7 +122,7 @@ def install_model(staged_file: Path, manifest: ModelManifest, source: str) -> Mo
         work = Path(tempfile.mkdtemp(prefix=".install-", dir=root))
         try:
             # The folder is named after the checksum, so the file inside can have a plain name.
-            installed = replace(manifest, directory=work, file=f"{manifest.name}.keras")
+            installed = replace(manifest, directory=work, file=re.sub(r"[^0-9A-Za-z.+_-]", "_", manifest.name) + ".keras")
             _fsync_file(staged_file)
             os.replace(staged_file, installed.model_path)
             (work / MANIFEST_NAME).write_text(installed.to_json(), encoding="utf-8")

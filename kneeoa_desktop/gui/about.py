@@ -1,7 +1,9 @@
 """The About box's text: program version, a summary of the model card, the disclaimer.
 
-The model card is the manifest beside the weights (read without TensorFlow), so the box
-works before the model has finished loading, and says so plainly when the model is missing.
+The model card is the manifest beside the weights of the model in use, bundled or downloaded
+(read without TensorFlow), so the box works before the model has finished loading, and says so
+plainly when the model is missing. It also says where the model came from and where the log
+file is, the two things a support call starts with.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import html
 from PySide6.QtCore import QCoreApplication, QT_TRANSLATE_NOOP
 
 from .. import __version__
+from ..core import logs, model_store
 from ..core.errors import KneeOAError
 from ..core.manifest import load_manifest
 from . import i18n
@@ -30,7 +33,10 @@ def _tr(text: str) -> str:
 
 
 def about_html(model: ModelInfo | None = None, weights=None) -> str:
-    """Rich text for the About box; ``model`` adds what only the loaded model knows."""
+    """Rich text for the About box; ``model`` adds what only the loaded model knows.
+
+    ``weights`` (a folder or manifest) overrides the model in use, for tests.
+    """
     e = html.escape
     translate = QCoreApplication.translate
     parts = [
@@ -38,14 +44,21 @@ def about_html(model: ModelInfo | None = None, weights=None) -> str:
         "<p>" + e(translate("About", "Kellgren–Lawrence grading of knee radiographs, with evidence maps "
                                      "showing where the network looked.")) + "</p>",
     ]
+    active = model_store.active_model()
+    if model is not None and model.origin is not None:
+        active = model.origin  # what is loaded, even if the pointer has changed since
+    origin = (translate("About", "Model origin"), i18n.describe_origin(active))
+    log_file = (translate("About", "Log file"), str(logs.log_file()))
     try:
-        manifest = load_manifest(weights)
+        manifest = load_manifest(weights if weights is not None else active.directory)
     except KneeOAError as exc:
-        parts.append(f"<p><b>{e(translate('About', 'Model'))}:</b> {e(i18n.core_message(str(exc)))}</p>")
+        rows = [(translate("About", "Model"), i18n.core_message(str(exc))), origin, log_file]
+        parts.append(_table(rows))
     else:
         height, width = manifest.input_size
         rows = [
             (translate("About", "Model"), f"{manifest.name} {manifest.version}"),
+            origin,
             (translate("About", "Input"), translate("About", "{0}×{1} pixels, gray").format(width, height)),
             (translate("About", "Grades"), ", ".join(i18n.grade_title(g) for g in range(len(manifest.labels)))),
         ]
@@ -60,9 +73,15 @@ def about_html(model: ModelInfo | None = None, weights=None) -> str:
         data = manifest.training.get("data_dir") if isinstance(manifest.training, dict) else None
         if data:
             rows.append((translate("About", "Trained on"), str(data).rstrip("/").rsplit("/", 1)[-1]))
-        parts.append("<table cellspacing='0' cellpadding='2'>" + "".join(
-            f"<tr><td><b>{e(k)}</b>&nbsp;&nbsp;</td><td>{e(str(v))}</td></tr>" for k, v in rows) + "</table>")
+        rows.append(log_file)
+        parts.append(_table(rows))
         if manifest.description:
             parts.append(f"<p>{e(manifest.description)}</p>")
     parts.append(f"<p style='color:#a01414'><b>{e(i18n.disclaimer())}</b></p>")
     return "".join(parts)
+
+
+def _table(rows) -> str:
+    e = html.escape
+    return "<table cellspacing='0' cellpadding='2'>" + "".join(
+        f"<tr><td valign='top'><b>{e(k)}</b>&nbsp;&nbsp;</td><td>{e(str(v))}</td></tr>" for k, v in rows) + "</table>"

@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--language", choices=("en", "ru"), help="interface language for this session "
                         "(default: the one chosen in View ▸ Language, else the system's)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--self-test", action="store_true", help="check, without opening a window, that the model "
+                        "loads and grades the built-in sample radiograph; prints one line (exit 0 passed, 1 failed)")
     # For scripts/benchmark_gui.py: print when the window is exposed and the first result is
     # shown (seconds since the epoch), and quit after the first result.
     parser.add_argument("--timing", action="store_true", help=argparse.SUPPRESS)
@@ -133,4 +135,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def main_entry() -> None:
     """Console-script entry point (``kneeoa-desktop``)."""
+    if build_parser().parse_args().self_test:  # before any PySide6 import: runs with no display
+        from ..selftest import main as self_test
+
+        sys.exit(self_test())
+    from ..core.logs import setup_logging
+    from .unexpected import install_exception_hook
+
+    # Before the window (it is cheap): the first faults of a session are worth a record too.
+    install_exception_hook(setup_logging("gui"))
     sys.exit(main())

@@ -52,6 +52,17 @@ _CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("CoreMessages", "The model manifest must list exactly five KL grades."),
     QT_TRANSLATE_NOOP("CoreMessages", "The model manifest names a file outside its own folder."),
     QT_TRANSLATE_NOOP("CoreMessages", "The model contains a Lambda layer (arbitrary code); it was not loaded."),
+    # Model downloads and the model store (core/download.py, core/model_store.py).
+    QT_TRANSLATE_NOOP("CoreMessages", "Model downloads must use https; plain http is refused."),
+    QT_TRANSLATE_NOOP("CoreMessages", "The SHA-256 checksum must be 64 hexadecimal characters."),
+    QT_TRANSLATE_NOOP("CoreMessages", "This model names no download source; give a URL and its SHA-256."),
+    QT_TRANSLATE_NOOP("CoreMessages", "A download needs the SHA-256 checksum of the file it fetches."),
+    QT_TRANSLATE_NOOP("CoreMessages", "The downloaded file does not match the expected SHA-256 checksum; "
+                                      "it was deleted and the model in use is unchanged."),
+    QT_TRANSLATE_NOOP("CoreMessages", "The download was cancelled; the model in use is unchanged."),
+    QT_TRANSLATE_NOOP("CoreMessages", "Google Drive did not hand out the file (is it shared with anyone who "
+                                      "has the link?); the model in use is unchanged."),
+    QT_TRANSLATE_NOOP("CoreMessages", "The downloaded model does not match its checksum; it was not installed."),
 )
 # Core sentences with a value inside: (pattern, translatable template with {0}, {1}, …).
 _CORE_PATTERNS = (
@@ -69,7 +80,55 @@ _CORE_PATTERNS = (
      QT_TRANSLATE_NOOP("CoreMessages", "The disk holding {0} is full; nothing was written.")),
     (re.compile(r"^The image is (\d+)×(\d+) pixels, more than the (\d+) megapixels this program accepts\.$"),
      QT_TRANSLATE_NOOP("CoreMessages", "The image is {0}×{1} pixels, more than the {2} megapixels this program accepts.")),
+    # The model and its manifest (core/manifest.py, core/predictor.py, gui/worker.py).
+    (re.compile(r"^The model file (.+) is missing from (.+)\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "The model file {0} is missing from {1}.")),
+    (re.compile(r"^The model file (.+) is damaged or was altered \(its checksum does not match the manifest\)\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages",
+                       "The model file {0} is damaged or was altered (its checksum does not match the manifest).")),
+    (re.compile(r"^The model file (.+) cannot be loaded \((\w+)\)\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "The model file {0} cannot be loaded ({1}).")),
+    (re.compile(r"^The model manifest (.+) is missing\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "The model manifest {0} is missing.")),
+    (re.compile(r"^The model manifest (.+) is unreadable or damaged\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "The model manifest {0} is unreadable or damaged.")),
+    (re.compile(r"^The model manifest (.+) lacks required fields\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "The model manifest {0} lacks required fields.")),
+    (re.compile(r"^The model contains an unknown layer type \((\w+)\); it was not loaded\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "The model contains an unknown layer type ({0}); it was not loaded.")),
+    (re.compile(r"^The model's shape (.+)→(.+) does not match its manifest \((.+) gray → (\d+) grades\)\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "The model's shape {0}→{1} does not match its manifest "
+                                       "({2} gray → {3} grades).")),
+    (re.compile(r"^The model could not be loaded \((\w+)\)\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "The model could not be loaded ({0}).")),
+    (re.compile(r"^An unexpected error occurred while grading \((\w+)\); details are in the log file\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "An unexpected error occurred while grading ({0}); "
+                                       "details are in the log file.")),
+    # Model downloads and the model store (core/download.py, core/model_store.py).
+    (re.compile(r"^'(.*)' is neither an https URL nor a Google Drive file id\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "'{0}' is neither an https URL nor a Google Drive file id.")),
+    (re.compile(r"^Cannot create the download folder (.+) \((.+)\)\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "Cannot create the download folder {0} ({1}).")),
+    (re.compile(r"^The downloaded model cannot be used \((.+)\); the model in use is unchanged\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "The downloaded model cannot be used ({0}); the model in use is unchanged.")),
+    (re.compile(r"^The model could not be saved in (.+) \((.+)\); the model in use is unchanged\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "The model could not be saved in {0} ({1}); the model in use is unchanged.")),
+    (re.compile(r"^The server refused the download \(HTTP (.+?)\); the model in use is unchanged\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "The server refused the download (HTTP {0}); the model in use is unchanged.")),
+    (re.compile(r"^The server (.+) did not answer within (.+) s; the model in use is unchanged\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "The server {0} did not answer within {1} s; the model in use is unchanged.")),
+    (re.compile(r"^The connection to (.+) failed or dropped; the part received is kept so that the next attempt "
+                r"resumes, and the model in use is unchanged\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "The connection to {0} failed or dropped; the part received is kept so that "
+                                       "the next attempt resumes, and the model in use is unchanged.")),
+    (re.compile(r"^The download could not be written to (.+) \((.+)\); the model in use is unchanged\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "The download could not be written to {0} ({1}); "
+                                       "the model in use is unchanged.")),
+    (re.compile(r"^Could not switch back to the bundled model \((.+)\)\.$"),
+     QT_TRANSLATE_NOOP("CoreMessages", "Could not switch back to the bundled model ({0}).")),
 )
+# Patterns whose first value is itself a core sentence (without its full stop), translated too.
+_NESTED = {"The downloaded model cannot be used ({0}); the model in use is unchanged."}
 
 
 def translations_dir() -> Path:
@@ -100,8 +159,21 @@ def core_message(text: str) -> str:
     for pattern, template in _CORE_PATTERNS:
         match = pattern.match(text)
         if match:
-            return QCoreApplication.translate("CoreMessages", template).format(*match.groups())
+            values = list(match.groups())
+            if template in _NESTED:
+                values[0] = core_message(values[0] + ".").removesuffix(".")
+            return QCoreApplication.translate("CoreMessages", template).format(*values)
     return QCoreApplication.translate("CoreMessages", text)
+
+
+def describe_origin(active) -> str:
+    """Where the model in use came from (``model_store.ActiveModel``), in the interface language."""
+    if active.bundled:
+        return QCoreApplication.translate("Models", "bundled with the program")
+    if active.installed:
+        return QCoreApplication.translate("Models", "downloaded from {0} on {1}").format(
+            active.source or "?", active.installed[:10])
+    return QCoreApplication.translate("Models", "downloaded from {0}").format(active.source or "?")
 
 
 class LanguageSwitcher:

@@ -3,21 +3,26 @@
 It wires user actions (open, drop, recent files, region, export, language) to the grading
 worker and to core calls, keeps the last shown ``GradedImage`` for overlay recomposition and
 export, and reports every user error through ``show_error`` as one sentence in a
-non-blocking message box, leaving the previous result on screen.
+non-blocking message box, leaving the previous result on screen (and in the log file).
+
+A model that cannot be loaded gets its own box (``show_model_failure``): a downloaded model can
+be swapped for the bundled one there; a damaged bundled model can only be reinstalled. After a
+download or a restore the worker reloads the model and the image on screen is graded again, so
+that the verdict shown always comes from the model the status bar names.
 """
 
 from __future__ import annotations
 
-import sys
-import traceback
+import logging
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QIcon, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QFrame, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
+from ..core import logs, model_store
 from ..core.errors import KneeOAError
 from ..core.export import default_export_name, export_annotated
 from ..core.formats import IMAGE_SUFFIXES
@@ -25,11 +30,14 @@ from ..core.overlay import EvidenceOverlay
 from . import i18n
 from .about import about_html
 from .image_view import ImageView
+from .model_dialog import ModelUpdateDialog
 from .overlay_controls import OverlayControls
 from .qt_images import bgr_to_qimage
 from .settings import Settings
 from .verdict_pane import VerdictPane
 from .worker import GradedImage, Grader, ModelInfo
+
+log = logging.getLogger("kneeoa.gui")
 
 APP_TITLE = "KneeOA Desktop"
 SIDE_PANEL_WIDTH = 400
@@ -72,6 +80,8 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._message_box: QMessageBox | None = None
         self._about_box: QMessageBox | None = None
+        self._model_dialog: ModelUpdateDialog | None = None
+        self._reloading = False  # the next model_ready follows a download or restore
         self.last_error: str | None = None
 
         self.grader = Grader(predictor_factory, self)
@@ -180,6 +190,8 @@ class MainWindow(QMainWindow):
         self.overlay_action = self._action(self.controls.show_box.setChecked, "O", checkable=True)
         self.controls.show_box.toggled.connect(self.overlay_action.setChecked)
         self.about_action = self._action(self.show_about)
+        self.update_action = self._action(self.open_model_dialog)
+        self.log_folder_action = self._action(self.show_log_folder)
         self.about_qt_action = self._action(QApplication.aboutQt)
 
         self.language_group = QActionGroup(self)
@@ -220,6 +232,9 @@ class MainWindow(QMainWindow):
         self.region_menu.addAction(self.clear_region_action)
 
         self.help_menu = bar.addMenu("")
+        self.help_menu.addAction(self.update_action)
+        self.help_menu.addAction(self.log_folder_action)
+        self.help_menu.addSeparator()
         self.help_menu.addAction(self.about_action)
         self.help_menu.addAction(self.about_qt_action)
 
@@ -363,17 +378,50 @@ class MainWindow(QMainWindow):
         if self._pending_id is None:
             self._busy.hide()
         self._retranslate_status()
-        self._show_status()
+        if self._reloading and self._pending_id is None:
+            self._show_status(self.tr("Now using model {0}.").format(info.tag))
+        else:
+            self._show_status()
+        self._reloading = False
 
     @Slot(str)
     def _on_model_failed(self, message: str) -> None:
         self._model_loading = False
+        self._model_info = None
         self._model_error = message
+        self._reloading = False
         self._retranslate_status()
         if self._pending_id is None:
             self._busy.hide()
-            self.show_error(i18n.core_message(message))  # else the request's failure says it
+        self.show_model_failure(message)  # the request that needed the model then stays quiet
         self._show_status()
+
+    def reload_model(self) -> None:
+        """Load the model now in use (after a download or restore) and regrade what is shown.
+
+        The shown verdict is graded again at once (a few tens of milliseconds): a clinician who
+        has just switched models expects the screen, and any export, to show the new model's
+        reading, not the old one's under the new model's name.
+        """
+        self._started = True
+        self._reloading = True
+        self._model_info = None
+        self._model_error = None
+        self.grader.reload_model()
+        self._retranslate_status()
+        if self._shown is not None:
+            self.grade_region(self._shown.prediction.roi)  # queued behind the reload: the new model grades it
+        else:
+            self._show_status()
+
+    def restore_bundled_model(self) -> None:
+        """Use the bundled model again (the downloaded files stay) and load it."""
+        try:
+            model_store.restore_bundled()
+        except KneeOAError as exc:
+            self.show_error(i18n.core_message(str(exc)))
+            return
+        self.reload_model()
 
     @Slot(object)
     def _on_graded(self, result: GradedImage) -> None:
@@ -397,16 +445,20 @@ class MainWindow(QMainWindow):
         self._update_enabled()
         self._retranslate_result()
         self._show_status(self.tr("Graded {0}").format(result.path.name))
+        log.info("graded %s in %.0f ms with %s", result.path.name, 1000 * result.seconds, result.prediction.model)
         self.result_shown.emit(result)
 
     @Slot(int, str)
     def _on_failed(self, request_id: int, message: str) -> None:
         if not self.grader.is_latest(request_id) or self._closed:
             return
+        name = self._pending_name
         self._pending_id = None
         self._busy.hide()
         self._show_status()
-        self.show_error(i18n.core_message(message))
+        if self._model_info is None and message == self._model_error:
+            return  # the model could not be loaded: the model-failure box already says so
+        self.show_error(i18n.core_message(message), file=name)
 
     # --- overlay -------------------------------------------------------------------------------
 
@@ -485,11 +537,12 @@ class MainWindow(QMainWindow):
                 source_name=shown.image.source_name or shown.path.name, overlay=self._overlay,
                 patient=shown.image.patient if self.patient_action.isChecked() and shown.image.patient else None)
         except KneeOAError as exc:
-            self.show_error(i18n.core_message(str(exc)))
+            self.show_error(i18n.core_message(str(exc)), file=Path(target).name)
             return None
         except Exception as exc:  # a bug must not take the user's work with it
-            traceback.print_exception(exc, file=sys.stderr)
-            self.show_error(self.tr("The export failed unexpectedly ({0}).").format(type(exc).__name__))
+            log.error("unexpected error while exporting %s", Path(target).name, exc_info=exc)
+            self.show_error(self.tr("The export failed unexpectedly ({0}).").format(type(exc).__name__),
+                            file=Path(target).name)
             return None
         finally:
             QApplication.restoreOverrideCursor()
@@ -544,17 +597,59 @@ class MainWindow(QMainWindow):
 
     # --- messages and dialogs ------------------------------------------------------------------
 
-    def show_error(self, text: str) -> None:
-        """Tell the user one sentence, without blocking: the window stays usable behind it."""
+    def show_error(self, text: str, file: str | None = None) -> None:
+        """Tell the user one sentence, without blocking: the window stays usable behind it.
+
+        The sentence also goes to the log, with the file's name (never DICOM patient details).
+        """
+        log.info("told the user: %s%s", text, f" (file {file})" if file else "")
         self.last_error = text
+        box = self._show_box(QMessageBox.Icon.Warning, text)
+        box.addButton(QMessageBox.StandardButton.Ok)
+        box.open()
+        self.error_shown.emit(text)
+
+    def _show_box(self, kind: QMessageBox.Icon, text: str, informative: str = "") -> QMessageBox:
+        """A window-modal message box opened with open(): the event loop (and the tests) go on."""
         if self._message_box is not None:
             self._message_box.close()
-        box = QMessageBox(QMessageBox.Icon.Warning, APP_TITLE, text, QMessageBox.StandardButton.Ok, self)
+        box = QMessageBox(kind, APP_TITLE, text, QMessageBox.StandardButton.NoButton, self)
+        if informative:
+            box.setInformativeText(informative)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.finished.connect(lambda _result, b=box: self._forget_box(b))
         self._message_box = box
+        return box
+
+    def show_model_failure(self, message: str) -> None:
+        """The model could not be loaded: say why, and what the user can do about it."""
+        text = i18n.core_message(message)
+        active = model_store.active_model()
+        log.warning("model %s could not be loaded: %s", active.describe(), message)
+        self.last_error = text
+        if active.bundled:
+            # Nothing inside the program can repair it, and weights/ is never written to.
+            box = self._show_box(QMessageBox.Icon.Critical, text, self.tr(
+                "The model that came with KneeOA Desktop is missing or damaged, so no radiograph can be "
+                "graded. Please reinstall KneeOA Desktop."))
+            box.addButton(QMessageBox.StandardButton.Ok)
+        else:
+            box = self._show_box(QMessageBox.Icon.Critical, text, self.tr(
+                "The model in use was {0} and cannot be loaded, so no radiograph can be graded. Restore the model "
+                "bundled with the program to go on grading; the downloaded file is kept.").format(
+                    i18n.describe_origin(active)))
+            restore = box.addButton(self.tr("Restore bundled model"), QMessageBox.ButtonRole.AcceptRole)
+            restore.clicked.connect(self.restore_bundled_model)
+            box.addButton(QMessageBox.StandardButton.Close)
+            box.setDefaultButton(restore)
         box.open()
         self.error_shown.emit(text)
+
+    def show_message(self, text: str, informative: str = "") -> None:
+        """A piece of good news, in the same non-blocking way."""
+        box = self._show_box(QMessageBox.Icon.Information, text, informative)
+        box.addButton(QMessageBox.StandardButton.Ok)
+        box.open()
 
     def _forget_box(self, box) -> None:
         if self._message_box is box:
@@ -578,6 +673,51 @@ class MainWindow(QMainWindow):
 
     def about_box(self) -> QMessageBox | None:
         return self._about_box
+
+    # --- model updates and the log folder ------------------------------------------------------
+
+    def open_model_dialog(self) -> ModelUpdateDialog:
+        """Help ▸ Check for model update…"""
+        if self._model_dialog is not None:
+            self._model_dialog.raise_()
+            self._model_dialog.activateWindow()
+            return self._model_dialog
+        dialog = ModelUpdateDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.installed.connect(self._on_model_installed)
+        dialog.restored.connect(self.reload_model)
+        dialog.cancelled.connect(lambda: self._show_status(self.tr("Download cancelled.")))
+        dialog.finished.connect(lambda _result, d=dialog: self._forget_model_dialog(d))
+        self._model_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _forget_model_dialog(self, dialog) -> None:
+        if self._model_dialog is dialog:
+            self._model_dialog = None
+
+    def model_dialog(self) -> ModelUpdateDialog | None:
+        return self._model_dialog
+
+    def _on_model_installed(self, manifest) -> None:
+        self.reload_model()
+        self.show_message(self.tr("Model {0} is installed and in use.").format(manifest.tag),
+                          self.tr("Origin: {0}.").format(i18n.describe_origin(model_store.active_model())))
+
+    def log_folder_url(self) -> QUrl:
+        return QUrl.fromLocalFile(str(logs.log_dir()))
+
+    def show_log_folder(self) -> None:
+        """Help ▸ Show log folder: the file a developer asks for when something went wrong."""
+        folder = logs.log_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)  # a folder that does not exist yet cannot be shown
+        except OSError:
+            self.show_error(self.tr("The log folder {0} cannot be created.").format(str(folder)))
+            return
+        if not QDesktopServices.openUrl(self.log_folder_url()):
+            self.show_error(self.tr("No program is set up to open folders; the log folder is {0}.").format(
+                str(folder)))
 
     # --- language ------------------------------------------------------------------------------
 
@@ -615,6 +755,10 @@ class MainWindow(QMainWindow):
             self.zoom_out_action: (self.tr("Zoom &out"), None),
             self.overlay_action: (self.tr("Show evidence &overlay"), None),
             self.about_action: (self.tr("&About KneeOA Desktop"), None),
+            self.update_action: (self.tr("Check for model &update…"),
+                                 self.tr("Download a newer model, or go back to the one bundled with the program")),
+            self.log_folder_action: (self.tr("Show &log folder"),
+                                     self.tr("Open the folder holding the program's log file")),
             self.about_qt_action: (self.tr("About &Qt"), None),
         }
         for action, (text, tip) in texts.items():
@@ -639,14 +783,19 @@ class MainWindow(QMainWindow):
         info = self._model_info
         if info is not None:
             self.device_label.setText(self.tr("Device: {0}").format(info.device))
-            self.model_label.setText(self.tr("Model: {0}").format(info.tag))
+            if info.origin is not None and not info.origin.bundled:
+                self.model_label.setText(self.tr("Model: {0} (downloaded)").format(info.tag))
+            else:
+                self.model_label.setText(self.tr("Model: {0}").format(info.tag))
+            self.model_label.setToolTip(i18n.describe_origin(info.origin) if info.origin is not None else "")
         elif self._model_error is not None:
             self.device_label.setText(self.tr("Device: —"))
             self.model_label.setText(self.tr("Model: unavailable"))
+            self.model_label.setToolTip(i18n.core_message(self._model_error))
         else:
             self.device_label.setText(self.tr("Device: —"))
             self.model_label.setText(self.tr("Model: loading…"))
-        self.model_label.setToolTip(self._model_error or "")
+            self.model_label.setToolTip("")
 
     def _retranslate_result(self) -> None:
         shown = self._shown
@@ -682,7 +831,7 @@ class MainWindow(QMainWindow):
         if not self._closed:
             self._closed = True
             self.save_settings()
-            for box in (self._message_box, self._about_box):
+            for box in (self._model_dialog, self._message_box, self._about_box):
                 if box is not None:
                     box.close()
             self.hide()  # the wait below may last while a model loads; the user sees nothing hang

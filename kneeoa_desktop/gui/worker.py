@@ -6,13 +6,16 @@ request (or on ``load_model``), because importing TensorFlow and loading the mod
 seconds. Every request carries an increasing id; the worker skips any request that a newer
 one has replaced before its turn came, and the window drops any result whose id is not the
 latest, so an image the user has already replaced is never shown.
+
+``reload_model`` drops the predictor and builds a new one from the factory (after a model
+download or a restore): it is queued like a grading request, so every request submitted after
+it is graded by the new model. Faults that are bugs go to the log file with their traceback.
 """
 
 from __future__ import annotations
 
-import sys
+import logging
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -21,6 +24,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QRect, Qt, QThread, QT_TRANSLATE_NOOP, Signal, Slot
 from PySide6.QtGui import QImage
 
+from ..core import model_store
 from ..core.errors import KneeOAError
 from ..core.grades import NUM_GRADES
 from ..core.imaging import LoadedImage, load_image
@@ -37,6 +41,10 @@ THUMBNAIL_SIDE = 128
 PREVIEW_SIDE = 1024
 # Worker sentences are English, like the core's; the window translates them (context CoreMessages).
 NO_MEMORY = QT_TRANSLATE_NOOP("CoreMessages", "There is not enough memory to grade this image.")
+# The details (message, traceback) of a bug are for the log file, not for the clinician.
+UNEXPECTED = "An unexpected error occurred while grading ({0}); details are in the log file."
+
+log = logging.getLogger("kneeoa.gui")
 
 
 def default_predictor_factory():
@@ -53,6 +61,21 @@ class ModelInfo:
     device: str  # "CPU" or the GPU's name
     evidence_method: str
     load_seconds: float
+    origin: model_store.ActiveModel | None = None  # None: a model from outside the model store
+
+
+def origin_of(predictor) -> model_store.ActiveModel | None:
+    """Which store entry (bundled or downloaded) the predictor's files come from, if any."""
+    directory = getattr(getattr(predictor, "manifest", None), "directory", None)
+    if directory is None:
+        return None
+    for candidate in (model_store.active_model(), model_store.bundled_model()):
+        try:
+            if Path(directory).resolve() == Path(candidate.directory).resolve():
+                return candidate
+        except OSError:
+            continue
+    return None
 
 
 @dataclass
@@ -135,13 +158,16 @@ class GradingWorker(QObject):
                 raise
             except Exception as exc:
                 _log_bug(exc)
-                message = f"The model could not be loaded ({type(exc).__name__}: {exc})."
+                message = f"The model could not be loaded ({type(exc).__name__})."
                 self.model_failed.emit(message)
                 raise KneeOAError(message) from exc
             self._predictor = predictor
-            self.model_ready.emit(ModelInfo(
-                predictor.manifest.tag, str(predictor.device),
-                str(getattr(predictor, "evidence_method", "")), time.perf_counter() - start))
+            info = ModelInfo(predictor.manifest.tag, str(predictor.device),
+                             str(getattr(predictor, "evidence_method", "")), time.perf_counter() - start,
+                             origin_of(predictor))
+            log.info("model %s loaded on %s in %.1f s (%s)", info.tag, info.device, info.load_seconds,
+                     info.origin.describe() if info.origin else "outside the model store")
+            self.model_ready.emit(info)
         return self._predictor
 
     @Slot()
@@ -150,6 +176,15 @@ class GradingWorker(QObject):
             self._ensure_predictor()
         except KneeOAError:
             pass  # already reported through model_failed
+
+    @Slot(object)
+    def reload_model(self, factory: Callable[[], object] | None) -> None:
+        """Forget the loaded model and build the one now in use (or ``factory``'s)."""
+        if factory is not None:
+            self._factory = factory
+        # Let go of the old model first: two models need not fit in memory at once.
+        self._predictor = None
+        self.load_model()
 
     @Slot(object)
     def grade(self, request: GradeRequest) -> None:
@@ -164,7 +199,7 @@ class GradingWorker(QObject):
             self.failed.emit(request.request_id, NO_MEMORY)
         except Exception as exc:  # a bug must not kill the worker thread; the window keeps working
             _log_bug(exc)
-            self.failed.emit(request.request_id, f"Unexpected error: {type(exc).__name__}: {exc}")
+            self.failed.emit(request.request_id, UNEXPECTED.format(type(exc).__name__))
         else:
             if result is not None:
                 self.graded.emit(result)
@@ -202,24 +237,40 @@ def evidence_thumbnails(display: np.ndarray, prediction: Prediction, side: int =
 
 
 def _log_bug(exc: BaseException) -> None:
-    traceback.print_exception(exc, file=sys.stderr)
+    """A bug's traceback goes to the log file (to stderr too when no log file is set up)."""
+    log.error("unexpected error on the grading thread", exc_info=exc)
+
+
+class WorkerThread(QThread):
+    """A QThread whose event loop runs inside one Python call, so all its slots share one thread state.
+
+    Under a plain QThread, PySide creates a Python thread state for each slot call and deletes it
+    afterwards, while pybind11 (inside TensorFlow) keeps the thread state of the thread where it
+    was first used. TensorFlow is imported here, so building a second model on this thread in a
+    later slot (a reload after a download) would use a deleted thread state and crash at random.
+    """
+
+    def run(self) -> None:
+        self.exec()
 
 
 class Grader(QObject):
     """The GUI thread's handle on the worker: issues request ids, owns the thread."""
 
     _load_requested = Signal()
+    _reload_requested = Signal(object)
     _grade_requested = Signal(object)
 
     def __init__(self, predictor_factory: Callable[[], object] | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self._latest = 0
-        self.thread = QThread()
+        self.thread = WorkerThread()
         self.thread.setObjectName("kneeoa-grading")
         self.worker = GradingWorker(predictor_factory or default_predictor_factory, lambda: self._latest)
         self.worker.moveToThread(self.thread)
         # Queued across threads: the slots run on the worker thread, in order of request.
         self._load_requested.connect(self.worker.load_model)
+        self._reload_requested.connect(self.worker.reload_model)
         self._grade_requested.connect(self.worker.grade)
         self.thread.finished.connect(self.worker.deleteLater)
         self.thread.start()
@@ -233,6 +284,10 @@ class Grader(QObject):
 
     def load_model(self) -> None:
         self._load_requested.emit()
+
+    def reload_model(self, factory: Callable[[], object] | None = None) -> None:
+        """Replace the worker's model (after a download or restore); queued behind earlier requests."""
+        self._reload_requested.emit(factory)
 
     def grade_file(self, path: str | Path) -> int:
         return self._submit(GradeRequest(0, Path(path)))

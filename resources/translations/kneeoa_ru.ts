@@ -24,6 +24,14 @@
         <translation>Оценка рентгенограмм коленного сустава по Келлгрену–Лоуренсу с картами признаков, показывающими, на что опиралась нейросеть.</translation>
     </message>
     <message>
+        <source>Model origin</source>
+        <translation>Происхождение модели</translation>
+    </message>
+    <message>
+        <source>Log file</source>
+        <translation>Файл журнала</translation>
+    </message>
+    <message>
         <source>Model</source>
         <translation>Модель</translation>
     </message>
@@ -143,6 +151,38 @@
         <translation>Модель содержит слой Lambda (произвольный код); она не загружена.</translation>
     </message>
     <message>
+        <source>Model downloads must use https; plain http is refused.</source>
+        <translation>Модели загружаются только по https; обычный http не допускается.</translation>
+    </message>
+    <message>
+        <source>The SHA-256 checksum must be 64 hexadecimal characters.</source>
+        <translation>Контрольная сумма SHA-256 должна состоять из 64 шестнадцатеричных символов.</translation>
+    </message>
+    <message>
+        <source>This model names no download source; give a URL and its SHA-256.</source>
+        <translation>Для этой модели не указан источник загрузки; укажите URL и его SHA-256.</translation>
+    </message>
+    <message>
+        <source>A download needs the SHA-256 checksum of the file it fetches.</source>
+        <translation>Для загрузки нужна контрольная сумма SHA-256 загружаемого файла.</translation>
+    </message>
+    <message>
+        <source>The downloaded file does not match the expected SHA-256 checksum; it was deleted and the model in use is unchanged.</source>
+        <translation>Загруженный файл не совпадает с ожидаемой контрольной суммой SHA-256; он удалён, текущая модель не изменилась.</translation>
+    </message>
+    <message>
+        <source>The download was cancelled; the model in use is unchanged.</source>
+        <translation>Загрузка отменена; текущая модель не изменилась.</translation>
+    </message>
+    <message>
+        <source>Google Drive did not hand out the file (is it shared with anyone who has the link?); the model in use is unchanged.</source>
+        <translation>Google Диск не выдал файл (открыт ли доступ всем, у кого есть ссылка?); текущая модель не изменилась.</translation>
+    </message>
+    <message>
+        <source>The downloaded model does not match its checksum; it was not installed.</source>
+        <translation>Загруженная модель не совпадает со своей контрольной суммой; она не установлена.</translation>
+    </message>
+    <message>
         <source>The {0} file is damaged or truncated and cannot be decoded.</source>
         <translation>Файл {0} повреждён или обрезан и не может быть декодирован.</translation>
     </message>
@@ -171,8 +211,88 @@
         <translation>Размер изображения — {0}×{1} пикс., это больше допустимых в программе {2} мегапикселей.</translation>
     </message>
     <message>
+        <source>The model file {0} is missing from {1}.</source>
+        <translation>Файл модели {0} отсутствует в {1}.</translation>
+    </message>
+    <message>
+        <source>The model file {0} is damaged or was altered (its checksum does not match the manifest).</source>
+        <translation>Файл модели {0} повреждён или изменён (его контрольная сумма не совпадает с манифестом).</translation>
+    </message>
+    <message>
+        <source>The model file {0} cannot be loaded ({1}).</source>
+        <translation>Файл модели {0} не удаётся загрузить ({1}).</translation>
+    </message>
+    <message>
+        <source>The model manifest {0} is missing.</source>
+        <translation>Манифест модели {0} отсутствует.</translation>
+    </message>
+    <message>
+        <source>The model manifest {0} is unreadable or damaged.</source>
+        <translation>Манифест модели {0} не читается или повреждён.</translation>
+    </message>
+    <message>
+        <source>The model manifest {0} lacks required fields.</source>
+        <translation>В манифесте модели {0} нет обязательных полей.</translation>
+    </message>
+    <message>
+        <source>The model contains an unknown layer type ({0}); it was not loaded.</source>
+        <translation>Модель содержит неизвестный тип слоя ({0}); она не загружена.</translation>
+    </message>
+    <message>
+        <source>The model&apos;s shape {0}→{1} does not match its manifest ({2} gray → {3} grades).</source>
+        <translation>Форма модели {0}→{1} не соответствует её манифесту ({2} в оттенках серого → {3} степеней).</translation>
+    </message>
+    <message>
+        <source>The model could not be loaded ({0}).</source>
+        <translation>Не удалось загрузить модель ({0}).</translation>
+    </message>
+    <message>
+        <source>An unexpected error occurred while grading ({0}); details are in the log file.</source>
+        <translation>При оценке произошла непредвиденная ошибка ({0}); подробности — в файле журнала.</translation>
+    </message>
+    <message>
+        <source>&apos;{0}&apos; is neither an https URL nor a Google Drive file id.</source>
+        <translation>«{0}» — не адрес https и не идентификатор файла на Google Диске.</translation>
+    </message>
+    <message>
+        <source>Cannot create the download folder {0} ({1}).</source>
+        <translation>Не удаётся создать папку для загрузки {0} ({1}).</translation>
+    </message>
+    <message>
+        <source>The downloaded model cannot be used ({0}); the model in use is unchanged.</source>
+        <translation>Загруженную модель нельзя использовать ({0}); текущая модель не изменилась.</translation>
+    </message>
+    <message>
+        <source>The model could not be saved in {0} ({1}); the model in use is unchanged.</source>
+        <translation>Не удалось сохранить модель в {0} ({1}); текущая модель не изменилась.</translation>
+    </message>
+    <message>
+        <source>The server refused the download (HTTP {0}); the model in use is unchanged.</source>
+        <translation>Сервер отказал в загрузке (HTTP {0}); текущая модель не изменилась.</translation>
+    </message>
+    <message>
+        <source>The server {0} did not answer within {1} s; the model in use is unchanged.</source>
+        <translation>Сервер {0} не ответил за {1} с; текущая модель не изменилась.</translation>
+    </message>
+    <message>
+        <source>The connection to {0} failed or dropped; the part received is kept so that the next attempt resumes, and the model in use is unchanged.</source>
+        <translation>Соединение с {0} не установлено или оборвалось; полученная часть сохранена, и следующая попытка продолжит загрузку; текущая модель не изменилась.</translation>
+    </message>
+    <message>
+        <source>The download could not be written to {0} ({1}); the model in use is unchanged.</source>
+        <translation>Не удалось записать загружаемый файл в {0} ({1}); текущая модель не изменилась.</translation>
+    </message>
+    <message>
+        <source>Could not switch back to the bundled model ({0}).</source>
+        <translation>Не удалось вернуться к встроенной модели ({0}).</translation>
+    </message>
+    <message>
         <source>There is not enough memory to grade this image.</source>
         <translation>Недостаточно памяти для оценки этого изображения.</translation>
+    </message>
+    <message>
+        <source>The download failed unexpectedly; details are in the log file.</source>
+        <translation>Загрузка неожиданно завершилась ошибкой; подробности — в файле журнала.</translation>
     </message>
 </context>
 <context>
@@ -237,6 +357,10 @@
         <translation>Готово</translation>
     </message>
     <message>
+        <source>Now using model {0}.</source>
+        <translation>Теперь используется модель {0}.</translation>
+    </message>
+    <message>
         <source>Graded {0}</source>
         <translation>Оценено: {0}</translation>
     </message>
@@ -257,8 +381,40 @@
         <translation>Экспортировано: {0}</translation>
     </message>
     <message>
+        <source>The model that came with KneeOA Desktop is missing or damaged, so no radiograph can be graded. Please reinstall KneeOA Desktop.</source>
+        <translation>Модель, поставляемая с KneeOA Desktop, отсутствует или повреждена, поэтому оценить рентгенограмму невозможно. Переустановите KneeOA Desktop.</translation>
+    </message>
+    <message>
+        <source>The model in use was {0} and cannot be loaded, so no radiograph can be graded. Restore the model bundled with the program to go on grading; the downloaded file is kept.</source>
+        <translation>Текущая модель {0}, но её не удаётся загрузить, поэтому оценить рентгенограмму невозможно. Чтобы продолжить работу, восстановите встроенную модель программы; загруженный файл сохранится.</translation>
+    </message>
+    <message>
+        <source>Restore bundled model</source>
+        <translation>Восстановить встроенную модель</translation>
+    </message>
+    <message>
         <source>About {0}</source>
         <translation>О программе {0}</translation>
+    </message>
+    <message>
+        <source>Download cancelled.</source>
+        <translation>Загрузка отменена.</translation>
+    </message>
+    <message>
+        <source>Model {0} is installed and in use.</source>
+        <translation>Модель {0} установлена и используется.</translation>
+    </message>
+    <message>
+        <source>Origin: {0}.</source>
+        <translation>Происхождение: {0}.</translation>
+    </message>
+    <message>
+        <source>The log folder {0} cannot be created.</source>
+        <translation>Не удаётся создать папку журнала {0}.</translation>
+    </message>
+    <message>
+        <source>No program is set up to open folders; the log folder is {0}.</source>
+        <translation>Не настроена программа для открытия папок; папка журнала: {0}.</translation>
     </message>
     <message>
         <source>&amp;File</source>
@@ -357,6 +513,22 @@
         <translation>&amp;О программе KneeOA Desktop</translation>
     </message>
     <message>
+        <source>Check for model &amp;update…</source>
+        <translation>Проверить обновление &amp;модели…</translation>
+    </message>
+    <message>
+        <source>Download a newer model, or go back to the one bundled with the program</source>
+        <translation>Загрузить более новую модель или вернуться к встроенной модели программы</translation>
+    </message>
+    <message>
+        <source>Show &amp;log folder</source>
+        <translation>Показать папку &amp;журнала</translation>
+    </message>
+    <message>
+        <source>Open the folder holding the program&apos;s log file</source>
+        <translation>Открыть папку с файлом журнала программы</translation>
+    </message>
+    <message>
         <source>About &amp;Qt</source>
         <translation>О &amp;Qt</translation>
     </message>
@@ -393,6 +565,10 @@ or drop an image or DICOM file here</source>
     <message>
         <source>Device: {0}</source>
         <translation>Устройство: {0}</translation>
+    </message>
+    <message>
+        <source>Model: {0} (downloaded)</source>
+        <translation>Модель: {0} (загружена)</translation>
     </message>
     <message>
         <source>Model: {0}</source>
@@ -440,6 +616,144 @@ or drop an image or DICOM file here</source>
     </message>
 </context>
 <context>
+    <name>ModelUpdateDialog</name>
+    <message>
+        <source>Check for model update</source>
+        <translation>Проверка обновления модели</translation>
+    </message>
+    <message>
+        <source>Model in use</source>
+        <translation>Текущая модель</translation>
+    </message>
+    <message>
+        <source>Model:</source>
+        <translation>Модель:</translation>
+    </message>
+    <message>
+        <source>Origin:</source>
+        <translation>Происхождение:</translation>
+    </message>
+    <message>
+        <source>SHA-256:</source>
+        <translation>Хеш SHA-256:</translation>
+    </message>
+    <message>
+        <source>Download a model</source>
+        <translation>Загрузка модели</translation>
+    </message>
+    <message>
+        <source>https://… or a Google Drive file id</source>
+        <translation>https://… или идентификатор файла на Google Диске</translation>
+    </message>
+    <message>
+        <source>64 hexadecimal characters, from the release notes</source>
+        <translation>64 шестнадцатеричных символа из примечаний к выпуску</translation>
+    </message>
+    <message>
+        <source>optional, e.g. 0.3.0</source>
+        <translation>необязательно, например 0.3.0</translation>
+    </message>
+    <message>
+        <source>&amp;Source:</source>
+        <translation>&amp;Источник:</translation>
+    </message>
+    <message>
+        <source>SHA-&amp;256:</source>
+        <translation>&amp;Хеш SHA-256:</translation>
+    </message>
+    <message>
+        <source>&amp;Version:</source>
+        <translation>&amp;Версия:</translation>
+    </message>
+    <message>
+        <source>The file is checked against its checksum and test-loaded before it replaces the model in use; the model bundled with the program is always kept.</source>
+        <translation>Прежде чем заменить текущую модель, файл сверяется с контрольной суммой и пробно загружается; встроенная модель программы всегда сохраняется.</translation>
+    </message>
+    <message>
+        <source>&amp;Restore bundled model</source>
+        <translation>&amp;Восстановить встроенную модель</translation>
+    </message>
+    <message>
+        <source>Use the model that came with the program again; downloaded files are kept</source>
+        <translation>Снова использовать модель, поставляемую с программой; загруженные файлы сохраняются</translation>
+    </message>
+    <message>
+        <source>&amp;Download</source>
+        <translation>&amp;Загрузить</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Закрыть</translation>
+    </message>
+    <message>
+        <source>The address and checksum named by the bundled model card are filled in. For a newer model, paste those given in its release notes.</source>
+        <translation>Подставлены адрес и контрольная сумма из карточки встроенной модели. Для более новой модели вставьте те, что указаны в примечаниях к её выпуску.</translation>
+    </message>
+    <message>
+        <source>No download address is configured for this model. Paste the address and SHA-256 checksum given in the release notes of the newer model.</source>
+        <translation>Для этой модели адрес загрузки не задан. Вставьте адрес и контрольную сумму SHA-256 из примечаний к выпуску новой модели.</translation>
+    </message>
+    <message>
+        <source>Enter the address of the model file (an https URL) or its Google Drive file id.</source>
+        <translation>Введите адрес файла модели (URL https) или идентификатор файла на Google Диске.</translation>
+    </message>
+    <message>
+        <source>The version may hold only letters, digits, dots, dashes, plus signs and underscores (e.g. 0.3.0).</source>
+        <translation>Версия может содержать только буквы, цифры, точки, дефисы, знаки «плюс» и подчёркивания (например, 0.3.0).</translation>
+    </message>
+    <message>
+        <source>Downloading model</source>
+        <translation>Загрузка модели</translation>
+    </message>
+    <message>
+        <source>Connecting to {0}…</source>
+        <translation>Подключение к {0}…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Отмена</translation>
+    </message>
+    <message>
+        <source>Downloading from {0}: {1} of {2}</source>
+        <translation>Загрузка с {0}: {1} из {2}</translation>
+    </message>
+    <message>
+        <source>Downloading from {0}: {1} received</source>
+        <translation>Загрузка с {0}: получено {1}</translation>
+    </message>
+    <message>
+        <source>Checking the downloaded model…</source>
+        <translation>Проверка загруженной модели…</translation>
+    </message>
+    <message>
+        <source>The model bundled with the program is in use again.</source>
+        <translation>Снова используется встроенная модель программы.</translation>
+    </message>
+    <message>
+        <source>{0} KB</source>
+        <translation>{0} КБ</translation>
+    </message>
+    <message>
+        <source>{0} MB</source>
+        <translation>{0} МБ</translation>
+    </message>
+</context>
+<context>
+    <name>Models</name>
+    <message>
+        <source>bundled with the program</source>
+        <translation>поставляется с программой</translation>
+    </message>
+    <message>
+        <source>downloaded from {0} on {1}</source>
+        <translation>загружена {1} с {0}</translation>
+    </message>
+    <message>
+        <source>downloaded from {0}</source>
+        <translation>загружена с {0}</translation>
+    </message>
+</context>
+<context>
     <name>OverlayControls</name>
     <message>
         <source>Evidence overlay</source>
@@ -468,6 +782,17 @@ or drop an image or DICOM file here</source>
     <message>
         <source>Show the evidence for {0}</source>
         <translation>Показать признаки для {0}</translation>
+    </message>
+</context>
+<context>
+    <name>Unexpected</name>
+    <message>
+        <source>An unexpected error occurred; details are in the log file {0}.</source>
+        <translation>Произошла непредвиденная ошибка; подробности — в файле журнала {0}.</translation>
+    </message>
+    <message>
+        <source>An unexpected error occurred ({0}); the program goes on.</source>
+        <translation>Произошла непредвиденная ошибка ({0}); программа продолжает работу.</translation>
     </message>
 </context>
 <context>
