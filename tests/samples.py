@@ -114,3 +114,104 @@ def bad_files(folder: Path, knee_png: Path) -> dict[str, Path]:
     directory.mkdir(exist_ok=True)
     files["directory"] = directory
     return files
+
+
+# --- Fuzzing helpers (tests/test_fuzz.py, scripts/fuzz_atheris.py) -----------------------------
+
+def synthetic_knee(size: int = 96, seed: int = 0) -> np.ndarray:
+    """A small radiograph-like gray image: two bones and a joint space, with noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:size, 0:size] / size
+    img = 60 + 40 * np.exp(-((x - 0.5) ** 2) / 0.05)
+    img += 120 * ((y < 0.45) | (y > 0.55)) * np.exp(-((x - 0.5) ** 2) / 0.04)
+    img += rng.normal(0, 6, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def seed_images(folder: Path, pixels: np.ndarray | None = None) -> dict[str, Path]:
+    """One small valid file per format and pixel layout the loader reads: the fuzzers' seeds.
+
+    Small (about 96×80) so that a fuzzer spends its time in parsers, not in pixel loops.
+    Encoders missing on this machine (JPEG 2000, JPEG-LS) are skipped.
+    """
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if pixels is None:
+        pixels = synthetic_knee(96)[:80]
+    files: dict[str, Path] = {}
+
+    def encoded(name: str, ext: str, array: np.ndarray, params=()) -> None:
+        ok, data = cv2.imencode(ext, array, list(params))
+        if ok:
+            (folder / name).write_bytes(data.tobytes())
+            files[name] = folder / name
+
+    encoded("gray8.png", ".png", pixels)
+    encoded("gray16.png", ".png", pixels.astype(np.uint16) * 257)
+    encoded("rgb48.png", ".png", cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR).astype(np.uint16) * 257)
+    encoded("rgba.png", ".png", cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGRA))
+    encoded("baseline.jpg", ".jpg", pixels, (cv2.IMWRITE_JPEG_QUALITY, 90))
+    encoded("progressive.jpg", ".jpg", cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR),
+            (cv2.IMWRITE_JPEG_PROGRESSIVE, 1))
+    encoded("gray8.bmp", ".bmp", pixels)
+    encoded("rgb.bmp", ".bmp", cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR))
+    encoded("gray8.tif", ".tif", pixels)
+    encoded("gray16.tif", ".tif", pixels.astype(np.uint16) * 257)
+    encoded("float32.tif", ".tif", pixels.astype(np.float32) / 255.0)
+    for name, mode in (("bilevel.png", "1"), ("palette.png", "P")):
+        Image.fromarray(pixels).convert(mode).save(folder / name)
+        files[name] = folder / name
+    Image.fromarray(pixels).save(folder / "lzw.tif", compression="tiff_lzw")
+    files["lzw.tif"] = folder / "lzw.tif"
+    files["plain.dcm"] = write_dicom(pixels, folder / "plain.dcm")
+    files["mono1_window.dcm"] = write_dicom(pixels, folder / "mono1_window.dcm", monochrome1=True,
+                                            window=(2000, 3000))
+    files["jpeg_baseline.dcm"] = write_dicom(pixels, folder / "jpeg_baseline.dcm",
+                                             compress="JPEGBaseline8Bit")
+    bare = folder / "no_preamble.dcm"
+    bare.write_bytes(files["plain.dcm"].read_bytes()[132:])
+    files["no_preamble.dcm"] = bare
+    import pydicom.uid
+
+    for syntax in ("RLELossless", "JPEG2000Lossless", "JPEGLSLossless"):
+        path = folder / f"{syntax}.dcm"
+        try:
+            files[path.name] = write_dicom(pixels, path, compress=getattr(pydicom.uid, syntax))
+        except Exception:  # no encoder for this syntax installed here
+            path.unlink(missing_ok=True)
+    return files
+
+
+def check_decode_contract(data: bytes) -> str:
+    """Decode ``data`` and check the loader's contract; return what happened.
+
+    The outcome must be a sane ``LoadedImage`` ("ok") or a typed ``KneeOAError`` whose message
+    is one sentence ("refused: <ErrorType>"). A broken contract raises AssertionError; any
+    other exception propagates: both are findings.
+    """
+    from kneeoa_desktop.core.errors import KneeOAError
+    from kneeoa_desktop.core.imaging import MAX_PIXELS, MIN_SIDE, LoadedImage, decode_image
+
+    try:
+        image = decode_image(data, "fuzz")
+    except KneeOAError as exc:
+        check_one_sentence(str(exc))
+        return f"refused: {type(exc).__name__}"
+    assert isinstance(image, LoadedImage)
+    pixels = image.pixels
+    assert isinstance(pixels, np.ndarray) and pixels.ndim == 2, pixels.shape
+    assert pixels.dtype in (np.uint8, np.uint16), pixels.dtype
+    height, width = pixels.shape
+    assert MIN_SIDE <= height and MIN_SIDE <= width and height * width <= MAX_PIXELS, pixels.shape
+    assert 1 <= image.bit_depth <= 32, image.bit_depth
+    assert image.format in ("PNG", "JPEG", "BMP", "TIFF", "DICOM"), image.format
+    return "ok"
+
+
+def check_one_sentence(message: str) -> None:
+    """A user-facing error: one non-empty line, no traceback, ending like a sentence."""
+    assert message and message.strip() == message, repr(message)
+    assert "\n" not in message and "\r" not in message, repr(message)
+    assert "Traceback" not in message and 'File "' not in message, repr(message)
+    assert len(message) <= 300 and message.endswith("."), repr(message)

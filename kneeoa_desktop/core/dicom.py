@@ -22,6 +22,14 @@ _SAFE_KEYWORDS = ("Modality", "BodyPartExamined", "Laterality", "ImageLaterality
 
 def decode_dicom(data: bytes) -> tuple[np.ndarray, int, dict, dict]:
     """Return (pixels uint16, bits stored, safe metadata, patient identifiers)."""
+    # pydicom warns about each odd value when an element is first read, which happens anywhere
+    # below (elements are parsed lazily): the user gets our one sentence, not Python warnings.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _decode_dicom(data)
+
+
+def _decode_dicom(data: bytes) -> tuple[np.ndarray, int, dict, dict]:
     import pydicom
 
     try:
@@ -38,7 +46,7 @@ def decode_dicom(data: bytes) -> tuple[np.ndarray, int, dict, dict]:
         frames = int(ds.get("NumberOfFrames", 1) or 1)
         samples = int(ds.get("SamplesPerPixel", 1) or 1)
         bits_stored = int(ds.get("BitsStored", ds.get("BitsAllocated", 16)) or 16)
-    except (AttributeError, TypeError, ValueError) as exc:
+    except Exception as exc:  # elements are parsed lazily, here: an unknown VR raises NotImplementedError
         raise CorruptImageError("The DICOM file lacks a valid image size.") from exc
     check_dimensions(cols, rows)
     if frames < 1 or frames * rows * cols * samples > 4 * 100_000_000:
@@ -62,10 +70,13 @@ def decode_dicom(data: bytes) -> tuple[np.ndarray, int, dict, dict]:
                 has_voi = False
     except (RuntimeError, NotImplementedError) as exc:
         syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
-        name = getattr(syntax, "name", None) or "this"
-        raise UnsupportedFormatError(
-            f"The DICOM pixel data uses the {name} compression, which cannot be decoded here."
-        ) from exc
+        if _decoder_available(syntax):  # a decoder exists and failed: the data is damaged
+            raise CorruptImageError("The DICOM pixel data is damaged and cannot be decoded.") from exc
+        # Only a registered name goes into the sentence: an unknown UID is file text, which may
+        # hold anything (a line break included).
+        known = getattr(syntax, "is_transfer_syntax", False) and syntax.name != str(syntax)
+        what = f"the {syntax.name} compression" if known else "an unknown compression"
+        raise UnsupportedFormatError(f"The DICOM pixel data uses {what}, which cannot be decoded here.") from exc
     except Exception as exc:  # pydicom raises many types for damaged pixel data
         raise CorruptImageError("The DICOM pixel data is damaged and cannot be decoded.") from exc
 
@@ -84,11 +95,31 @@ def decode_dicom(data: bytes) -> tuple[np.ndarray, int, dict, dict]:
     if pixels.ndim != 2:
         raise CorruptImageError("The DICOM image has an unsupported pixel layout.")
 
-    metadata = {"transfer_syntax": str(getattr(ds.file_meta, "TransferSyntaxUID", "")),
+    metadata = {"transfer_syntax": _text(getattr(ds, "file_meta", None), "TransferSyntaxUID") or "",
                 "voi_applied": bool(has_voi)}
     for keyword in _SAFE_KEYWORDS:
-        value = ds.get(keyword)
-        if value not in (None, ""):
-            metadata[keyword] = str(value)
-    patient = {k: str(ds.get(k)) for k in _PATIENT_KEYWORDS if ds.get(k) not in (None, "")}
+        if text := _text(ds, keyword):
+            metadata[keyword] = text
+    patient = {k: text for k in _PATIENT_KEYWORDS if (text := _text(ds, k))}
     return pixels, bits, metadata, patient
+
+
+def _text(ds, keyword: str) -> str | None:
+    """One element as text; None when absent, empty or unreadable. pydicom parses elements on
+    first access, so a damaged descriptive element (an unknown VR, say) raises only here, and
+    it must not keep a readable image from loading."""
+    try:
+        value = ds.get(keyword) if ds is not None else None
+        return None if value is None or str(value) == "" else str(value)
+    except Exception:
+        return None
+
+
+def _decoder_available(syntax) -> bool:
+    """True when pydicom has a working decoder for this transfer syntax."""
+    try:
+        from pydicom.pixels import get_decoder
+
+        return bool(get_decoder(syntax).is_available)
+    except Exception:  # no decoder is registered for it (or the UID is not one)
+        return False

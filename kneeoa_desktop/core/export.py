@@ -152,7 +152,10 @@ def write_bytes_atomic(data: bytes, target: Path, *, protect: tuple[str | os.Pat
     tmp_name = None
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part", dir=folder)
-        os.chmod(tmp_name, 0o666 & ~_UMASK)  # mkstemp makes 0600; an export is an ordinary file
+        try:  # mkstemp makes 0600; an export is an ordinary file
+            os.chmod(tmp_name, 0o666 & ~_UMASK)
+        except OSError:  # vfat/exFAT and some network mounts refuse chmod but accept the file
+            pass
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

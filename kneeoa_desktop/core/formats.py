@@ -15,7 +15,7 @@ PNG, JPEG, BMP, TIFF, DICOM = "PNG", "JPEG", "BMP", "TIFF", "DICOM"
 @dataclass(frozen=True)
 class HeaderInfo:
     format: str
-    width: int | None = None  # None when the header does not say (the decoder will)
+    width: int | None = None  # None when the header does not say (for DICOM, pydicom will)
     height: int | None = None
 
 
@@ -65,25 +65,31 @@ _SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD
 
 
 def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    # Walk the markers the way libjpeg does: it skips stray bytes before a marker (with a
+    # "Corrupt JPEG data" warning) and still decodes, so a strict walk here would let one
+    # inserted byte hide a 30000×30000 frame header from the size check.
     pos = 2
     end = len(data)
-    while pos + 4 <= end:
-        if data[pos] != 0xFF:
-            return None
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
+    while pos < end:
+        while pos < end and data[pos] != 0xFF:  # garbage before the marker
             pos += 1
-            continue
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-            pos += 2
-            continue
-        (length,) = struct.unpack(">H", data[pos + 2:pos + 4])
+        while pos < end and data[pos] == 0xFF:  # fill bytes
+            pos += 1
+        if pos >= end:
+            return None
+        marker = data[pos]
+        pos += 1
+        if marker in (0x00, 0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            continue  # no length field (0x00 is a stuffed byte: garbage to libjpeg too)
+        if marker in (0xD9, 0xDA):
+            return None  # end of image or start of scan before any frame header
+        (length,) = struct.unpack(">H", data[pos:pos + 2])
         if marker in _SOF_MARKERS:
-            height, width = struct.unpack(">HH", data[pos + 5:pos + 9])
+            height, width = struct.unpack(">HH", data[pos + 3:pos + 7])
             return width, height
         if length < 2:
             return None
-        pos += 2 + length
+        pos += length
     return None
 
 
@@ -101,18 +107,21 @@ def _tiff_size(data: bytes) -> tuple[int, int] | None:
     (ifd,) = struct.unpack(endian + "I", data[4:8])
     (count,) = struct.unpack(endian + "H", data[ifd:ifd + 2])
     width = height = None
-    for i in range(min(count, 4096)):
+    for i in range(count):  # all of them: libtiff reads every entry too
         entry = data[ifd + 2 + 12 * i: ifd + 14 + 12 * i]
         tag, typ = struct.unpack(endian + "HH", entry[:4])
+        if tag not in (256, 257):
+            continue
         if typ == 3:  # SHORT
             (value,) = struct.unpack(endian + "H", entry[8:10])
         elif typ == 4:  # LONG
             (value,) = struct.unpack(endian + "I", entry[8:12])
         else:
-            continue
-        if tag == 256:
+            return None  # another type: the loader refuses rather than trust the decoder's reading
+        # libtiff ignores a repeated tag, so the first one is the size it would decode.
+        if tag == 256 and width is None:
             width = value
-        elif tag == 257:
+        elif tag == 257 and height is None:
             height = value
     if width is None or height is None:
         return None

@@ -7,7 +7,10 @@ bytes and decoded in memory, so non-ASCII paths work everywhere. Every failure r
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,10 +124,18 @@ def decode_image(data: bytes, source_name: str = "image") -> LoadedImage:
         )
     if header.width is not None and header.height is not None:
         check_dimensions(header.width, header.height)
+    elif header.format != formats.DICOM:
+        # The raster decoders would find a size where our header reader did not, and could then
+        # allocate gigabytes for a tiny file: a size we cannot check is a damaged header.
+        raise CorruptImageError(f"The {header.format} file is damaged or truncated: its image size cannot be read.")
     if header.format == formats.DICOM:
         from .dicom import decode_dicom  # pydicom is imported only when needed
 
         pixels, bits, metadata, patient = decode_dicom(data)
+        if patient:  # keep them out of the developer's log, whatever a later message quotes
+            from .logs import redact
+
+            redact(*patient.values())
     else:
         pixels, bits = _decode_raster(data, header.format)
         metadata, patient = {}, {}
@@ -149,12 +160,46 @@ def check_dimensions(width: int, height: int) -> None:
 def _decode_raster(data: bytes, fmt: str) -> tuple[np.ndarray, int]:
     buffer = np.frombuffer(data, np.uint8)
     try:
-        decoded = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
+        with _native_stderr_silenced():
+            decoded = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
     except cv2.error:
         decoded = None
     if decoded is None or decoded.size == 0:
         raise CorruptImageError(f"The {fmt} file is damaged or truncated and cannot be decoded.")
     return to_gray(decoded)
+
+
+_STDERR_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Point file descriptor 2 at the null device for the duration of a decode.
+
+    libpng and libjpeg print their complaints about a damaged file ("libpng error: IDAT: CRC
+    error", "Corrupt JPEG data: …") straight to descriptor 2, beneath OpenCV's log level, which
+    would add lines to the one sentence a user gets on stderr. The cost: another thread's stderr
+    output is lost for the milliseconds of a decode (the program logs to a file, not stderr).
+    """
+    with _STDERR_LOCK:
+        try:
+            sys.stderr.flush()
+        except (AttributeError, OSError, ValueError):  # no usable sys.stderr (a windowed program)
+            pass
+        try:
+            saved = os.dup(2)
+        except OSError:  # no descriptor 2 at all: nothing to silence
+            saved = None
+        if saved is not None:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 2)
+            os.close(null)
+        try:
+            yield
+        finally:
+            if saved is not None:
+                os.dup2(saved, 2)
+                os.close(saved)
 
 
 def to_gray(decoded: np.ndarray) -> tuple[np.ndarray, int]:

@@ -1,0 +1,307 @@
+"""Faults the user's machine can throw at us: a broken model or manifest, a folder that refuses
+writes, a full disk. Each must end as one sentence (exit 1 for `kneeoa`), leave the model folder
+exactly as it was, and leave no partial or temporary file where an export was going.
+
+Root ignores directory permissions and this machine's disk is not full, so the failures are
+injected where the program meets the operating system (``os.open``, ``os.replace``, the write,
+``fsync``) and only for paths inside the test's own target folder. tests/test_export.py covers
+``tempfile.mkstemp`` denied and ``fsync`` failing through the core; this file adds the rest and
+the same faults through ``kneeoa predict --overlay-dir`` / ``--csv``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import io
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import pytest
+
+from kneeoa_desktop import cli
+from kneeoa_desktop.core import errors
+from kneeoa_desktop.core.export import export_annotated
+from kneeoa_desktop.core.manifest import DEFAULT_WEIGHTS_DIR, MANIFEST_NAME, load_manifest
+from kneeoa_desktop.core.predictor import Prediction
+
+from . import samples
+
+
+def digests(folder: Path) -> dict[str, tuple[str, int]]:
+    """sha256 and mtime of every file below ``folder``."""
+    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def shipped_weights_untouched():
+    """Nothing in this module may change the real weights/ folder."""
+    before = digests(DEFAULT_WEIGHTS_DIR)
+    yield
+    assert digests(DEFAULT_WEIGHTS_DIR) == before
+
+
+def run_cli(*args) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main([str(a) for a in args])
+    return code, out.getvalue(), err.getvalue()
+
+
+def assert_one_error_line(err: str, prefix: str = "kneeoa: ") -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1 and err.endswith("\n"), err
+    assert lines[0].startswith(prefix), lines[0]
+    message = lines[0][len(prefix):]
+    samples.check_one_sentence(message)
+    return message
+
+
+# --- model faults through `kneeoa --weights DIR` -------------------------------------------------
+
+@pytest.fixture
+def weights(tmp_path) -> Path:
+    """A private copy of the shipped model and manifest (never the real weights/ folder)."""
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    manifest = load_manifest(DEFAULT_WEIGHTS_DIR)
+    shutil.copy2(DEFAULT_WEIGHTS_DIR / MANIFEST_NAME, folder / MANIFEST_NAME)
+    shutil.copy2(manifest.model_path, folder / manifest.file)
+    return folder
+
+
+def _model(folder: Path) -> Path:
+    return folder / json.loads((folder / MANIFEST_NAME).read_text())["file"]
+
+
+def _edit_manifest(folder: Path, **changes) -> None:
+    data = json.loads((folder / MANIFEST_NAME).read_text())
+    data.update(changes)
+    (folder / MANIFEST_NAME).write_text(json.dumps(data))
+
+
+def _rehash(folder: Path) -> None:
+    """Make the manifest agree with a damaged model file, so the damage reaches Keras itself."""
+    _edit_manifest(folder, sha256=hashlib.sha256(_model(folder).read_bytes()).hexdigest())
+
+
+def _truncate(folder: Path) -> None:
+    model = _model(folder)
+    model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
+
+
+def _flip_middle(folder: Path) -> None:
+    model = _model(folder)
+    data = bytearray(model.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(b ^ 0xFF for b in data[middle:middle + 64])
+    model.write_bytes(bytes(data))
+
+
+MODEL_FAULTS = {
+    "model missing": (lambda f: _model(f).unlink(), "missing"),
+    "model truncated": (_truncate, "checksum"),
+    "model corrupted mid-file": (_flip_middle, "checksum"),
+    "manifest with a wrong sha256": (lambda f: _edit_manifest(f, sha256="0" * 64), "checksum"),
+    "manifest missing": (lambda f: (f / MANIFEST_NAME).unlink(), "missing"),
+    "manifest garbled": (lambda f: (f / MANIFEST_NAME).write_bytes(b'{"name": "kneeoa-kl-cnn", "vers\xff\xfe'),
+                         "damaged"),
+    "manifest not JSON": (lambda f: (f / MANIFEST_NAME).write_text("<html>503 Service Unavailable</html>"),
+                          "damaged"),
+    "manifest without sha256": (lambda f: (f / MANIFEST_NAME).write_text('{"name": "x", "version": "1", '
+                                                                          '"file": "m.keras"}'), "fields"),
+    "manifest naming a file elsewhere": (lambda f: _edit_manifest(f, file="../kneeoa-kl-cnn.keras"), "outside"),
+    "manifest is a folder": (lambda f: ((f / MANIFEST_NAME).unlink(), (f / MANIFEST_NAME).mkdir()), "manifest"),
+    # The checksum matches, so the damage reaches Keras (TensorFlow is imported for these).
+    "truncated model with a matching manifest": (lambda f: (_truncate(f), _rehash(f)), "cannot be loaded"),
+    "corrupted model with a matching manifest": (lambda f: (_flip_middle(f), _rehash(f)), "cannot be loaded"),
+    "manifest with the wrong input size": (lambda f: _edit_manifest(f, input_size=[128, 128]), "shape"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", sorted(MODEL_FAULTS))
+def test_model_fault_is_one_line_and_changes_nothing(fault, weights, knee_png):
+    damage, expected = MODEL_FAULTS[fault]
+    damage(weights)
+    before = digests(weights)
+    code, out, err = run_cli("--weights", weights, "predict", "--json", knee_png)
+    assert code == 1
+    assert out == ""  # no result, no table header
+    message = assert_one_error_line(err)
+    assert expected in message, message
+    assert "Traceback" not in err
+    assert digests(weights) == before  # nothing rewritten, renamed, or "repaired" in place
+
+
+@pytest.mark.slow
+def test_model_fault_in_a_real_process_is_one_line(weights, knee_png):
+    """The same from a real process: no TensorFlow chatter or warnings reach stderr."""
+    import subprocess
+
+    _flip_middle(weights)
+    _rehash(weights)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    result = subprocess.run([sys.executable, "-m", "kneeoa_desktop.cli", "--weights", str(weights), "predict",
+                             str(knee_png)], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 1 and result.stdout == ""
+    assert "cannot be loaded" in assert_one_error_line(result.stderr)
+
+
+# --- export faults: a folder that refuses writes, a full disk ------------------------------------
+
+def _prediction() -> Prediction:
+    rng = np.random.default_rng(3)
+    return Prediction(np.array([0.1, 0.2, 0.4, 0.2, 0.1]), rng.random((14, 14, 5)).astype(np.float32),
+                      "model@1.0", "CPU", source_name="knee.png")
+
+
+def _error(code: int, text: str) -> OSError:
+    return (PermissionError if code in (errno.EACCES, errno.EPERM) else OSError)(code, text)
+
+
+class FaultyFile(io.RawIOBase):
+    """A file object over a real descriptor whose write stores half the data, then fails."""
+
+    def __init__(self, fd: int, code: int):
+        self._file = io.FileIO(fd, "wb")
+        self._code = code
+
+    def write(self, data) -> int:
+        self._file.write(bytes(data)[: len(data) // 2])  # a partial file really exists on disk
+        raise _error(self._code, os.strerror(self._code))
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+@contextlib.contextmanager
+def faults_in(folder: Path, fault: str):
+    """Make one operating-system call fail, only for paths inside ``folder``."""
+    folder = str(folder.resolve())
+
+    def inside(path) -> bool:
+        return isinstance(path, (str, bytes, os.PathLike)) and os.path.abspath(os.fsdecode(path)).startswith(folder)
+
+    real_open, real_replace, real_fdopen, real_fsync = os.open, os.replace, os.fdopen, os.fsync
+    watched: set[int] = set()
+
+    def fake_open(path, flags, mode=0o777, *, dir_fd=None):
+        if fault == "open: permission" and inside(path):
+            raise _error(errno.EACCES, "Permission denied")
+        if fault == "open: read-only file system" and inside(path):
+            raise _error(errno.EROFS, "Read-only file system")
+        fd = real_open(path, flags, mode, dir_fd=dir_fd)
+        if inside(path):
+            watched.add(fd)
+        return fd
+
+    def fake_replace(src, dst, **kwargs):
+        if fault == "rename: permission" and inside(dst):
+            raise _error(errno.EACCES, "Permission denied")
+        return real_replace(src, dst, **kwargs)
+
+    def fake_fdopen(fd, *args, **kwargs):
+        if fault in ("write: disk full", "write: quota") and fd in watched:
+            return FaultyFile(fd, errno.ENOSPC if fault == "write: disk full" else errno.EDQUOT)
+        return real_fdopen(fd, *args, **kwargs)
+
+    def fake_fsync(fd):
+        if fault == "fsync: disk full" and fd in watched:
+            raise _error(errno.ENOSPC, "No space left on device")
+        if fault == "fsync: I/O error" and fd in watched:
+            raise _error(errno.EIO, "Input/output error")
+        return real_fsync(fd)
+
+    with mock.patch.object(os, "open", fake_open), mock.patch.object(os, "replace", fake_replace), \
+            mock.patch.object(os, "fdopen", fake_fdopen), mock.patch.object(os, "fsync", fake_fsync):
+        yield
+
+
+EXPORT_FAULTS = {
+    "open: permission": "permission denied",
+    "open: read-only file system": "read-only",
+    "rename: permission": "permission denied",
+    "write: disk full": "full",
+    "write: quota": "full",
+    "fsync: disk full": "full",
+    "fsync: I/O error": "could not be written",
+}
+
+
+@pytest.mark.parametrize("fault", sorted(EXPORT_FAULTS))
+def test_export_fault_leaves_nothing_behind(fault, tmp_path, knee_pixels):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "older.png").write_bytes(b"an earlier export")  # must survive as it was
+    before = digests(folder)
+    with faults_in(folder, fault), pytest.raises(errors.ExportError) as info:
+        export_annotated(knee_pixels, _prediction(), folder / "knee_kneeoa.png")
+    samples.check_one_sentence(str(info.value))
+    assert EXPORT_FAULTS[fault] in str(info.value)
+    assert digests(folder) == before  # no partial file, no temporary file
+
+
+@pytest.mark.parametrize("fault", ["rename: permission", "write: disk full"])
+def test_a_failed_export_keeps_the_previous_file_whole(fault, tmp_path, knee_pixels):
+    target = tmp_path / "knee_kneeoa.png"
+    export_annotated(knee_pixels, _prediction(), target)
+    before = digests(tmp_path)
+    with faults_in(tmp_path, fault), pytest.raises(errors.ExportError):
+        export_annotated(knee_pixels, _prediction(), target, brightness=3.0)
+    assert digests(tmp_path) == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", sorted(EXPORT_FAULTS))
+def test_cli_overlay_fault_is_one_line_and_leaves_nothing(fault, tmp_path, knee_png, predictor):
+    source = tmp_path / "in" / "knee.png"
+    source.parent.mkdir()
+    source.write_bytes(knee_png.read_bytes())
+    out_dir = tmp_path / "overlays"
+    out_dir.mkdir()
+    with mock.patch.object(cli, "_predictor", lambda args: predictor), faults_in(out_dir, fault):
+        code, out, err = run_cli("predict", "--json", "--overlay-dir", out_dir, source)
+    assert code == 1
+    assert out == ""  # the file failed as a whole: no result line for it
+    message = assert_one_error_line(err, f"kneeoa: {source}: ")
+    assert EXPORT_FAULTS[fault] in message
+    assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", ["open: permission", "write: disk full"])
+def test_cli_csv_fault_is_one_line_and_leaves_nothing(fault, tmp_path, knee_png, predictor):
+    out_dir = tmp_path / "results"
+    out_dir.mkdir()
+    with mock.patch.object(cli, "_predictor", lambda args: predictor), faults_in(out_dir, fault):
+        code, out, err = run_cli("predict", "--csv", out_dir / "r.csv", knee_png)
+    assert code == 1
+    assert_one_error_line(err, f"kneeoa: {out_dir / 'r.csv'}: ")
+    assert list(out_dir.iterdir()) == []
+
+
+def test_export_where_chmod_is_refused(tmp_path, knee_pixels):
+    """vfat/exFAT mounts (without `quiet`) and some SMB/FUSE mounts answer chmod with EPERM while
+    files can be written there: the export should still succeed, with the default mode."""
+    real_chmod = os.chmod
+
+    def refused(path, mode, **kwargs):
+        if os.path.abspath(os.fsdecode(path)).startswith(str(tmp_path)):
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+        return real_chmod(path, mode, **kwargs)
+
+    with mock.patch.object(os, "chmod", refused):
+        written = export_annotated(knee_pixels, _prediction(), tmp_path / "x.png")
+    assert written.is_file()
