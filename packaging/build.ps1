@@ -1,0 +1,76 @@
+<#
+.SYNOPSIS
+    Build the KneeOA bundle with PyInstaller, then the Windows installer KneeOA-Setup-<version>.exe.
+
+.DESCRIPTION
+    dist\KneeOA\ holds KneeOA.exe (the window) and kneeoa-cli.exe (the command line; Windows
+    does not tell "KneeOA" from "kneeoa"). The installer is made with Inno Setup 6 from
+    packaging\windows\kneeoa.iss; the version comes from kneeoa_desktop\__init__.py.
+
+.EXAMPLE
+    powershell -ExecutionPolicy Bypass -File packaging\build.ps1
+    packaging\build.ps1 -DistPath out -WorkPath tmp -Python C:\Python311\python.exe
+#>
+param(
+    [string]$DistPath = "",
+    [string]$WorkPath = "",
+    [string]$Python = "",
+    [string]$Iscc = "",
+    [switch]$SkipBundle,
+    [switch]$NoInstaller
+)
+$ErrorActionPreference = "Stop"
+$Root = Split-Path -Parent $PSScriptRoot
+if (-not $DistPath) { $DistPath = Join-Path $Root "dist" }
+if (-not $WorkPath) { $WorkPath = Join-Path $Root "build" }
+New-Item -ItemType Directory -Force -Path $DistPath, $WorkPath | Out-Null
+$DistPath = (Resolve-Path $DistPath).Path
+$WorkPath = (Resolve-Path $WorkPath).Path
+if (-not $Python) {
+    $venv = Join-Path $Root ".venv\Scripts\python.exe"
+    $Python = if (Test-Path $venv) { $venv } else { "python" }
+}
+
+function Invoke-Checked([string]$What, [scriptblock]$Command) {
+    & $Command
+    if ($LASTEXITCODE -ne 0) { throw "build.ps1: $What failed (exit code $LASTEXITCODE)." }
+}
+
+Push-Location $Root
+try {
+    $Version = (& $Python -c "from kneeoa_desktop import __version__; print(__version__)").Trim()
+    if ($LASTEXITCODE -ne 0 -or -not $Version) { throw "build.ps1: cannot read the version with $Python." }
+    $Bundle = Join-Path $DistPath "KneeOA"
+
+    if (-not $SkipBundle) {
+        Write-Host "[build.ps1] PyInstaller bundle, KneeOA $Version, into $Bundle"
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        Invoke-Checked "PyInstaller" { & $Python -m PyInstaller build.spec --noconfirm --clean --distpath $DistPath --workpath $WorkPath }
+        Write-Host ("[build.ps1] bundle built in {0:N0} s" -f $watch.Elapsed.TotalSeconds)
+    }
+    if (-not (Test-Path (Join-Path $Bundle "KneeOA.exe"))) { throw "build.ps1: no bundle at $Bundle." }
+    if ($NoInstaller) { return }
+
+    # The installer's own icon, from the PNGs (Pillow comes with the project).
+    $Icon = Join-Path $WorkPath "kneeoa.ico"
+    Invoke-Checked "icon" { & $Python -c "import sys; from PIL import Image; Image.open(sys.argv[1]).save(sys.argv[2], sizes=[(s, s) for s in (16, 24, 32, 48, 64, 128, 256)])" (Join-Path $Root "resources\icons\kneeoa-256.png") $Icon }
+
+    if (-not $Iscc) {
+        $found = Get-Command iscc.exe -ErrorAction SilentlyContinue
+        $candidates = @(
+            $(if ($found) { $found.Source }),
+            "${env:ProgramFiles(x86)}\Inno Setup 6\ISCC.exe",
+            "$env:ProgramFiles\Inno Setup 6\ISCC.exe",
+            "$env:LOCALAPPDATA\Programs\Inno Setup 6\ISCC.exe"
+        ) | Where-Object { $_ -and (Test-Path $_) }
+        if (-not $candidates) { throw "build.ps1: Inno Setup 6 not found (choco install innosetup, or pass -Iscc)." }
+        $Iscc = @($candidates)[0]
+    }
+    Write-Host "[build.ps1] installer with $Iscc"
+    Invoke-Checked "Inno Setup" { & $Iscc "/Q" "/DAppVersion=$Version" "/DSourceDir=$Bundle" "/DOutputDir=$DistPath" "/DIconFile=$Icon" (Join-Path $Root "packaging\windows\kneeoa.iss") }
+    $Setup = Join-Path $DistPath "KneeOA-Setup-$Version.exe"
+    Write-Host ("[build.ps1] {0} ({1:N0} MB)" -f $Setup, ((Get-Item $Setup).Length / 1MB))
+}
+finally {
+    Pop-Location
+}
