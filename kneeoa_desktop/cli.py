@@ -456,8 +456,12 @@ def cmd_train(args) -> int:
     try:
         import matplotlib  # noqa: F401  (figures of the run)
     except ImportError:
-        print("kneeoa: training needs matplotlib for its figures: pip install 'kneeoa-desktop[train]'",
-              file=sys.stderr)
+        if getattr(sys, "frozen", False):  # the installed bundle leaves training out on purpose
+            print("kneeoa: training is not part of the installed program; use the source install "
+                  "(pip install 'kneeoa-desktop[train]')", file=sys.stderr)
+        else:
+            print("kneeoa: training needs matplotlib for its figures: pip install 'kneeoa-desktop[train]'",
+                  file=sys.stderr)
         return EXIT_FAILED
     from .training.release import train_and_release
 
