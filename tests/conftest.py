@@ -28,16 +28,6 @@ needs_data = pytest.mark.skipif(not HAVE_DATA, reason=f"dataset not found at {DA
                                 "(set KNEEOA_DATA to a kneeKL224-shaped folder)")
 
 
-def _synthetic_knee(size: int = 224, seed: int = 0) -> np.ndarray:
-    """A radiograph-like gray image (two bones and a joint space) when the dataset is absent."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:size, 0:size] / size
-    img = 60 + 40 * np.exp(-((x - 0.5) ** 2) / 0.05)
-    img += 120 * ((y < 0.45) | (y > 0.55)) * np.exp(-((x - 0.5) ** 2) / 0.04)
-    img += rng.normal(0, 6, img.shape)
-    return np.clip(img, 0, 255).astype(np.uint8)
-
-
 @pytest.fixture(scope="session")
 def knee_png(tmp_path_factory) -> Path:
     """One real 224×224 8-bit radiograph (from val), or a synthetic one without the dataset."""
@@ -47,7 +37,9 @@ def knee_png(tmp_path_factory) -> Path:
     import cv2
 
     path = tmp_path_factory.mktemp("synthetic") / "knee.png"
-    cv2.imwrite(str(path), _synthetic_knee())
+    from .samples import synthetic_knee
+
+    cv2.imwrite(str(path), synthetic_knee(224))
     return path
 
 

@@ -8,21 +8,19 @@ address and only with $KNEEOA_ALLOW_LOOPBACK_HTTP=1 (set here); https is what us
 from __future__ import annotations
 
 import hashlib
-import http.server
 import json
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from kneeoa_desktop import cli
 from kneeoa_desktop.core import download, model_store
 from kneeoa_desktop.core.errors import DownloadCancelledError, DownloadError
-from kneeoa_desktop.core.manifest import DEFAULT_WEIGHTS_DIR, load_manifest, sha256_of
+from kneeoa_desktop.core.manifest import sha256_of
 
-BUNDLED = load_manifest(DEFAULT_WEIGHTS_DIR)
-MODEL_BYTES = BUNDLED.model_path.read_bytes()
+from .model_server import BUNDLED, MODEL_BYTES, server, snapshot, unchanged_bundle  # noqa: F401
+
 MODEL_SHA = hashlib.sha256(MODEL_BYTES).hexdigest()
 
 
@@ -30,82 +28,11 @@ def no_check(manifest) -> None:
     """Skip the (seconds-long) TensorFlow load where a test is about the transfer, not the file."""
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    """Serves ``server.payload`` according to ``server.mode``; honours Range like a CDN does."""
-
-    def log_message(self, *args):  # keep the test output clean
-        pass
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        server = self.server
-        server.requests.append(dict(self.headers))
-        mode = server.mode
-        data = server.payload
-        if mode == "404":
-            self.send_error(404, "Not Found")
-            return
-        if mode == "silent":  # accepts the connection, never answers
-            server.release.wait(10)
-            return
-        start = 0
-        if self.headers.get("Range", "").startswith("bytes="):
-            start = int(self.headers["Range"][6:].split("-")[0])
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        else:
-            self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(data) - start))
-        self.end_headers()
-        body = data[start:]
-        if mode == "drop" or (mode == "drop-once" and len(server.requests) == 1):
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.connection.shutdown(2)  # the connection dies mid-transfer
-            return
-        if mode == "trickle":
-            for i in range(0, len(body), 4096):
-                if server.release.is_set():
-                    return
-                self.wfile.write(body[i:i + 4096])
-                time.sleep(0.05)
-            return
-        self.wfile.write(body)
-
-
-@pytest.fixture
-def server(monkeypatch):
-    monkeypatch.setenv("KNEEOA_ALLOW_LOOPBACK_HTTP", "1")
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    httpd.mode, httpd.payload, httpd.requests = "ok", MODEL_BYTES, []
-    httpd.release = threading.Event()
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/kneeoa-kl-cnn.keras"
-    yield httpd
-    httpd.release.set()
-    httpd.shutdown()
-    httpd.server_close()
-
-
 @pytest.fixture(autouse=True)
 def fresh_data_dir(tmp_path, monkeypatch):
     """Each test starts with no downloaded model (and never touches the real user folder)."""
     monkeypatch.setenv("KNEEOA_DATA_DIR", str(tmp_path / "userdata"))
     yield tmp_path / "userdata"
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): sha256_of(p) for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture
-def unchanged_bundle():
-    """The bundled weights are never written to, whatever the download does."""
-    before = snapshot(DEFAULT_WEIGHTS_DIR)
-    yield
-    assert snapshot(DEFAULT_WEIGHTS_DIR) == before
 
 
 @pytest.mark.slow

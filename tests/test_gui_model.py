@@ -11,12 +11,10 @@ $KNEEOA_ALLOW_LOOPBACK_HTTP=1 (set here).
 from __future__ import annotations
 
 import hashlib
-import http.server
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -26,7 +24,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from kneeoa_desktop.core import download, logs, model_store
-from kneeoa_desktop.core.manifest import DEFAULT_WEIGHTS_DIR, load_manifest, sha256_of
+from kneeoa_desktop.core.manifest import DEFAULT_WEIGHTS_DIR
 from kneeoa_desktop.gui import i18n
 from kneeoa_desktop.gui.worker import default_predictor_factory
 
@@ -34,51 +32,10 @@ from . import samples
 from .gui_helpers import (GRADING_TIMEOUT_MS, CountingPredictor, counting, gui_settings, make_window,  # noqa: F401
                           wait_for_result)
 
-BUNDLED = load_manifest(DEFAULT_WEIGHTS_DIR)
-MODEL_BYTES = BUNDLED.model_path.read_bytes()
+from .model_server import BUNDLED, MODEL_BYTES, server, snapshot, unchanged_bundle  # noqa: F401,E402
+
 MODEL_SHA = hashlib.sha256(MODEL_BYTES).hexdigest()
 SOURCE = "https://models.example.org/kneeoa-kl-cnn.keras"
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    """Serves the model file; ``trickle`` sends it 16 KB every 50 ms, like a slow line."""
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        server = self.server
-        data = server.payload
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        try:
-            if server.mode == "trickle":
-                for i in range(0, len(data), 16384):
-                    if server.release.is_set():
-                        return
-                    self.wfile.write(data[i:i + 16384])
-                    time.sleep(0.05)
-            else:
-                self.wfile.write(data)
-        except OSError:
-            pass  # the client hung up (cancelled): nothing to report
-
-
-@pytest.fixture
-def server(monkeypatch):
-    monkeypatch.setenv("KNEEOA_ALLOW_LOOPBACK_HTTP", "1")
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    httpd.mode, httpd.payload, httpd.release = "ok", MODEL_BYTES, threading.Event()
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/kneeoa-kl-cnn.keras"
-    yield httpd
-    httpd.release.set()
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture(autouse=True)
@@ -86,17 +43,6 @@ def fresh_store(tmp_path, monkeypatch):
     """No downloaded model at the start of each test, and never the real user's folder."""
     monkeypatch.setenv("KNEEOA_DATA_DIR", str(tmp_path / "userdata"))
     yield tmp_path / "userdata"
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): sha256_of(p) for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture
-def unchanged_bundle():
-    before = snapshot(DEFAULT_WEIGHTS_DIR)
-    yield
-    assert snapshot(DEFAULT_WEIGHTS_DIR) == before, "the bundled weights must never be written to"
 
 
 def install_downloaded_copy(tmp_path: Path) -> Path:
