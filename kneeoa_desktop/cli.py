@@ -125,41 +125,38 @@ def _train_defaults():
     return TrainConfig()
 
 
-def _positive_float(text: str) -> float:
+def _number(text: str, kind: type):
+    """``text`` as an int or a float, or argparse's usage error naming what was expected."""
     try:
-        value = float(text)
+        return kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+
+
+def _positive_float(text: str) -> float:
+    value = _number(text, float)
     if not value > 0:
         raise argparse.ArgumentTypeError("must be greater than 0")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    value = _number(text, int)
     if value < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
     return value
 
 
 def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    value = _number(text, int)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
 
 
 def _brightness(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    value = _number(text, float)
     if not 0.0 <= value <= 4.0:
         raise argparse.ArgumentTypeError("brightness must be between 0 and 4")
     return value
