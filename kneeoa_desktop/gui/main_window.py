@@ -30,6 +30,7 @@ from ..core.overlay import EvidenceOverlay
 from . import i18n
 from .about import about_html
 from .image_view import ImageView
+from .message_boxes import MessageSlot
 from .model_dialog import ModelUpdateDialog
 from .overlay_controls import OverlayControls
 from .qt_images import bgr_to_qimage
@@ -78,7 +79,7 @@ class MainWindow(QMainWindow):
         self._model_loading = False
         self._started = False
         self._closed = False
-        self._message_box: QMessageBox | None = None
+        self._messages = MessageSlot(self)
         self._about_box: QMessageBox | None = None
         self._model_dialog: ModelUpdateDialog | None = None
         self._reloading = False  # the next model_ready follows a download or restore
@@ -610,16 +611,7 @@ class MainWindow(QMainWindow):
         self.error_shown.emit(text)
 
     def _show_box(self, kind: QMessageBox.Icon, text: str, informative: str = "") -> QMessageBox:
-        """A window-modal message box opened with open(): the event loop (and the tests) go on."""
-        if self._message_box is not None:
-            self._message_box.close()
-        box = QMessageBox(kind, APP_TITLE, text, QMessageBox.StandardButton.NoButton, self)
-        if informative:
-            box.setInformativeText(informative)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.finished.connect(lambda _result, b=box: self._forget_box(b))
-        self._message_box = box
-        return box
+        return self._messages.new(kind, APP_TITLE, text, informative)
 
     def show_model_failure(self, message: str) -> None:
         """The model could not be loaded: say why, and what the user can do about it."""
@@ -651,12 +643,8 @@ class MainWindow(QMainWindow):
         box.addButton(QMessageBox.StandardButton.Ok)
         box.open()
 
-    def _forget_box(self, box) -> None:
-        if self._message_box is box:
-            self._message_box = None
-
     def message_box(self) -> QMessageBox | None:
-        return self._message_box
+        return self._messages.box
 
     def show_about(self) -> None:
         if self._about_box is not None:
@@ -831,7 +819,8 @@ class MainWindow(QMainWindow):
         if not self._closed:
             self._closed = True
             self.save_settings()
-            for box in (self._model_dialog, self._message_box, self._about_box):
+            self._messages.close()
+            for box in (self._model_dialog, self._about_box):
                 if box is not None:
                     box.close()
             self.hide()  # the wait below may last while a model loads; the user sees nothing hang

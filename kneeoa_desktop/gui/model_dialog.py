@@ -24,6 +24,7 @@ from ..core.errors import DownloadError, KneeOAError
 from ..core.manifest import load_manifest
 from . import i18n
 from .download_worker import ModelDownload
+from .message_boxes import MessageSlot
 
 log = logging.getLogger("kneeoa.gui")
 
@@ -48,7 +49,7 @@ class ModelUpdateDialog(QDialog):
         self._job: ModelDownload | None = None
         self._progress: QProgressDialog | None = None
         self._cancel_button: QPushButton | None = None
-        self._message_box: QMessageBox | None = None
+        self._messages = MessageSlot(self)
         self._host = ""
         self.setWindowTitle(self.tr("Check for model update"))
         self.setWindowModality(Qt.WindowModality.WindowModal)
@@ -323,27 +324,18 @@ class ModelUpdateDialog(QDialog):
         """One sentence over the dialog, without blocking it; logged for the developer too."""
         self.last_error = text
         log.info("model dialog message: %s (source %s)", text, self.source_edit.text().strip() or "none")
-        if self._message_box is not None:
-            self._message_box.close()
-        box = QMessageBox(QMessageBox.Icon.Warning, self.windowTitle(), text, QMessageBox.StandardButton.Ok, self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.finished.connect(lambda _result, b=box: self._forget_box(b))
-        self._message_box = box
+        box = self._messages.new(QMessageBox.Icon.Warning, self.windowTitle(), text)
+        box.addButton(QMessageBox.StandardButton.Ok)
         box.open()
         self.error_shown.emit(text)
 
-    def _forget_box(self, box) -> None:
-        if self._message_box is box:
-            self._message_box = None
-
     def message_box(self) -> QMessageBox | None:
-        return self._message_box
+        return self._messages.box
 
     def done(self, result: int) -> None:
         self._stop_download()
         self._close_progress()
-        if self._message_box is not None:
-            self._message_box.close()
+        self._messages.close()
         super().done(result)
 
     def _size(self, count: int) -> str:
