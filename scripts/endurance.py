@@ -100,6 +100,25 @@ def find_images(folder: Path | None, limit: int = 40) -> list[Path]:
     return paths
 
 
+def measure(grade, count: int, settle=lambda: None) -> tuple[float, float, float]:
+    """Warm up with ``WARM_UP`` gradings, then run ``count``: (RSS before, RSS after, seconds).
+
+    ``settle`` runs before each RSS reading (e.g. to deliver queued Qt events), after which
+    garbage is collected, so both readings see the same kind of quiet process.
+    """
+    for i in range(WARM_UP):
+        grade(i)
+    settle()
+    gc.collect()
+    start_rss, start = rss_mb(), time.perf_counter()
+    for i in range(count):
+        grade(i)
+    seconds = time.perf_counter() - start
+    settle()
+    gc.collect()
+    return start_rss, rss_mb(), seconds
+
+
 # --- (a) the core --------------------------------------------------------------------------------
 
 def core_run(predictor, images: list[Path], count: int) -> Figure:
@@ -116,15 +135,7 @@ def core_run(predictor, images: list[Path], count: int) -> Figure:
         overlay.compose(2.5)
         render_annotated(display, prediction, overlay=overlay, brightness=1.5)
 
-    for i in range(WARM_UP):
-        grade(i)
-    gc.collect()
-    start_rss, start = rss_mb(), time.perf_counter()
-    for i in range(count):
-        grade(i)
-    seconds = time.perf_counter() - start
-    gc.collect()
-    return Figure("core", count, start_rss, rss_mb(), seconds)
+    return Figure("core", count, *measure(grade, count))
 
 
 # --- (b) the GUI worker thread -------------------------------------------------------------------
@@ -179,17 +190,7 @@ def worker_run(predictor, images: list[Path], count: int, timeout_s: float = 120
             failures.append(f"{images[i % len(images)].name}: {outcome}")
 
     try:
-        for i in range(WARM_UP):
-            grade(i)
-        app.processEvents()
-        gc.collect()
-        start_rss, start = rss_mb(), time.perf_counter()
-        for i in range(count):
-            grade(i)
-        seconds = time.perf_counter() - start
-        app.processEvents()
-        gc.collect()
-        end_rss = rss_mb()
+        start_rss, end_rss, seconds = measure(grade, count, settle=app.processEvents)
     finally:
         grader.shutdown()
     return Figure("worker", count, start_rss, end_rss, seconds,
