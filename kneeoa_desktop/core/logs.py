@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
-import os
 import threading
 from pathlib import Path
 
-APP_NAME = "KneeOA"
+from .paths import user_dir
+
 LOG_NAME = "kneeoa.log"
 MAX_BYTES = 1_000_000  # a few thousand gradings' worth; three old files are kept
 BACKUPS = 3
@@ -27,12 +27,7 @@ _handler: logging.Handler | None = None
 
 def log_dir() -> Path:
     """``$KNEEOA_LOG_DIR`` or the platform's user log folder (e.g. ~/.local/state/KneeOA/log)."""
-    override = os.environ.get("KNEEOA_LOG_DIR")
-    if override:
-        return Path(override)
-    from platformdirs import user_log_dir
-
-    return Path(user_log_dir(APP_NAME, appauthor=False))
+    return user_dir("log", "KNEEOA_LOG_DIR")
 
 
 def log_file() -> Path:

@@ -25,21 +25,16 @@ from pathlib import Path
 
 from .errors import ModelError
 from .manifest import DEFAULT_WEIGHTS_DIR, MANIFEST_NAME, ModelManifest, load_manifest, sha256_of
+from .paths import user_dir
 
 log = logging.getLogger("kneeoa.models")
 
-APP_NAME = "KneeOA"
 ACTIVE_NAME = "active.json"
 
 
 def user_data_dir() -> Path:
     """The per-user folder for downloaded models (``$KNEEOA_DATA_DIR`` wins, for tests and IT)."""
-    override = os.environ.get("KNEEOA_DATA_DIR")
-    if override:
-        return Path(override)
-    from platformdirs import user_data_dir as _platform_data_dir
-
-    return Path(_platform_data_dir(APP_NAME, appauthor=False))
+    return user_dir("data", "KNEEOA_DATA_DIR")
 
 
 def models_dir() -> Path:
