@@ -115,7 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--cache-dir", metavar="DIR", help="preprocessed-image cache (default: the user cache folder)")
     t.add_argument("--limit-per-grade", type=_positive_int, help="use only N images per grade (smoke tests)")
     t.add_argument("--steps-per-epoch", type=_positive_int, help="override the steps per epoch (smoke tests)")
-    t.add_argument("--no-xla", action="store_true", help="compile without XLA (slower on CPU)")
+    t.add_argument("--architecture", choices=("lite0", "cnn"), default=defaults.architecture,
+                   help="lite0: EfficientNet-Lite0 from ImageNet weights (the shipped model); cnn: a small "
+                        "network from scratch, for quick runs (default: %(default)s)")
+    t.add_argument("--freeze-through", type=int, default=defaults.freeze_through, metavar="N",
+                   help="lite0: keep the stem and blocks 0…N at their ImageNet weights "
+                        "(-1: train everything; default: %(default)s)")
+    t.add_argument("--xla", action="store_true",
+                   help="compile with XLA (about twice as fast for cnn; much slower for lite0 on CPU)")
     return parser
 
 
@@ -467,7 +474,8 @@ def cmd_train(args) -> int:
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         ordinal_weight=args.ordinal_weight, class_weight_power=args.class_weight_power, seed=args.seed,
         limit_per_grade=args.limit_per_grade, steps_per_epoch=args.steps_per_epoch,
-        jit_compile=not args.no_xla, model_name=args.name, model_version=args.model_version,
+        architecture=args.architecture, freeze_through=args.freeze_through,
+        jit_compile=args.xla, model_name=args.name, model_version=args.model_version,
         cache_dir=args.cache_dir or str(Path(user_cache_dir("kneeoa")) / "datasets"))
     out = Path(args.out)
     report = train_and_release(config, out, log=lambda text: print(text, flush=True))

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Print the speed figures of issue 2: warm per-image cost and cold-start `kneeoa predict`.
+"""Print the speed and size figures: warm per-image cost, cold-start `kneeoa predict`, model size.
 
 Usage: python scripts/benchmark_inference.py [IMAGE] [--repeats N]
 
-1. Warm cost per image (model loaded): load + preprocess + network + evidence map upsampled to
-   the image + overlay composition, median over N repeats.
+1. Warm cost per image (model loaded): load + preprocess + network (with the test-time flip if
+   the model uses it) + evidence map upsampled to the image + overlay composition, median over N.
 2. Overlay recomposition alone for a 1024×1024 image (what a brightness-slider move costs).
-3. Cold start: wall time of a fresh `kneeoa predict --json IMAGE` process, median of 3.
+3. Warm `kneeoa predict --overlay-dir` per image: one process grading 1 image and one grading
+   1 + N images (annotated PNGs written); the difference divided by N.
+4. Cold start: wall time of a fresh `kneeoa predict --json IMAGE` process, median of 3.
+5. The model file's size.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,6 +38,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("image", nargs="?", type=Path)
     parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--cli-images", type=int, default=40,
+                        help="images for the warm `kneeoa predict --overlay-dir` figure (default 40)")
     args = parser.parse_args()
     image_path = args.image or _default_image()
 
@@ -68,8 +74,20 @@ def main() -> None:
         big.compose(0.5 + 3.0 * i / args.repeats)
         slider.append((time.perf_counter() - start) * 1000)
 
-    cold = []
     env = dict(os.environ, PYTHONPATH=str(REPO))
+    batch_dir = image_path.parent
+    others = [p for p in sorted(batch_dir.glob("*.png")) if p != image_path][:args.cli_images]
+    with tempfile.TemporaryDirectory() as out:
+        def cli_seconds(paths):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "kneeoa_desktop.cli", "predict", "--overlay-dir", out,
+                            *map(str, paths)], check=True, capture_output=True, env=env)
+            return time.perf_counter() - start
+        one = min(cli_seconds([image_path]) for _ in range(2))
+        many = min(cli_seconds([image_path, *others]) for _ in range(2))
+    per_image_cli = (many - one) / max(1, len(others)) * 1000
+
+    cold = []
     for _ in range(3):
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "kneeoa_desktop.cli", "predict", "--json", str(image_path)],
@@ -81,8 +99,11 @@ def main() -> None:
     print(f"warm predict + evidence map + overlay: median {statistics.median(warm):.1f} ms, "
           f"p90 {sorted(warm)[int(0.9 * len(warm))]:.1f} ms (n={len(warm)})")
     print(f"overlay recompose 1024×1024: median {statistics.median(slider):.2f} ms")
+    print(f"warm `kneeoa predict --overlay-dir` per image: {per_image_cli:.1f} ms "
+          f"(({many:.2f} s for {1 + len(others)} images − {one:.2f} s for 1) / {len(others)})")
     print(f"cold `kneeoa predict --json` one image: median {statistics.median(cold):.2f} s "
           f"(runs: {', '.join(f'{c:.2f}' for c in cold)})")
+    print(f"model file {predictor.manifest.file}: {predictor.manifest.model_path.stat().st_size / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import cv2
 import numpy as np
 import pytest
 
@@ -12,7 +13,7 @@ from kneeoa_desktop.cli import main
 from kneeoa_desktop.core.imaging import load_image
 from kneeoa_desktop.core.manifest import load_manifest, sha256_of
 from kneeoa_desktop.core.predictor import Predictor
-from kneeoa_desktop.training.augment import augment_batch
+from kneeoa_desktop.training.augment import SITE_SHIFTS, augment_image, site_shift
 from kneeoa_desktop.training.train import class_weights
 
 
@@ -37,12 +38,13 @@ def test_tiny_training_end_to_end(capsys, tmp_path, tiny_dataset, knee_png):
     out, run = tmp_path / "model", tmp_path / "run"
     code = main(["train", "--data", str(tiny_dataset), "--out", str(out), "--run-dir", str(run),
                  "--cache-dir", str(tmp_path / "cache"), "--epochs", "2", "--steps-per-epoch", "2",
-                 "--batch-size", "4", "--version", "9.9.9-test"])
+                 "--batch-size", "4", "--version", "9.9.9-test", "--architecture", "cnn", "--xla",
+                 "--name", "kneeoa-kl-cnn"])
     text = capsys.readouterr().out
     assert code == 0, text
     assert "KL0" in text and "accuracy" in text  # dataset summary and the report were printed
     for name in ("manifest.json", "MODEL_CARD.md", "learning_curves.png", "confusion_matrix.png",
-                 "dataset_summary.png", "kneeoa-kl-cnn.keras"):
+                 "dataset_summary.png", "reliability.png", "evidence_examples.png", "kneeoa-kl-cnn.keras"):
         assert (out / name).is_file(), name
     assert len((run / "log.csv").read_text().strip().splitlines()) == 3  # header + 2 epochs
     config = json.loads((run / "config.json").read_text())
@@ -51,7 +53,12 @@ def test_tiny_training_end_to_end(capsys, tmp_path, tiny_dataset, knee_png):
     manifest = load_manifest(out)
     assert manifest.version == "9.9.9-test" and manifest.sha256 == sha256_of(manifest.model_path)
     assert manifest.metrics["n"] == 15 and manifest.training["epochs_run"] == 2
-    assert set(manifest.metrics["test_time_flip_comparison"]) == {"with", "without"}
+    assert {"with", "without"} <= set(manifest.metrics["test_time_flip_comparison"])
+    assert 0.25 <= manifest.metrics["calibration"]["temperature"] <= 4.0
+    assert set(manifest.metrics["intervals"]) == {"accuracy", "quadratic_weighted_kappa", "mae", "ece"}
+    assert set(manifest.metrics["site_agreement"]) == {"original", *SITE_SHIFTS}
+    header = (run / "log.csv").read_text().splitlines()[0].split(",")
+    assert {"loss", "val_loss", "val_kappa", "val_shift_kappa", "val_select"} <= set(header)
     card = (out / "MODEL_CARD.md").read_text()
     assert manifest.sha256 in card and f"{manifest.metrics['accuracy']:.3f}" in card
 
@@ -63,8 +70,8 @@ def test_tiny_training_end_to_end(capsys, tmp_path, tiny_dataset, knee_png):
     shutil.rmtree(out)
     assert main(["train", "--data", str(tiny_dataset), "--out", str(out), "--run-dir", str(run),
                  "--cache-dir", str(tmp_path / "cache"), "--epochs", "2", "--steps-per-epoch", "2",
-                 "--batch-size", "4"]) == 0
-    assert "resuming after epoch 2" in capsys.readouterr().out
+                 "--batch-size", "4", "--architecture", "cnn", "--xla", "--name", "kneeoa-kl-cnn"]) == 0
+    assert "training already finished (2 epochs" in capsys.readouterr().out
     assert len((run / "log.csv").read_text().strip().splitlines()) == 3
 
 
@@ -82,16 +89,25 @@ def test_class_weights_favour_rare_grades():
     assert set(class_weights(grades, 0.0).values()) == {1.0}
 
 
-def test_augmentation_keeps_shape_and_range_and_varies():
-    import tensorflow as tf
+def test_augmentation_is_seeded_varied_and_fed_through_preprocessing(knee_pixels):
+    raw = cv2.resize(knee_pixels, (224, 224), interpolation=cv2.INTER_AREA)
+    a = augment_image(raw, np.random.default_rng([1, 2]))
+    b = augment_image(raw, np.random.default_rng([1, 3]))
+    assert a.shape == (*raw.shape, 1) and a.dtype == np.float32
+    assert a.min() >= 0.0 and a.max() <= 1.0
+    assert not np.allclose(a, b)
+    np.testing.assert_array_equal(a, augment_image(raw, np.random.default_rng([1, 2])))
+    # What the network sees is always an output of the app's own preprocessing: equalised, so
+    # its gray levels reach the top of the range whatever the augmentation did to exposure.
+    assert a.max() == 1.0
 
-    images = tf.random.stateless_uniform((4, 64, 64, 1), (1, 2))
-    a = augment_batch(images, tf.constant([3, 4]))
-    b = augment_batch(images, tf.constant([5, 6]))
-    assert a.shape == images.shape
-    assert float(tf.reduce_min(a)) >= 0.0 and float(tf.reduce_max(a)) <= 1.0
-    assert not np.allclose(a.numpy(), b.numpy())
-    np.testing.assert_allclose(a.numpy(), augment_batch(images, tf.constant([3, 4])).numpy())
+
+def test_site_shifts_change_the_pixels_but_keep_the_size(knee_pixels):
+    raw = cv2.resize(knee_pixels, (224, 224), interpolation=cv2.INTER_AREA)
+    for name in SITE_SHIFTS:
+        shifted = site_shift(raw, name, seed=3)
+        assert shifted.shape == raw.shape and shifted.dtype == np.uint8, name
+        assert not np.array_equal(shifted, raw), name
 
 
 def test_ordinal_loss_penalises_far_misses_more():

@@ -69,6 +69,68 @@ def classification_report(y_true, probabilities) -> dict:
         "quadratic_weighted_kappa": quadratic_weighted_kappa(y_true, y_pred),
         "mae": float(np.abs(y_pred - y_true).mean()) if len(y_true) else float("nan"),
         "oa_auc": roc_auc(y_true >= OA_THRESHOLD, oa_prob),
+        "ece": expected_calibration_error(y_true, probabilities),
         "per_grade": per_grade,
         "confusion_matrix": cm.tolist(),
     }
+
+
+def expected_calibration_error(y_true, probabilities, bins: int = 15) -> float:
+    """Top-label ECE: |accuracy − confidence| averaged over equal-width confidence bins."""
+    y_true = np.asarray(y_true, np.int64)
+    probabilities = np.asarray(probabilities, np.float64)
+    if len(y_true) == 0:
+        return float("nan")
+    confidence = probabilities.max(1)
+    correct = probabilities.argmax(1) == y_true
+    # Bin b holds confidences in (b/bins, (b+1)/bins]; a confidence of exactly 0 joins bin 0.
+    index = np.clip(np.ceil(confidence * bins).astype(np.int64) - 1, 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        members = index == b
+        if members.any():
+            total += members.sum() * abs(correct[members].mean() - confidence[members].mean())
+    return float(total / len(y_true))
+
+
+#: The headline figures that get bootstrap intervals.
+HEADLINE = ("accuracy", "quadratic_weighted_kappa", "mae", "ece")
+
+
+def headline_figures(y_true, probabilities) -> dict[str, float]:
+    y_true = np.asarray(y_true, np.int64)
+    y_pred = np.asarray(probabilities).argmax(1)
+    return {
+        "accuracy": float((y_pred == y_true).mean()),
+        "quadratic_weighted_kappa": quadratic_weighted_kappa(y_true, y_pred),
+        "mae": float(np.abs(y_pred - y_true).mean()),
+        "ece": expected_calibration_error(y_true, probabilities),
+    }
+
+
+def bootstrap_intervals(y_true, probabilities, resamples: int = 2000, seed: int = 0,
+                        level: float = 0.95) -> dict[str, list[float]]:
+    """Percentile bootstrap intervals of the headline figures (images resampled with replacement)."""
+    y_true = np.asarray(y_true, np.int64)
+    probabilities = np.asarray(probabilities, np.float64)
+    rng = np.random.default_rng(seed)
+    draws = {k: [] for k in HEADLINE}
+    for _ in range(resamples):
+        pick = rng.integers(0, len(y_true), len(y_true))
+        for key, value in headline_figures(y_true[pick], probabilities[pick]).items():
+            draws[key].append(value)
+    tail = (1.0 - level) / 2.0
+    return {k: [float(np.quantile(v, tail)), float(np.quantile(v, 1.0 - tail))] for k, v in draws.items()}
+
+
+def paired_difference_interval(y_true, probs_a, probs_b, key: str = "quadratic_weighted_kappa",
+                               resamples: int = 2000, seed: int = 0) -> list[float]:
+    """95 % interval of figure(b) − figure(a) on the same resampled images: is b really better?"""
+    y_true = np.asarray(y_true, np.int64)
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(resamples):
+        pick = rng.integers(0, len(y_true), len(y_true))
+        diffs.append(headline_figures(y_true[pick], probs_b[pick])[key]
+                     - headline_figures(y_true[pick], probs_a[pick])[key])
+    return [float(np.quantile(diffs, 0.025)), float(np.quantile(diffs, 0.975))]

@@ -1,51 +1,91 @@
-"""Augmentation for knee radiographs, done in tf.data so the model itself stays XLA-compilable.
+"""Augmentation for knee radiographs: what differs between sites, applied before preprocessing.
 
-Left/right flip (left and right knees mirror each other), small rotation, scale and shift,
-brightness, contrast and gamma. Operates on batches of float images in [0, 1].
+Films from other hospitals differ in post-processing (unsharp masking, smoothing), exposure and
+tone curves, noise, and framing (zoom, aspect ratio, borders, small rotations). Each training
+image is transformed on its raw pixels and then passes through the core's one ``preprocess``
+function, exactly like a film at inference; the network never sees an input the app could not
+produce. Plain numpy/OpenCV, run inside ``tf.data`` so the model itself stays a pure graph.
+
+``site_shift`` applies one fixed, seeded set of such changes: the validation proxy for other
+hospitals' films, used to choose the checkpoint and by ``scripts/robustness_check.py``.
 """
 
 from __future__ import annotations
 
-import math
+import cv2
+import numpy as np
+
+from ..core.preprocess import preprocess
 
 
-def augment_batch(images, seed_pair, max_rotation_deg=8.0, scale_range=(0.92, 1.08),
-                  max_shift=0.06, brightness=0.08, contrast=(0.85, 1.15), gamma=(0.8, 1.25)):
-    """Randomly transform a batch (B, H, W, 1); ``seed_pair`` is a stateless (2,) int seed."""
-    import tensorflow as tf
+def unsharp(pixels: np.ndarray, sigma: float, amount: float) -> np.ndarray:
+    blurred = cv2.GaussianBlur(pixels, (0, 0), sigma)
+    return pixels + amount * (pixels - blurred)
 
-    batch = tf.shape(images)[0]
-    height = tf.cast(tf.shape(images)[1], tf.float32)
-    width = tf.cast(tf.shape(images)[2], tf.float32)
-    seeds = tf.random.experimental.stateless_split(seed_pair, num=8)
 
-    def uniform(i, lo, hi):
-        return tf.random.stateless_uniform([batch], seeds[i], lo, hi)
+def gamma(pixels: np.ndarray, value: float) -> np.ndarray:
+    return 255.0 * np.power(np.clip(pixels, 0, 255) / 255.0, value)
 
-    flip = uniform(0, 0.0, 1.0) < 0.5
-    images = tf.where(flip[:, None, None, None], tf.reverse(images, axis=[2]), images)
 
-    angle = uniform(1, -max_rotation_deg, max_rotation_deg) * (math.pi / 180.0)
-    scale = uniform(2, *scale_range)
-    tx = uniform(3, -max_shift, max_shift) * width
-    ty = uniform(4, -max_shift, max_shift) * height
-    # Inverse map output → input coordinates: rotate and scale about the image centre.
-    cos, sin = tf.cos(angle) / scale, tf.sin(angle) / scale
-    cx, cy = (width - 1.0) / 2.0, (height - 1.0) / 2.0
-    a0, a1 = cos, -sin
-    b0, b1 = sin, cos
-    a2 = cx - a0 * cx - a1 * cy - tx
-    b2 = cy - b0 * cx - b1 * cy - ty
-    zeros = tf.zeros_like(a0)
-    transforms = tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
-    images = tf.raw_ops.ImageProjectiveTransformV3(
-        images=images, transforms=transforms, output_shape=tf.shape(images)[1:3],
-        interpolation="BILINEAR", fill_mode="REFLECT", fill_value=0.0)
+def reframe(pixels: np.ndarray, rng: np.random.Generator, zoom: float, aspect: float,
+            angle: float, shift: tuple[float, float], border: str = "dark") -> np.ndarray:
+    """Rotate, scale (zoom < 1 shows more surroundings), stretch and shift, keeping the size."""
+    h, w = pixels.shape
+    sx, sy = zoom * np.sqrt(aspect), zoom / np.sqrt(aspect)
+    rot = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), angle, 1.0)
+    scale = np.array([[sx, 0, (1 - sx) * (w - 1) / 2], [0, sy, (1 - sy) * (h - 1) / 2], [0, 0, 1]])
+    matrix = (np.vstack([rot, [0, 0, 1]]) @ scale)[:2]
+    matrix[:, 2] += (shift[0] * w, shift[1] * h)
+    if border == "reflect":
+        return cv2.warpAffine(pixels, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    # Outside a collimated film: dark, as on most radiographs, at a level drawn near the film's own.
+    fill = float(np.percentile(pixels, rng.uniform(0.5, 10.0)))
+    return cv2.warpAffine(pixels, matrix, (w, h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
 
-    g = uniform(5, math.log(gamma[0]), math.log(gamma[1]))
-    images = tf.pow(tf.clip_by_value(images, 1e-6, 1.0), tf.exp(g)[:, None, None, None])
-    c = uniform(6, *contrast)[:, None, None, None]
-    mean = tf.reduce_mean(images, axis=[1, 2, 3], keepdims=True)
-    images = (images - mean) * c + mean
-    images = images + uniform(7, -brightness, brightness)[:, None, None, None]
-    return tf.clip_by_value(images, 0.0, 1.0)
+
+def augment_image(raw: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One random site-like variant of a raw uint8 radiograph, preprocessed: (H, W, 1) float32."""
+    x = raw.astype(np.float32)
+    if rng.random() < 0.5:  # left and right knees mirror each other
+        x = x[:, ::-1]
+    zoom = rng.uniform(0.75, 1.0) if rng.random() < 0.3 else rng.uniform(0.92, 1.12)
+    aspect = np.exp(rng.uniform(np.log(0.8), np.log(1.25))) if rng.random() < 0.4 else 1.0
+    x = reframe(x, rng, zoom, aspect, rng.uniform(-8, 8), tuple(rng.uniform(-0.05, 0.05, 2)),
+                border="reflect" if rng.random() < 0.3 else "dark")
+    if rng.random() < 0.4:
+        x = unsharp(x, rng.uniform(1.0, 6.0), rng.uniform(0.3, 1.5))
+    elif rng.random() < 0.25:
+        x = cv2.GaussianBlur(x, (0, 0), rng.uniform(0.4, 1.2))
+    if rng.random() < 0.5:
+        x = gamma(x, np.exp(rng.uniform(np.log(0.6), np.log(1.6))))
+    if rng.random() < 0.3:
+        x = x + rng.normal(0.0, rng.uniform(2.0, 10.0), x.shape)
+    return preprocess(np.clip(np.rint(x), 0, 255).astype(np.uint8), raw.shape)
+
+
+#: The fixed site shifts of the validation proxy: name → transform of a float image.
+SITE_SHIFTS = {
+    "sharpened": lambda x, rng: unsharp(x, 3.0, 1.0),
+    "smoothed": lambda x, rng: cv2.GaussianBlur(x, (0, 0), 1.0),
+    "gamma 0.7": lambda x, rng: gamma(x, 0.7),
+    "gamma 1.4": lambda x, rng: gamma(x, 1.4),
+    "noisy": lambda x, rng: x + rng.normal(0.0, 6.0, x.shape),
+    "zoomed out": lambda x, rng: reframe(x, rng, 0.8, 1.0, 0.0, (0.0, 0.0)),
+    "wide": lambda x, rng: reframe(x, rng, 0.9, 1.2, 0.0, (0.0, 0.0)),
+    "rotated": lambda x, rng: reframe(x, rng, 1.0, 1.0, 6.0, (0.0, 0.0)),
+}
+
+
+def site_shift(raw: np.ndarray, name: str, seed: int = 0) -> np.ndarray:
+    """``raw`` (uint8) changed by one named site shift, back as uint8 raw pixels."""
+    rng = np.random.default_rng(seed)
+    x = SITE_SHIFTS[name](raw.astype(np.float32), rng)
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def site_proxy(raws: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Each raw image under one site shift (cycling through them): preprocessed (N, H, W, 1)."""
+    names = list(SITE_SHIFTS)
+    return np.stack([preprocess(site_shift(raw, names[i % len(names)], seed + i), raw.shape)
+                     for i, raw in enumerate(raws)])

@@ -13,7 +13,7 @@ import numpy as np
 from ..core.errors import ImageLoadError
 from ..core.grades import KL_LABELS, KL_NAMES, NUM_GRADES
 from ..core.imaging import load_image
-from ..core.metrics import classification_report
+from ..core.metrics import bootstrap_intervals, classification_report
 from ..core.preprocess import preprocess
 from .dataset import list_split
 
@@ -51,6 +51,7 @@ def evaluate_folder(data_dir: str | Path, predictor, batch_size: int = 32, on_er
         raise FileNotFoundError(f"None of the images in {data_dir} could be read.")
     grades, probabilities = np.array(grades), np.concatenate(probabilities)
     report = classification_report(grades, probabilities)
+    report["intervals"] = bootstrap_intervals(grades, probabilities)
     report["three_class"] = three_class_report(grades, probabilities)
     report["failed_files"] = failures
     report["model"] = predictor.manifest.tag
@@ -64,9 +65,10 @@ def format_report(report: dict) -> str:
         f"model     {report['model']}",
         f"images    {report['n']}" + (f" ({report['failed_files']} unreadable, skipped)"
                                       if report.get("failed_files") else ""),
-        f"accuracy  {report['accuracy']:.4f}",
-        f"QW kappa  {report['quadratic_weighted_kappa']:.4f}",
-        f"MAE       {report['mae']:.4f}",
+        f"accuracy  {report['accuracy']:.4f}{_ci(report, 'accuracy')}",
+        f"QW kappa  {report['quadratic_weighted_kappa']:.4f}{_ci(report, 'quadratic_weighted_kappa')}",
+        f"MAE       {report['mae']:.4f}{_ci(report, 'mae')}",
+        f"ECE       {_fmt(report.get('ece'))}{_ci(report, 'ece')}   (expected calibration error, 15 bins)",
         f"OA AUC    {_fmt(report['oa_auc'])}   (KL ≥ 2 vs KL < 2)",
         f"3-class   {report['three_class']['accuracy']:.4f}   (KL0 vs KL2 vs KL3, "
         f"{report['three_class']['per_grade']} of each)",
@@ -82,6 +84,11 @@ def format_report(report: dict) -> str:
     for g, row in enumerate(report["confusion_matrix"]):
         lines.append(f"{KL_LABELS[g]:>6} " + "".join(f"{v:>6}" for v in row))
     return "\n".join(lines)
+
+
+def _ci(report: dict, key: str) -> str:
+    interval = report.get("intervals", {}).get(key)
+    return f"   [{interval[0]:.4f}, {interval[1]:.4f}] 95 % bootstrap" if interval else ""
 
 
 def _fmt(value: float) -> str:

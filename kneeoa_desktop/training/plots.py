@@ -41,20 +41,53 @@ def plot_learning_curves(log_csv: Path, target: Path) -> Path:
     """Loss and accuracy per epoch, train vs validation, plus validation kappa."""
     with open(log_csv, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    epochs = [int(r["epoch"]) for r in rows]
+    epochs = [int(r["epoch"]) + 1 for r in rows]  # Keras' CSVLogger counts from 0
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
     axes[0].plot(epochs, [float(r["loss"]) for r in rows], "o-", label="train (augmented)")
-    axes[0].plot(epochs, [float(r["val_loss"]) for r in rows], "o-", label="val cross-entropy")
+    axes[0].plot(epochs, [float(r["val_loss"]) for r in rows], "o-", label="val (same loss and class weights)")
     axes[0].set_title("loss")
     axes[1].plot(epochs, [float(r["accuracy"]) for r in rows], "o-", label="train accuracy")
     axes[1].plot(epochs, [float(r["val_accuracy"]) for r in rows], "o-", label="val accuracy")
     axes[1].plot(epochs, [float(r["val_kappa"]) for r in rows], "s--", label="val QW kappa")
+    if rows and "val_shift_kappa" in rows[0]:
+        axes[1].plot(epochs, [float(r["val_shift_kappa"]) for r in rows], "^:",
+                     label="val kappa, site-like changes")
     axes[1].set_title("accuracy and kappa")
     for ax in axes:
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
         ax.legend()
+    fig.tight_layout()
+    fig.savefig(target)
+    plt.close(fig)
+    return target
+
+
+def plot_evidence_examples(raws, grades, predictor, target: Path, per_grade: int = 2,
+                           shown=(0, 2, 3, 4)) -> Path:
+    """Val radiographs of a few grades with their evidence maps for the true grade (model card)."""
+    import numpy as np
+
+    from ..core.overlay import compose_overlay
+    from ..core.preprocess import preprocess
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(per_grade, len(shown), figsize=(2.6 * len(shown), 2.8 * per_grade), dpi=110)
+    axes = np.atleast_2d(axes).reshape(per_grade, len(shown))
+    for col, grade in enumerate(shown):
+        picks = np.flatnonzero(np.asarray(grades) == grade)[:per_grade]
+        for row in range(per_grade):
+            ax = axes[row, col]
+            ax.axis("off")
+            if row >= len(picks):
+                continue
+            raw = raws[picks[row]]
+            probs, cams = predictor.predict_array(preprocess(raw, predictor.input_size))
+            overlay = compose_overlay(raw, cams[0][:, :, grade])
+            ax.imshow(overlay[:, :, ::-1])
+            ax.set_title(f"true {KL_LABELS[grade]}, P = {probs[0][grade]:.2f}", fontsize=8)
+    fig.suptitle("Evidence for the true grade on val images (14×14 map, upsampled)", fontsize=9)
     fig.tight_layout()
     fig.savefig(target)
     plt.close(fig)

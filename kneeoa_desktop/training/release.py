@@ -18,16 +18,25 @@ from pathlib import Path
 import numpy as np
 
 from ..core.grades import KL_LABELS
-from .dataset import list_split
+from ..core.metrics import headline_figures, paired_difference_interval
+from ..core.preprocess import preprocess
+from .calibration import calibrated, cross_fitted_ece, fit_temperature, reliability_diagram
+from .dataset import list_split, load_split
 from .evaluate import confusion_matrix_image, evaluate_folder, format_report
 from .model_card import write_model_card
 from .config import TrainConfig
+from .robustness import format_agreement, site_agreement
 from .train import export_model, train
 
-DESCRIPTION = ("Compact CNN (four stages of 3×3 convolutions with batch normalisation, "
-               "global-average-pool + dense head, CAM evidence maps) trained from scratch on "
-               "kneeKL224/train.")
-_HEADLINE = ("accuracy", "quadratic_weighted_kappa", "mae", "oa_auc")
+DESCRIPTIONS = {
+    "lite0": ("EfficientNet-Lite0 (ReLU6 inverted-residual blocks, no squeeze-excitation) started from "
+              "its ImageNet weights, with a 14×14 evidence layer (the 7×7 top features upsampled and "
+              "added to a learned 1×1 projection of the 14×14 stage), global-average-pool + dense head, "
+              "fine-tuned on kneeKL224/train; temperature-calibrated on kneeKL224/val."),
+    "cnn": ("Compact CNN (four stages of 3×3 convolutions with batch normalisation, global-average-pool "
+            "+ dense head, CAM evidence maps) trained from scratch on kneeKL224/train."),
+}
+_HEADLINE = ("accuracy", "quadratic_weighted_kappa", "mae", "oa_auc", "ece")
 
 
 def dataset_summary(data_dir: Path) -> dict[str, list[int]]:
@@ -51,7 +60,7 @@ def train_and_release(config: TrainConfig, out_dir: Path, log=print) -> dict:
     """Train (resuming if possible), then export to ``out_dir`` with manifest, figures and card."""
     from ..core.export import write_png_atomic
     from ..core.predictor import Predictor
-    from .plots import plot_dataset_summary, plot_learning_curves
+    from .plots import plot_dataset_summary, plot_evidence_examples, plot_learning_curves
 
     data_dir, run_dir = Path(config.data_dir), Path(config.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -61,27 +70,46 @@ def train_and_release(config: TrainConfig, out_dir: Path, log=print) -> dict:
     plot_dataset_summary(counts, out_dir / "dataset_summary.png")
 
     best = train(config, log)
-    manifest = export_model(best, out_dir, config, {}, DESCRIPTION)
-    predictor = Predictor(manifest)
+    description = DESCRIPTIONS[config.architecture]
+    predictor = Predictor(export_model(best, out_dir, config, {}, description))
+    raws, grades, _ = load_split(data_dir / "val", tuple(config.input_size), config.cache_dir,
+                                 config.limit_per_grade, raw=True)
+    inputs = np.stack([preprocess(x, tuple(config.input_size)) for x in raws])
 
-    # Test-time flip: measured on val, kept only if it helps kappa (left/right knees mirror).
-    reports = {}
-    for flip in (False, True):
-        predictor.test_time_flip = flip
-        start = time.perf_counter()
-        reports[flip] = evaluate_folder(data_dir / "val", predictor)
-        reports[flip]["seconds"] = time.perf_counter() - start
-        log(f"val with test-time flip={flip}: " + ", ".join(
-            f"{k} {reports[flip][k]:.4f}" for k in _HEADLINE))
-    flip = max(reports, key=lambda f: reports[f]["quadratic_weighted_kappa"])
-    report = reports[flip]
+    # Test-time flip (left/right knees mirror): kept only if it helps val kappa. The two passes'
+    # log-probabilities serve as logits for the temperature (softmax ignores a per-row constant).
+    predictor.test_time_flip = False
+    logits = [np.log(np.maximum(predictor.predict_array(x)[0], 1e-12)) for x in (inputs, inputs[:, :, ::-1])]
+    plain, both = calibrated(logits[:1], 1.0), calibrated(logits, 1.0)
+    flip_gain = paired_difference_interval(grades, plain, both)
+    flip = headline_figures(grades, both)["quadratic_weighted_kappa"] > headline_figures(grades, plain)["quadratic_weighted_kappa"]
+    passes = logits if flip else logits[:1]
+    temperature = fit_temperature(passes, grades)
+    calibration = cross_fitted_ece(passes, grades, seed=config.seed)
+    log(f"test-time flip {'on' if flip else 'off'} (kappa gain 95 % interval {flip_gain[0]:+.4f} … "
+        f"{flip_gain[1]:+.4f}); temperature {temperature:.3f}; ECE {calibration['ece_uncalibrated']:.4f} → "
+        f"{calibration['ece_cross_fitted']:.4f} (cross-fitted)")
 
+    manifest = export_model(best, out_dir, config, {}, description, temperature=temperature)
     manifest.test_time_flip = flip
-    manifest.metrics = {k: report[k] for k in ("n", *_HEADLINE, "per_grade", "confusion_matrix",
+    predictor = Predictor(manifest)
+    start = time.perf_counter()
+    report = evaluate_folder(data_dir / "val", predictor)
+    seconds = time.perf_counter() - start
+    log(f"val through the app's predictor ({seconds:.0f} s): " + ", ".join(f"{k} {report[k]:.4f}" for k in _HEADLINE))
+    robustness = site_agreement(raws, grades, predictor)
+    log("agreement under site-like changes on val:\n" + format_agreement(robustness))
+
+    manifest.metrics = {k: report[k] for k in ("n", *_HEADLINE, "intervals", "per_grade", "confusion_matrix",
                                                "three_class")}
     manifest.metrics["split"] = "val"
     manifest.metrics["test_time_flip_comparison"] = {
-        ("with" if f else "without"): {k: reports[f][k] for k in _HEADLINE} for f in reports}
+        "without": headline_figures(grades, calibrated(logits[:1], temperature)),
+        "with": headline_figures(grades, calibrated(logits, temperature)),
+        "kappa_gain_interval": flip_gain,
+    }
+    manifest.metrics["calibration"] = {"temperature": temperature, **calibration}
+    manifest.metrics["site_agreement"] = robustness
     with open(run_dir / "log.csv", newline="") as handle:
         epochs = list(csv.DictReader(handle))
     manifest.training.update({
@@ -90,12 +118,15 @@ def train_and_release(config: TrainConfig, out_dir: Path, log=print) -> dict:
         "training_minutes": round(sum(float(e["seconds"]) for e in epochs) / 60, 1),
         "trained_on": f"{platform.machine()} CPU, {os.cpu_count()} cores"
                       + ("" if not _gpu_listed() else ", GPU listed by TensorFlow"),
-        "best_epoch": 1 + int(np.argmax([float(e["val_kappa"]) for e in epochs])),
+        "best_epoch": 1 + int(np.argmax([float(e["val_select"]) for e in epochs])),
     })
     (out_dir / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
 
     plot_learning_curves(run_dir / "log.csv", out_dir / "learning_curves.png")
     write_png_atomic(confusion_matrix_image(report), out_dir / "confusion_matrix.png")
+    reliability_diagram(grades, calibrated(passes, temperature), out_dir / "reliability.png",
+                        title=f"Reliability on val, T = {temperature:.2f} (numbers: images per bin)")
+    plot_evidence_examples(raws, grades, predictor, out_dir / "evidence_examples.png")
     (run_dir / "val_report.json").write_text(json.dumps(report, indent=2) + "\n")
     write_model_card(out_dir / "MODEL_CARD.md", manifest, counts, epochs)
     log(format_report(report))

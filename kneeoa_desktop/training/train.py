@@ -1,7 +1,8 @@
 """Train the KL-grade model on a kneeKL224-shaped folder and write a shippable model + manifest.
 
-Observable and resumable: one run directory holds the config, a per-epoch CSV log, the last
-checkpoint (every epoch) and the best one (by validation quadratic-weighted kappa).
+Observable and resumable: one run directory holds the config, a per-epoch CSV log, a backup
+of the last epoch (model and optimizer) and the best checkpoint (by ``val_select``, see
+``callbacks.ValidationMetrics``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from ..core.grades import KL_LABELS, NUM_GRADES
 from ..core.manifest import ModelManifest, sha256_of
 from ..core.metrics import classification_report
+from ..core.preprocess import preprocess
 from .config import TrainConfig
 from .dataset import load_split
 
@@ -30,10 +32,16 @@ def class_weights(grades: np.ndarray, power: float) -> dict[int, float]:
 
 
 def train(config: TrainConfig, log=print) -> Path:
-    """Run (or resume) training; return the path of the best model in the run directory."""
+    """Run (or resume) training; return the path of the best model in the run directory.
+
+    The Keras way: ``fit`` with callbacks. ``ValidationMetrics`` adds the validation figures to
+    the epoch's logs, then the stock ``CSVLogger``, ``ModelCheckpoint`` (best by ``val_select``)
+    and ``BackupAndRestore`` (resume after an interruption) do the rest.
+    """
     from ..core.architecture import build_model
     from ..core.runtime import tensorflow_runtime
-    from .augment import augment_batch
+    from .augment import augment_image, site_proxy
+    from .callbacks import ProgressLog, ValidationMetrics
     from .losses import OrdinalCrossEntropy
 
     runtime = tensorflow_runtime()  # quiet import, GPU memory growth
@@ -43,12 +51,19 @@ def train(config: TrainConfig, log=print) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
     keras.utils.set_random_seed(config.seed)
+    best_path, log_path = run_dir / "best.keras", run_dir / "log.csv"
+    done = _epochs_logged(log_path)
+    if done >= config.epochs and best_path.is_file():
+        log(f"training already finished ({done} epochs in {log_path})")
+        return best_path
 
     data_dir = Path(config.data_dir)
     size = tuple(config.input_size)
     t0 = time.time()
-    x_train, y_train, _ = load_split(data_dir / "train", size, config.cache_dir, config.limit_per_grade)
-    x_val, y_val, _ = load_split(data_dir / "val", size, config.cache_dir, config.limit_per_grade)
+    raw_train, y_train, _ = load_split(data_dir / "train", size, config.cache_dir, config.limit_per_grade, raw=True)
+    raw_val, y_val, _ = load_split(data_dir / "val", size, config.cache_dir, config.limit_per_grade, raw=True)
+    val_inputs = np.stack([preprocess(x, size) for x in raw_val])
+    proxy_inputs = site_proxy(raw_val, seed=config.seed)
     log(f"data: train {len(y_train)} {np.bincount(y_train, minlength=5).tolist()}, "
         f"val {len(y_val)} {np.bincount(y_val, minlength=5).tolist()} ({time.time() - t0:.0f} s)")
 
@@ -56,95 +71,84 @@ def train(config: TrainConfig, log=print) -> Path:
     sample_weight = np.array([weights[g] for g in y_train], np.float32)
     one_hot = np.eye(NUM_GRADES, dtype=np.float32)
 
-    def to_float(images):
-        return tf.cast(images[..., None], tf.float32) / 255.0
+    def augment(index, counter):
+        # One generator per (seed, draw): the same run draws the same augmentations,
+        # whatever order the parallel map calls arrive in.
+        rng = np.random.default_rng([config.seed, int(counter)])
+        return augment_image(raw_train[int(index)], rng)
+
+    def load(counter, index):
+        image = tf.numpy_function(augment, [index, counter], tf.float32, stateful=False)
+        image.set_shape((*size, 1))
+        return image, tf.gather(one_hot, tf.gather(y_train, index)), tf.gather(sample_weight, index)
 
     batch = config.batch_size
-    train_ds = (tf.data.Dataset.from_tensor_slices((x_train, one_hot[y_train], sample_weight))
+    train_ds = (tf.data.Dataset.range(len(y_train))
                 .shuffle(len(y_train), seed=config.seed, reshuffle_each_iteration=True)
                 .repeat()
-                .batch(batch, drop_remainder=True)
                 .enumerate()
-                .map(lambda i, b: (augment_batch(to_float(b[0]), tf.stack([tf.cast(i, tf.int32), config.seed])),
-                                   b[1], b[2]), num_parallel_calls=tf.data.AUTOTUNE)
+                .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+                .batch(batch, drop_remainder=True)
                 .prefetch(2))
-    val_images = to_float(x_val)
     steps = config.steps_per_epoch or max(1, len(y_train) // batch)
 
-    last_path, best_path = run_dir / "last.keras", run_dir / "best.keras"
-    log_path = run_dir / "log.csv"
-    initial_epoch, best_kappa = 0, -np.inf
-    if last_path.is_file() and log_path.is_file():
-        rows = list(csv.DictReader(log_path.open()))
-        initial_epoch = len(rows)
-        best_kappa = max((float(r["val_kappa"]) for r in rows), default=-np.inf)
-        model = keras.saving.load_model(last_path)
-        log(f"resuming after epoch {initial_epoch} (best val kappa {best_kappa:.4f})")
-    else:
-        model = build_model(size, widths=tuple(config.widths))
-        schedule = keras.optimizers.schedules.CosineDecay(
-            0.0, decay_steps=config.epochs * steps - min(steps, config.epochs * steps // 10),
-            warmup_target=config.learning_rate, warmup_steps=min(steps, config.epochs * steps // 10))
-        model.compile(
-            optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
-            loss=OrdinalCrossEntropy(config.label_smoothing, config.ordinal_weight),
-            metrics=["accuracy"], jit_compile=config.jit_compile)
-        log_path.unlink(missing_ok=True)
+    model = build_model(config.architecture, size, widths=tuple(config.widths))
+    if config.architecture == "lite0" and config.pretrained:
+        from .pretrained import freeze_through, load_lite0_imagenet
 
-    class EpochEnd(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            nonlocal best_kappa
-            probs = predict_probabilities(self.model, val_images)
-            report = classification_report(y_val, probs)
-            val_loss = float(np.mean(-np.log(np.maximum(probs[np.arange(len(y_val)), y_val], 1e-7))))
-            row = {"epoch": epoch + 1, "loss": logs.get("loss"), "accuracy": logs.get("accuracy"),
-                   "val_loss": val_loss, "val_accuracy": report["accuracy"],
-                   "val_kappa": report["quadratic_weighted_kappa"], "val_mae": report["mae"],
-                   "val_oa_auc": report["oa_auc"], "seconds": time.time() - self.start}
-            new = not log_path.is_file()
-            with log_path.open("a", newline="") as handle:
-                writer = csv.DictWriter(handle, fieldnames=list(row))
-                if new:
-                    writer.writeheader()
-                writer.writerow(row)
-            self.model.save(last_path)
-            if report["quadratic_weighted_kappa"] > best_kappa:
-                best_kappa = report["quadratic_weighted_kappa"]
-                self.model.save(best_path)
-            log(f"epoch {epoch + 1}: loss {row['loss']:.4f} acc {row['accuracy']:.3f} | val acc "
-                f"{row['val_accuracy']:.3f} kappa {row['val_kappa']:.3f} mae {row['val_mae']:.3f} "
-                f"auc {row['val_oa_auc']:.3f} ({row['seconds']:.0f} s)")
+        load_lite0_imagenet(model)
+        if config.freeze_through >= 0:
+            freeze_through(model, config.freeze_through)
+    total = config.epochs * steps
+    warmup = min(steps, total // 10)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=total - warmup, warmup_target=config.learning_rate, warmup_steps=warmup)
+    loss = OrdinalCrossEntropy(config.label_smoothing, config.ordinal_weight)
+    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
+                  loss=loss, metrics=["accuracy"], jit_compile=config.jit_compile)
 
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.time()
-            self.epoch = epoch
-
-        def on_train_batch_end(self, batch, logs=None):
-            if (batch + 1) % 50 == 0:
-                log(f"  epoch {self.epoch + 1} step {batch + 1}/{steps}: loss {logs.get('loss', 0):.4f} "
-                    f"({time.time() - self.start:.0f} s)")
-
-    if initial_epoch < config.epochs:
-        model.fit(train_ds, epochs=config.epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
-                  callbacks=[EpochEnd()], verbose=0, shuffle=False)
+    val_weight = np.array([weights[g] for g in y_val], np.float32)
+    previous_best = max((float(r["val_select"]) for r in _log_rows(log_path)), default=None)
+    callbacks = [
+        ValidationMetrics(val_inputs, y_val, val_weight, proxy_inputs, loss),
+        keras.callbacks.CSVLogger(str(log_path), append=done > 0),
+        keras.callbacks.ModelCheckpoint(str(best_path), monitor="val_select", mode="max",
+                                        save_best_only=True, initial_value_threshold=previous_best),
+        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        ProgressLog(log, steps),
+    ]
+    if done:
+        log(f"resuming after epoch {done}")
+    model.fit(train_ds, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=0,
+              shuffle=False)
     return best_path
 
 
-def predict_probabilities(model, images, batch_size: int = 64) -> np.ndarray:
-    out = [np.asarray(model(images[i:i + batch_size], training=False))
-           for i in range(0, int(images.shape[0]), batch_size)]
-    return np.concatenate(out, 0)
+def _log_rows(log_path: Path) -> list[dict]:
+    if not log_path.is_file():
+        return []
+    with log_path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _epochs_logged(log_path: Path) -> int:
+    return len(_log_rows(log_path))
 
 
 def export_model(checkpoint: Path, out_dir: Path, config: TrainConfig, metrics: dict,
-                 description: str = "") -> ModelManifest:
-    """Save the checkpoint's weights as a clean, inference-only `.keras` plus manifest."""
+                 description: str = "", temperature: float = 1.0) -> ModelManifest:
+    """Save the checkpoint's weights as a clean, inference-only `.keras` plus manifest.
+
+    ``temperature`` (fitted on val after training) is written into the model's fixed
+    ``temperature`` layer, so every front door gets calibrated probabilities.
+    """
     import keras
 
     from ..core.architecture import build_model
 
     trained = keras.saving.load_model(checkpoint, compile=False)
-    clean = build_model(tuple(config.input_size), widths=tuple(config.widths))
+    clean = build_model(config.architecture, tuple(config.input_size), widths=tuple(config.widths),
+                        temperature=temperature)
     clean.set_weights(trained.get_weights())
     out_dir.mkdir(parents=True, exist_ok=True)
     file_name = f"{config.model_name}.keras"
