@@ -1,0 +1,291 @@
+"""Find the knee joints on a radiograph and frame each one like the training crops.
+
+Method: KneeLocalizer's detector (Tiulpin et al., SCIA 2017) — a linear SVM on OpenCV's HOG of
+a 64×64 window (``hog``), weights shipped in ``resources/kneeloc/`` with their MIT licence.
+The SVM sees every knee as a right knee, so each window is scored twice: as it is (a right
+knee: on a PA film, on the image's left) and mirrored (a left knee).
+
+The search is ours: the image is reduced once, contrast-stretched between its 5th and 99th
+percentiles (as the SVM was trained), then for a ladder of window sizes resized so that the
+window is 64 px; ``hog.block_grid`` + ``hog.score_map`` score every window on the 8-px grid at
+once. The best peak is refined to sub-grid precision (a parabola through its neighbours) and
+re-centred by the mean offset between the SVM's peak and the joint measured on kneeKL224.
+
+Decisions (measured by ``scripts/measure_localiser.py``):
+- An image that already is a single-joint crop (square-ish and the whole image is
+  knee-like at the scale of a crop) is one ``whole_image`` region, exactly as graded before.
+- Regions are squares of ``FRAME`` × the SVM window, which frames the joint like kneeKL224.
+  They are reported as found, in source pixels, and may extend past the image border
+  (negative x/y or beyond width/height); whoever cuts them pads with the border value.
+  Shifting them inside would move the joint off-centre, which the model was not trained on.
+- Nothing knee-like → ``[]``; the caller grades the whole image and its scope check flags it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from . import hog
+from .paths import resources_dir
+
+#: A window scoring below this is not taken for a knee joint (SVM margin; see the module notes).
+KNEE_SCORE_MIN = 0.0
+#: Region side ÷ SVM window side: makes a found joint fill the region as in kneeKL224.
+FRAME = 0.85
+#: SVM-peak → joint-centre offset, in window sides, for a right knee (x mirrored for a left).
+_CENTRE_OFFSET = (0.0, 0.0)
+#: Longest side of the working copy; the smallest window searched is then still ≥ 64 px.
+_WORK_SIDE = 512
+#: Window sides searched, as fractions of the image's shorter side (ratio 2^(1/4) apart).
+_SCALES = tuple(0.88 / 2 ** (k / 4) for k in range(9))
+#: Aspect ratio (long/short) up to which an image may be a single-joint crop.
+_CROP_ASPECT = 1.35
+_MIN_SIDE = 32
+#: A square-ish image whose whole-image score reaches this is a single-joint crop.
+CROP_SCORE_MIN = 0.0
+#: Both knees of a bilateral pair must score this much (a lone knee's mirror image scores lower).
+BILATERAL_SCORE_MIN = 0.2
+#: The as-is and mirrored detectors must differ by this much to name the side of a single knee.
+SIDE_MARGIN = 0.3
+#: Plausible SVM window sides in millimetres, used when the pixel spacing is known.
+_JOINT_WINDOW_MM = (90.0, 260.0)
+
+
+@dataclass(frozen=True)
+class KneeRegion:
+    """One knee joint, as a square in the source image's pixels.
+
+    The square may extend past the image border (see the module notes). ``side`` is the
+    patient's side ("right" is on the image's left on a PA film) or None when unknown."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    side: str | None
+    score: float
+    whole_image: bool
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.x + self.width / 2.0, self.y + self.height / 2.0)
+
+
+@dataclass(frozen=True)
+class _Peak:
+    cx: float  # window centre, work pixels
+    cy: float
+    size: float  # window side, work pixels
+    score: float
+    mirrored: bool  # found by the mirrored (left-knee) detector
+
+
+@lru_cache(maxsize=1)
+def _model() -> tuple[np.ndarray, np.ndarray, float]:
+    """(grid weights, mirrored grid weights, bias) from the shipped SVM."""
+    data = np.load(resources_dir() / "kneeloc" / "knee_joint_hog_svm.npz")
+    weights = np.asarray(data["weights"], np.float32)
+    grid = hog.window_weights(weights)
+    return grid, grid, float(data["bias"])
+
+
+def _stretch(pixels: np.ndarray) -> np.ndarray:
+    """8-bit copy contrast-stretched between the 5th and 99th percentiles (SVM training)."""
+    lo, hi = np.percentile(pixels, (5, 99))
+    if hi <= lo:
+        lo, hi = float(pixels.min()), float(pixels.max())
+    if hi <= lo:
+        return np.zeros(pixels.shape, np.uint8)
+    scaled = (pixels.astype(np.float32) - np.float32(lo)) * np.float32(255.0 / (hi - lo))
+    return np.clip(scaled, 0, 255).astype(np.uint8)
+
+
+def _work_image(pixels: np.ndarray) -> tuple[np.ndarray, float]:
+    """Reduced, stretched copy and its scale (work px per source px)."""
+    h, w = pixels.shape
+    scale = min(1.0, _WORK_SIDE / max(h, w))
+    src = pixels
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        # Resized in its own 8/16-bit type: converting a film of megapixels to float first
+        # cost more than the whole search. The percentiles are then taken on the small copy.
+        if src.dtype not in (np.uint8, np.uint16, np.float32):
+            src = src.astype(np.float32)
+        src = cv2.resize(src, size, interpolation=cv2.INTER_AREA)
+    return _stretch(src), scale
+
+
+def score_patch(patch: np.ndarray, mirrored: bool = False) -> float:
+    """SVM score of one gray region resized to 64×64 (stretched as in training)."""
+    small = cv2.resize(_stretch(patch), (hog.WINDOW, hog.WINDOW), interpolation=cv2.INTER_AREA)
+    if mirrored:
+        small = np.fliplr(small)
+    grid, _, bias = _model()
+    blocks = hog.block_grid(small)
+    return float(hog.score_map(blocks, grid, bias)[0, 0])
+
+
+def _scan(work: np.ndarray, window: float) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """Score maps (as-is, mirrored) of all windows of side ``window`` work px, on a grid of
+    ``window / 8``; returns them with the resize factor used."""
+    grid, _, bias = _model()
+    f = hog.WINDOW / window
+    h, w = work.shape
+    size = (max(hog.WINDOW, int(round(w * f))), max(hog.WINDOW, int(round(h * f))))
+    small = cv2.resize(work, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+    blocks, mirrored = hog.block_grid_and_mirror(small)
+    right = hog.score_map(blocks, grid, bias)
+    left = hog.score_map(mirrored, grid, bias)[:, ::-1]  # back to image x order
+    # The mirrored image's grid starts at its own left edge; re-align it to ours.
+    shift = (size[0] - hog.WINDOW) % hog.CELL
+    return right, left, f, shift
+
+
+def _refine(m: np.ndarray, i: int, j: int) -> tuple[float, float]:
+    """Sub-grid peak position by a parabola through the neighbours in y and in x."""
+
+    def vertex(a: float, b: float, c: float) -> float:
+        if not (np.isfinite(a) and np.isfinite(c)):
+            return 0.0
+        d = a - 2 * b + c
+        return 0.0 if d >= 0 else float(np.clip(0.5 * (a - c) / d, -0.5, 0.5))
+
+    di = vertex(m[i - 1, j], m[i, j], m[i + 1, j]) if 0 < i < m.shape[0] - 1 else 0.0
+    dj = vertex(m[i, j - 1], m[i, j], m[i, j + 1]) if 0 < j < m.shape[1] - 1 else 0.0
+    return i + di, j + dj
+
+
+def _peaks(work: np.ndarray, scales) -> list[_Peak]:
+    """The best window of each detector at each scale, in work pixels."""
+    out = []
+    short = min(work.shape)
+    for frac in scales:
+        window = frac * short
+        right, left, f, shift = _scan(work, window)
+        if right.size == 0:
+            continue
+        step = hog.CELL / f
+        centres = (np.arange(right.shape[1]) * hog.CELL + hog.WINDOW / 2) / f
+        for m, mirrored, off in ((right, False, 0), (left, True, shift)):
+            # Best window per image half (by its centre), for bilateral films.
+            for half in (centres + off / f < work.shape[1] / 2,
+                         centres + off / f >= work.shape[1] / 2):
+                if not half.any():
+                    continue
+                masked = np.where(half[None, :], m, -np.inf)
+                i, j = np.unravel_index(int(np.argmax(masked)), m.shape)
+                fi, fj = _refine(masked, i, j)
+                cx = (fj * hog.CELL + off) / f + window / 2
+                cy = fi * step + window / 2
+                out.append(_Peak(cx, cy, window, float(m[i, j]), mirrored))
+    return out
+
+
+def _whole_score(work: np.ndarray) -> tuple[float, bool]:
+    """Best SVM score of the whole image as one window, and whether mirrored won."""
+    right = score_patch(work)
+    left = score_patch(work, mirrored=True)
+    return (left, True) if left > right else (right, False)
+
+
+def _is_joint_crop(work: np.ndarray) -> tuple[bool, float, bool]:
+    h, w = work.shape
+    if max(h, w) / min(h, w) > _CROP_ASPECT:
+        return False, float("-inf"), False
+    score, mirrored = _whole_score(work)
+    return score >= CROP_SCORE_MIN, score, mirrored
+
+
+def _best(peaks: list[_Peak]) -> _Peak | None:
+    """The highest peak, its size refined by a parabola over its neighbouring scales."""
+    if not peaks:
+        return None
+    top = max(peaks, key=lambda p: p.score)
+    same = sorted((p for p in peaks if p.mirrored == top.mirrored
+                   and abs(p.cx - top.cx) < top.size), key=lambda p: p.size)
+    k = same.index(top)
+    if 0 < k < len(same) - 1:
+        a, b, c = same[k - 1].score, top.score, same[k + 1].score
+        d = a - 2 * b + c
+        if d < 0:
+            t = float(np.clip(0.5 * (a - c) / d, -0.5, 0.5))
+            ratio = same[k + 1].size / top.size if t > 0 else top.size / same[k - 1].size
+            top = _Peak(top.cx, top.cy, top.size * ratio ** t, top.score, top.mirrored)
+    return top
+
+
+def _region(peak: _Peak, scale: float, side: str | None) -> KneeRegion:
+    ox, oy = _CENTRE_OFFSET
+    cx = peak.cx + (-ox if peak.mirrored else ox) * peak.size
+    cy = peak.cy + oy * peak.size
+    side_px = FRAME * peak.size / scale
+    cx, cy = cx / scale, cy / scale
+    s = int(round(side_px))
+    return KneeRegion(int(round(cx - s / 2)), int(round(cy - s / 2)), s, s, side, peak.score,
+                      False)
+
+
+def _side_from(laterality: str | None) -> str | None:
+    code = (laterality or "").strip().upper()[:1]
+    return {"R": "right", "L": "left"}.get(code)
+
+
+def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
+               laterality: str | None = None) -> list[KneeRegion]:
+    """The knee joints on a gray radiograph, left to right in the image.
+
+    ``pixels``: 2-D uint8/uint16 (or any real type). ``pixel_spacing_mm``: the detector's
+    pixel spacing when known (DICOM), which narrows the window sizes searched.
+    ``laterality``: DICOM (Image)Laterality, "R"/"L", for a single knee.
+    Returns one ``whole_image`` region for a single-joint crop, one region per knee found on a
+    film (two on a bilateral PA film: image-left = patient's right), or [] when nothing scores
+    as a knee (``KNEE_SCORE_MIN``)."""
+    pixels = np.asarray(pixels)
+    if pixels.ndim != 2 or min(pixels.shape) < _MIN_SIDE or not np.isfinite(pixels).all():
+        return []
+    if pixels.max() == pixels.min():
+        return []
+    h, w = pixels.shape
+    work, scale = _work_image(pixels)
+    crop, score, _ = _is_joint_crop(work)
+    if crop:
+        return [KneeRegion(0, 0, w, h, _side_from(laterality), score, True)]
+    scales = _scales(work, scale, pixel_spacing_mm)
+    peaks = _peaks(work, scales)
+    ww = work.shape[1]
+    # Bilateral: a right knee in the image's left half and a left knee in its right half,
+    # of about the same size and height.
+    right = _best([p for p in peaks if not p.mirrored and p.cx < ww / 2])
+    left = _best([p for p in peaks if p.mirrored and p.cx >= ww / 2])
+    if (right and left and min(right.score, left.score) >= BILATERAL_SCORE_MIN
+            and max(right.size, left.size) / min(right.size, left.size) < 1.3
+            and abs(right.cy - left.cy) < 0.35 * max(right.size, left.size)
+            and left.cx - right.cx > 0.8 * max(right.size, left.size)):
+        return [_region(right, scale, "right"), _region(left, scale, "left")]
+    best = _best(peaks)
+    if best is None or best.score < KNEE_SCORE_MIN:
+        return []
+    side = _side_from(laterality)
+    if side is None and abs(_margin(peaks, best)) >= SIDE_MARGIN:
+        side = "left" if best.mirrored else "right"
+    return [_region(best, scale, side)]
+
+
+def _margin(peaks: list[_Peak], best: _Peak) -> float:
+    """How much better the winning detector (as-is / mirrored) scored than the other."""
+    other = [p.score for p in peaks if p.mirrored != best.mirrored]
+    return best.score - max(other) if other else 0.0
+
+
+def _scales(work: np.ndarray, scale: float, spacing: float | None) -> tuple[float, ...]:
+    """Window sides to search, as fractions of the work image's shorter side."""
+    if not spacing or spacing <= 0:
+        return _SCALES
+    short_mm = min(work.shape) / scale * spacing
+    lo, hi = _JOINT_WINDOW_MM
+    picked = tuple(f for f in _SCALES if lo <= f * short_mm <= hi)
+    return picked or _SCALES

@@ -1,0 +1,87 @@
+"""Print how the knee localiser does: whole-crop share, centring, timing, implant films.
+
+    nice -n 19 .venv/bin/python scripts/measure_localiser.py [--data ../shared/data] [--step 1]
+
+Figures only; nothing is asserted. Times are CPU time of this process (time.process_time), so
+that a busy machine inflates them less than wall time would; wall time is printed beside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from kneeoa_desktop.core.localise import find_knees  # noqa: E402
+from tests.test_localise import bilateral_film  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    ap.add_argument("--step", type=int, default=1, help="use every n-th val crop")
+    args = ap.parse_args()
+    val = sorted((args.data / "kneeKL224" / "val").glob("*/*.png"))[:: args.step]
+    crops = [(p, cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)) for p in val]
+
+    whole = sum(1 for _, c in crops if [r.whole_image for r in find_knees(c)] == [True])
+    print(f"(1) kneeKL224/val crops graded whole as one region: {whole}/{len(crops)} "
+          f"= {100 * whole / max(1, len(crops)):.1f} %")
+
+    errors, found = [], 0
+    for k, (p, c) in enumerate(crops[: 200 // args.step + 1]):
+        n = c.shape[0]
+        # Replicated edges make a plausible taller film around the joint (single knee).
+        film = cv2.copyMakeBorder(c, n, n, n // 2, n // 2, cv2.BORDER_REPLICATE)
+        r = find_knees(film)
+        if len(r) == 1:
+            found += 1
+            cx, cy = r[0].centre
+            errors.append(max(abs(cx - film.shape[1] / 2), abs(cy - film.shape[0] / 2)) / r[0].width)
+        # A non-square cut, as another hospital's crop (e.g. 300×162-like): wide and short.
+    e = np.array(errors) * 100
+    if len(e):
+        print(f"(2a) single knee in a 2.2:1.5 replicate-padded film: {found} found as one region; "
+              f"centre error (max of |dx|,|dy|, % of region width) median {np.median(e):.1f}, "
+              f"90th pct {np.percentile(e, 90):.1f}, share ≤ 15 %: {np.mean(e <= 15) * 100:.1f} %")
+    pairs, ok = 0, 0
+    rights = [c for p, c in crops if p.stem.endswith("R")]
+    lefts = [c for p, c in crops if p.stem.endswith("L")]
+    for a, b in list(zip(rights, lefts))[:50]:
+        film, truth = bilateral_film(a, b)
+        r = find_knees(film)
+        pairs += 1
+        if [x.side for x in r] == ["right", "left"] and all(
+                max(abs(x.centre[0] - t[0]), abs(x.centre[1] - t[1])) <= 0.15 * x.width
+                for x, t in zip(r, truth)):
+            ok += 1
+    print(f"(2b) synthetic bilateral films: {ok}/{pairs} give R then L, both centred within 15 %")
+
+    rng = np.random.default_rng(0)
+    film = cv2.resize(rng.integers(0, 256, (150, 200), dtype=np.uint8), (2000, 1500))
+    if len(crops) > 1:
+        knees, _ = bilateral_film(crops[0][1], crops[-1][1])
+        film = cv2.resize(knees, (2000, 1500))
+    for label, img in (("2000×1500 film", film), ("2000×1500 16-bit", film.astype(np.uint16) * 257)):
+        find_knees(img)
+        c0, w0 = time.process_time(), time.perf_counter()
+        for _ in range(5):
+            find_knees(img)
+        print(f"(3) {label}: {(time.process_time() - c0) / 5 * 1000:.0f} ms CPU, "
+              f"{(time.perf_counter() - w0) / 5 * 1000:.0f} ms wall per film")
+    for p in sorted((args.data / "out-of-scope" / "implants").glob("*.jpg")):
+        img = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
+        c0 = time.process_time()
+        r = find_knees(img)
+        ms = (time.process_time() - c0) * 1000
+        desc = ", ".join(f"{x.side or '?'} {x.score:.2f}{' whole' if x.whole_image else ''}" for x in r)
+        print(f"(4) {img.shape[1]}×{img.shape[0]} {ms:5.0f} ms CPU  {len(r)} region(s) [{desc}]  {p.name}")
+
+
+if __name__ == "__main__":
+    main()
