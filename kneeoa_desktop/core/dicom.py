@@ -17,7 +17,8 @@ from .imaging import check_dimensions, rescale_to_uint16, to_gray
 
 _PATIENT_KEYWORDS = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex")
 _SAFE_KEYWORDS = ("Modality", "BodyPartExamined", "Laterality", "ImageLaterality",
-                  "ViewPosition", "StudyDate", "Manufacturer", "PhotometricInterpretation")
+                  "ViewPosition", "StudyDate", "Manufacturer", "PhotometricInterpretation",
+                  "PixelSpacing", "ImagerPixelSpacing")
 
 
 def decode_dicom(data: bytes) -> tuple[np.ndarray, int, dict, dict]:
