@@ -44,12 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="grade radiographs (files or folders)",
                        description="Grade radiographs. PATH is an image file (PNG, JPEG, BMP, TIFF, "
-                                   "DICOM; recognised by content) or a folder, walked for images.")
+                                   "DICOM; recognised by content) or a folder, walked for images. Each knee "
+                                   "joint found on a film is graded on its own (a bilateral PA film gives two "
+                                   "records, the patient's right knee first); a single-joint crop is graded "
+                                   "whole. A region the model cannot grade (lateral view, metal implant, not a "
+                                   "knee radiograph) is reported with in_scope false and a scope note.")
     p.add_argument("paths", nargs="+", metavar="PATH")
     fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="print one JSON object per image (JSON lines)")
+    fmt.add_argument("--json", action="store_true",
+                     help="print one JSON object per graded knee (JSON lines): file, knee (right/left/null), "
+                          "region [x, y, w, h], in_scope, scope_note, probabilities, grade, …")
     fmt.add_argument("--csv", metavar="FILE", help="write the results as CSV to FILE ('-' for stdout)")
-    p.add_argument("--overlay-dir", metavar="DIR", help="write one annotated PNG per image into DIR")
+    p.add_argument("--overlay-dir", metavar="DIR",
+                   help="write one annotated PNG per image into DIR (every knee outlined and graded)")
     p.add_argument("--brightness", type=_brightness, default=1.0, metavar="B",
                    help="evidence overlay brightness for --overlay-dir, 0 (off) to 4 (default 1)")
     p.add_argument("--include-patient", action="store_true",
@@ -239,7 +246,6 @@ class _Progress:
 def cmd_predict(args) -> int:
     from .core.discovery import expand_paths
     from .core.grades import KL_LABELS, grade_title
-    from .core.imaging import load_image
 
     files, empty_folders = expand_paths(args.paths)
     for folder in empty_folders:
@@ -253,45 +259,54 @@ def cmd_predict(args) -> int:
         except OSError as exc:
             print(f"kneeoa: {overlay_dir}: cannot create the folder ({exc.strerror})", file=sys.stderr)
             return EXIT_FAILED
-    predictor = _predictor(args)
+    from .core.pipeline import GradingPipeline
+
+    pipeline = GradingPipeline(_predictor(args))
 
     csv_handle = None
     csv_writer = None
     if args.csv:
         csv_handle = sys.stdout if args.csv == "-" else io.StringIO()
         csv_writer = csv.writer(csv_handle)
-        csv_writer.writerow(["file", *[f"p_{label}" for label in KL_LABELS], "grade", "oa_probability", "model"])
+        csv_writer.writerow(["file", "knee", "region", *[f"p_{label}" for label in KL_LABELS], "grade",
+                             "oa_probability", "in_scope", "scope_note", "model"])
     elif not args.json:
-        print(f"{'file':<40} {'grade':<15} " + " ".join(f"{label:>6}" for label in KL_LABELS) + "     OA")
+        print(f"{'file':<40} {'knee':<5} {'grade':<15} " + " ".join(f"{label:>6}" for label in KL_LABELS)
+              + "     OA  region")
 
     failures = len(empty_folders)
     progress = _Progress(len(files))
     used_names: set[str] = set()
     for index, path in enumerate(files):
         try:
-            image = load_image(path)
-            prediction = predictor.predict(image)
-            prediction.source_name = str(path)
+            result = pipeline(path)
             if overlay_dir is not None:
-                _write_overlay(image, prediction, path, overlay_dir, args, used_names)
+                _write_overlay(result, path, overlay_dir, args, used_names)
         except Exception as exc:  # user errors, and bugs too, must not stop the other files
             failures += 1
             progress.close()
             _fail(args, path, exc)
             progress.update(index + 1)
             continue
-        probs = prediction.probabilities
-        log.debug("%s: KL%d, p=%s, %.0f ms", path, prediction.grade,
-                  " ".join(f"{p:.3f}" for p in probs), prediction.elapsed_ms)
-        if args.json:
-            print(json.dumps(prediction.as_dict(), ensure_ascii=False), flush=True)
-        elif csv_writer is not None:
-            csv_writer.writerow([str(path), *[f"{p:.6f}" for p in probs], prediction.grade,
-                                 f"{prediction.oa_probability:.6f}", prediction.model])
-        else:
-            name = str(path) if len(str(path)) <= 40 else "…" + str(path)[-39:]
-            print(f"{name:<40} {grade_title(prediction.grade):<15} "
-                  + " ".join(f"{p:6.3f}" for p in probs) + f" {prediction.oa_probability:6.3f}", flush=True)
+        for knee in result.knees:
+            prediction = knee.prediction
+            prediction.source_name = str(path)
+            probs = prediction.probabilities
+            log.debug("%s %s: KL%d, p=%s, in scope %s, %.0f ms", path, knee.side, prediction.grade,
+                      " ".join(f"{p:.3f}" for p in probs), knee.in_scope, prediction.elapsed_ms)
+            region = " ".join(str(v) for v in knee.region)
+            if args.json:
+                print(json.dumps(knee.as_dict(), ensure_ascii=False), flush=True)
+            elif csv_writer is not None:
+                csv_writer.writerow([str(path), knee.side or "", region, *[f"{p:.6f}" for p in probs],
+                                     prediction.grade, f"{prediction.oa_probability:.6f}",
+                                     str(knee.in_scope).lower(), knee.scope_note or "", prediction.model])
+            else:
+                name = str(path) if len(str(path)) <= 40 else "…" + str(path)[-39:]
+                verdict = grade_title(prediction.grade) if knee.in_scope else "out of scope"
+                print(f"{name:<40} {knee.side_letter or '-':<5} {verdict:<15} "
+                      + " ".join(f"{p:6.3f}" for p in probs) + f" {prediction.oa_probability:6.3f}  {region}"
+                      + ("" if knee.in_scope else f"  ({knee.scope_note})"), flush=True)
         progress.update(index + 1)
     progress.close()
     if csv_handle is not None and csv_handle is not sys.stdout:
@@ -305,17 +320,16 @@ def cmd_predict(args) -> int:
     return EXIT_FAILED if failures else EXIT_OK
 
 
-def _write_overlay(image, prediction, path: Path, overlay_dir: Path, args, used_names: set[str]) -> None:
-    from .core.export import default_export_name, export_annotated
+def _write_overlay(result, path: Path, overlay_dir: Path, args, used_names: set[str]) -> None:
+    from .core.export import default_export_name, export_result
 
     name = default_export_name(path.name)
     stem, n = name[:-4], 2
     while name in used_names:  # same file name from two folders: keep both
         name, n = f"{stem}-{n}.png", n + 1
     used_names.add(name)
-    export_annotated(image.display_u8(), prediction, overlay_dir / name, source_path=path,
-                     brightness=args.brightness, source_name=path.name,
-                     patient=image.patient if args.include_patient else None)
+    export_result(result, overlay_dir / name, source_path=path, brightness=args.brightness,
+                  source_name=path.name, patient=result.image.patient if args.include_patient else None)
 
 
 def cmd_info(args) -> int:

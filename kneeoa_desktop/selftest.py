@@ -23,7 +23,8 @@ from . import __version__
 SAMPLE_NAME = "synthetic-knee.png"
 #: Files the window loads at start; a bundle missing them starts but looks broken.
 _REQUIRED_RESOURCES = ("icons/kneeoa.svg", "icons/open.svg", "translations/kneeoa_ru.qm",
-                       "fonts/DejaVuSans.ttf", "fonts/DejaVuSans-Bold.ttf")
+                       "fonts/DejaVuSans.ttf", "fonts/DejaVuSans-Bold.ttf",
+                       "kneeloc/knee_joint_hog_svm.npz", "kneeloc/LICENSE.txt")
 
 
 class SelfTestError(Exception):
@@ -66,22 +67,24 @@ def run(image: str | Path | None = None, weights: str | Path | None = None) -> S
         raise SelfTestError(f"resource files are missing from {resources_dir()}: {', '.join(missing)}")
     path = Path(image) if image is not None else sample_path()
     try:
-        from .core.export import render_annotated
+        from .core.export import render_result
         from .core.imaging import load_image
-        from .core.overlay import EvidenceOverlay
+        from .core.pipeline import GradingPipeline
         from .core.predictor import Predictor
 
         try:
             loaded = load_image(path)
         except KneeOAError as exc:
             raise SelfTestError(f"{path}: {exc}") from exc
-        predictor = Predictor(weights)
-        prediction = predictor.predict(loaded)
+        result = GradingPipeline(Predictor(weights))(loaded)
     except KneeOAError as exc:  # a missing or damaged model: already one sentence
         raise SelfTestError(f"{exc}") from exc
     except ImportError as exc:  # a bundle that lost a module
         raise SelfTestError(f"a program module is missing ({exc})") from exc
 
+    if not result.knees:
+        raise SelfTestError("the grading pipeline returned no region")
+    prediction = result.knees[0].prediction
     probs = np.asarray(prediction.probabilities, dtype=np.float64)
     if probs.shape != (5,) or not np.all(np.isfinite(probs)) or abs(probs.sum() - 1.0) > 1e-4 or probs.min() < 0:
         raise SelfTestError(f"the model returned invalid probabilities {probs.tolist()}")
@@ -89,12 +92,12 @@ def run(image: str | Path | None = None, weights: str | Path | None = None) -> S
     if evidence.ndim != 3 or evidence.shape[2] != 5 or not np.all(np.isfinite(evidence)):
         raise SelfTestError(f"the model returned an invalid evidence map of shape {evidence.shape}")
 
-    gray = loaded.display_u8()
-    overlay = EvidenceOverlay(gray, prediction.evidence_map(shape=gray.shape))
+    gray = result.display
+    overlay = result.overlay()
     composed = overlay.compose(1.0)
     if composed.shape != (*gray.shape, 3) or composed.dtype != np.uint8:
         raise SelfTestError("the evidence overlay could not be composed")
-    annotated = render_annotated(gray, prediction, overlay=overlay, source_name=path.name)
+    annotated = render_result(result, overlay=overlay, source_name=path.name)
     if annotated.ndim != 3 or annotated.shape[1] <= composed.shape[1]:
         raise SelfTestError("the annotated export could not be rendered")
 

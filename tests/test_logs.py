@@ -71,12 +71,12 @@ def test_cli_logs_details_while_the_user_gets_one_line(log_dir, tmp_path, capsys
     text = read_log(log_dir)
     assert "kneeoa predict" in text and "broken.png" in text
 
-    from kneeoa_desktop.core import imaging
+    from kneeoa_desktop.core import pipeline
 
     def bug(path):
         raise RuntimeError("an internal fault")
 
-    monkeypatch.setattr(imaging, "load_image", bug)
+    monkeypatch.setattr(pipeline, "load_image", bug)  # the CLI grades through the pipeline
     good = tmp_path / "good.png"
     cv2.imwrite(str(good), samples_image())
     assert cli.main(["predict", str(good)]) == 1

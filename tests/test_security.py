@@ -27,6 +27,13 @@ FORBIDDEN_ATTRS = {("os", "system"), ("os", "popen"), ("os", "execv"), ("os", "e
                    ("os", "spawnv"), ("os", "startfile"), ("np", "load")}
 
 
+# The one reviewed exception: the training-time reader of the ImageNet weights (.pth), whose
+# Unpickler allows only an ordered dict, the tensor rebuilder and the storage types and refuses
+# everything else (tests/test_pretrained.py::test_reader_refuses_anything_but_tensors). The
+# app's inference path never imports it.
+ALLOWED = {"training/torch_weights.py": {"pickle"}}
+
+
 def _python_files():
     return sorted(PACKAGE.rglob("*.py"))
 
@@ -54,6 +61,8 @@ def test_no_shell_exec_or_pickle_in_the_program(path):
                 if keyword.arg == "shell" and not (isinstance(keyword.value, ast.Constant)
                                                    and keyword.value.value is False):
                     problems.append("shell=")
+    allowed = ALLOWED.get(path.relative_to(PACKAGE).as_posix(), set())
+    problems = [p for p in problems if p not in allowed]
     assert not problems, f"{path.name}: {problems}"
 
 

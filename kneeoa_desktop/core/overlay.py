@@ -52,6 +52,19 @@ class EvidenceOverlay:
         self.level = level
         self.colour = cv2.applyColorMap(level, _COLOURS)
 
+    @classmethod
+    def for_regions(cls, gray_u8: np.ndarray, maps: list) -> "EvidenceOverlay":
+        """One overlay over several regions: ``maps`` holds (evidence, roi or None) pairs."""
+        if not maps:
+            return cls(gray_u8, np.zeros((1, 1), np.float32), (0, 0, 1, 1))
+        first = cls(gray_u8, *maps[0])
+        for evidence, roi in maps[1:]:
+            other_level = cls(gray_u8, evidence, roi).level
+            first.level = np.maximum(first.level, other_level)
+        if len(maps) > 1:
+            first.colour = cv2.applyColorMap(first.level, _COLOURS)
+        return first
+
     def compose(self, brightness: float = DEFAULT_BRIGHTNESS) -> np.ndarray:
         """Return the blended BGR uint8 image; brightness 0 returns the plain radiograph."""
         brightness = float(np.clip(brightness, MIN_BRIGHTNESS, MAX_BRIGHTNESS))

@@ -33,6 +33,9 @@ class Prediction:
     source_name: str = ""
     roi: tuple[int, int, int, int] | None = None  # (x, y, w, h) when a region was graded
     metadata: dict = field(default_factory=dict)
+    # The network's pooled features (the "gap" layer), flip-averaged like the probabilities:
+    # what the scope check compares with the training images' features.
+    features: np.ndarray | None = None
 
     @property
     def grade(self) -> int:
@@ -111,62 +114,81 @@ class Predictor:
         names = {layer.name for layer in model.layers}
         head = model.get_layer("head") if "head" in names else model.layers[-1]
         features = model.get_layer("features") if "features" in names else None
+        gap = model.get_layer("gap").output if "gap" in names else None
         spec = tf.TensorSpec((None, *self.input_size, 1), tf.float32)
         if features is not None and isinstance(head, keras.layers.Dense):
-            both = keras.Model(model.inputs, [features.output, model.outputs[0]])
+            pooled_out = gap if gap is not None else features.output
+            both = keras.Model(model.inputs, [features.output, model.outputs[0], pooled_out])
             kernel = tf.constant(np.asarray(head.kernel), tf.float32)  # (C, 5)
 
             @tf.function(input_signature=[spec], jit_compile=False)
             def forward(x):
-                fmap, probs = both(x, training=False)
-                return probs, tf.nn.relu(tf.einsum("bhwc,ck->bhwk", fmap, kernel))
+                fmap, probs, pooled = both(x, training=False)
+                cams = tf.nn.relu(tf.einsum("bhwc,ck->bhwk", fmap, kernel))
+                return probs, cams, _pool(tf, pooled)
             self.evidence_method = "CAM"
         else:
             last4d = [layer for layer in model.layers if len(getattr(layer, "output").shape) == 4][-1]
-            both = keras.Model(model.inputs, [last4d.output, model.outputs[0]])
+            pooled_out = gap if gap is not None else last4d.output
+            both = keras.Model(model.inputs, [last4d.output, model.outputs[0], pooled_out])
 
             @tf.function(input_signature=[spec])
             def forward(x):
                 cams = []
                 with tf.GradientTape(persistent=True) as tape:
-                    fmap, probs = both(x, training=False)
+                    fmap, probs, pooled = both(x, training=False)
                     scores = [probs[:, k] for k in range(NUM_GRADES)]
                 for k in range(NUM_GRADES):
                     grads = tape.gradient(scores[k], fmap)
                     weights = tf.reduce_mean(grads, axis=[1, 2], keepdims=True)
                     cams.append(tf.nn.relu(tf.reduce_sum(weights * fmap, axis=-1)))
-                return probs, tf.stack(cams, axis=-1)
+                return probs, tf.stack(cams, axis=-1), _pool(tf, pooled)
             self.evidence_method = "Grad-CAM"
         self._forward = forward
 
-    def predict_array(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Network on preprocessed input(s): returns (probabilities (B,5), evidence (B,h,w,5))."""
+    def predict_array(self, batch: np.ndarray, with_features: bool = False):
+        """Network on preprocessed input(s): returns (probabilities (B,5), evidence (B,h,w,5)).
+
+        With ``with_features=True`` a third array follows: the pooled features (B, C) of the
+        "gap" layer (or the spatial mean of the last feature map for a model without one).
+        """
         if batch.ndim == 3:
             batch = batch[None]
         n = batch.shape[0]
         if self.test_time_flip:  # one pass over the images and their mirror images
             batch = np.concatenate([batch, batch[:, :, ::-1]], axis=0)
-        probs, cams = self._forward(self._tf.convert_to_tensor(batch, self._tf.float32))
+        probs, cams, pooled = self._forward(self._tf.convert_to_tensor(batch, self._tf.float32))
         probs = np.asarray(probs, np.float64)
         cams = np.asarray(cams, np.float32)
+        pooled = np.asarray(pooled, np.float32)
         if self.test_time_flip:
             probs = (probs[:n] + probs[n:]) / 2.0
             cams = (cams[:n] + cams[n:, :, ::-1]) / 2.0  # mirror the evidence back
+            pooled = (pooled[:n] + pooled[n:]) / 2.0
         probs /= probs.sum(axis=1, keepdims=True)
         peak = cams.max(axis=(1, 2), keepdims=True)
         cams = np.divide(cams, peak, out=np.zeros_like(cams), where=peak > 0)
+        if with_features:
+            return probs, cams, pooled
         return probs, cams
 
     def predict(self, image: LoadedImage) -> Prediction:
         """Grade one loaded radiograph (or its ROI crop: see ``LoadedImage.crop``)."""
         start = time.perf_counter()
         x = preprocess(image.pixels, self.input_size)
-        probs, cams = self.predict_array(x)
+        probs, cams, pooled = self.predict_array(x, with_features=True)
         return Prediction(
             probabilities=probs[0], evidence=cams[0], model=self.manifest.tag, device=self.device,
             elapsed_ms=(time.perf_counter() - start) * 1000.0, source_name=image.source_name,
-            roi=image.metadata.get("roi"),
+            roi=image.metadata.get("roi"), features=pooled[0],
         )
+
+
+def _pool(tf, pooled):
+    """Pooled features as (B, C): a 4-D map (model without a "gap" layer) is averaged over space."""
+    if len(pooled.shape) == 4:
+        return tf.reduce_mean(pooled, axis=[1, 2])
+    return tf.reshape(pooled, (tf.shape(pooled)[0], -1))
 
 
 def _check_model(model, manifest: ModelManifest) -> None:

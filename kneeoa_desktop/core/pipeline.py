@@ -1,0 +1,177 @@
+"""The grading pipeline: one call from a file (or a loaded image) to plain-data results.
+
+    result = GradingPipeline(predictor)(path_or_image, region=None)
+
+load → find the knees (``localise``) → cut each knee's region → preprocess → network (all
+regions in one batch) → scope check (``scope``) → one ``KneeResult`` per knee. A single-joint
+crop is one region, the whole image, graded exactly as before; a bilateral film gives two
+(patient's right first, on the image's left). A ``region`` given by the user overrides the
+localiser. Nothing here knows about Qt; the CLI, the GUI worker and the self-test all grade
+through this call, and export and overlay read what it returns.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .imaging import MIN_SIDE, LoadedImage, load_image
+from .localise import KneeRegion, find_knees
+from .preprocess import preprocess
+from .scope import assess, load_stats
+
+Rect = tuple[int, int, int, int]  # x, y, width, height in source pixels
+
+
+@dataclass
+class KneeResult:
+    """One graded knee (or region): its place on the film, side, verdict and scope."""
+
+    prediction: object  # predictor.Prediction; ``roi`` is the visible region, None for a whole image
+    region: Rect  # as framed, in source pixels; may extend past the border of the film
+    side: str | None  # the patient's "right" / "left", or None when unknown
+    in_scope: bool
+    scope_note: str | None
+    whole_image: bool
+    manual: bool = False  # drawn by the user rather than found
+    localiser_score: float | None = None
+    scope_reasons: dict = field(default_factory=dict)
+
+    @property
+    def side_letter(self) -> str:
+        return {"right": "R", "left": "L"}.get(self.side or "", "")
+
+    @property
+    def visible(self) -> Rect:
+        """The part of ``region`` inside the film (what is outlined and overlaid)."""
+        return self.prediction.roi or self.region
+
+    def visible_evidence(self, grade: int | None = None) -> np.ndarray:
+        """Evidence for ``grade`` at the visible part's size (the region cut to the film)."""
+        x, y, w, h = self.region
+        full = self.prediction.evidence_map(grade, (h, w))
+        vx, vy, vw, vh = self.visible
+        return full[vy - y:vy - y + vh, vx - x:vx - x + vw]
+
+    def as_dict(self) -> dict:
+        """The record `kneeoa predict --json` prints for this knee."""
+        record = self.prediction.as_dict()
+        record.update({
+            "knee": self.side,
+            "region": [int(v) for v in self.region],
+            "in_scope": bool(self.in_scope),
+            "scope_note": self.scope_note,
+        })
+        return record
+
+
+@dataclass
+class GradingResult:
+    """Everything one grading produced: the film, its display version and each knee's result."""
+
+    image: LoadedImage
+    display: np.ndarray  # 8-bit gray of the whole film, computed once
+    knees: list[KneeResult]
+    seconds: float = 0.0
+
+    def overlay(self, grades: list[int | None] | None = None):
+        """An ``EvidenceOverlay`` over every knee (each for its own predicted grade unless given)."""
+        from .overlay import EvidenceOverlay
+
+        grades = grades or [None] * len(self.knees)
+        return EvidenceOverlay.for_regions(
+            self.display, [(k.visible_evidence(g), None if k.whole_image and k.prediction.roi is None else k.visible)
+                           for k, g in zip(self.knees, grades)])
+
+
+class GradingPipeline:
+    """Grades films with one loaded ``Predictor`` (and its scope statistics, if it has any)."""
+
+    def __init__(self, predictor):
+        self.predictor = predictor
+        directory = getattr(getattr(predictor, "manifest", None), "directory", None)
+        self.scope_stats = load_stats(directory) if directory is not None else None
+
+    def __call__(self, source: str | os.PathLike | LoadedImage, region: Rect | None = None) -> GradingResult:
+        start = time.perf_counter()
+        image = source if isinstance(source, LoadedImage) else load_image(Path(source))
+        meta = image.metadata
+        laterality = meta.get("ImageLaterality") or meta.get("Laterality")
+        if region is not None:
+            crop = image.crop(*region)  # clamped to the film; refuses a region that is too small
+            found = [KneeRegion(*crop.metadata["roi"], side=_side(laterality), score=float("nan"),
+                                whole_image=False)]
+            manual = True
+        else:
+            found = find_knees(image.pixels, _spacing(meta), laterality) or [
+                KneeRegion(0, 0, image.width, image.height, _side(laterality), float("-inf"), True)]
+            manual = False
+        crops = [_cut(image, r) for r in found]
+        size = self.predictor.input_size
+        batch = np.stack([preprocess(c, size) for c in crops])
+        probs, cams, features = self.predictor.predict_array(batch, with_features=True)
+        elapsed = (time.perf_counter() - start) * 1000.0
+        knees = []
+        for i, (r, crop) in enumerate(zip(found, crops)):
+            visible = None if r.whole_image else _visible(r, image)
+            prediction = _prediction(self.predictor, probs[i], cams[i], features[i], image.source_name,
+                                     visible, elapsed / len(found))
+            score = None if manual or not np.isfinite(r.score) else float(r.score)
+            verdict = assess(crop, features[i], self.scope_stats, localiser_score=score,
+                             view_position=meta.get("ViewPosition"))
+            knees.append(KneeResult(prediction, (r.x, r.y, r.width, r.height), r.side, verdict.in_scope,
+                                    verdict.note, r.whole_image, manual, score, verdict.reasons))
+        return GradingResult(image, image.display_u8(), knees, time.perf_counter() - start)
+
+
+def _prediction(predictor, probs, cams, features, source_name, roi, elapsed_ms):
+    from .predictor import Prediction
+
+    return Prediction(probabilities=probs, evidence=cams, model=predictor.manifest.tag,
+                      device=predictor.device, elapsed_ms=elapsed_ms, source_name=source_name,
+                      roi=roi, features=features)
+
+
+def _side(laterality: str | None) -> str | None:
+    return {"R": "right", "L": "left"}.get((laterality or "").strip().upper()[:1])
+
+
+def _spacing(meta: dict) -> float | None:
+    value = meta.get("PixelSpacing") or meta.get("ImagerPixelSpacing")
+    try:
+        if isinstance(value, str):  # "0.14\\0.14" or, as pydicom prints a pair, "[0.14, 0.14]"
+            value = value.replace("\\", " ").replace("[", " ").replace(",", " ").split()[0]
+        elif isinstance(value, (list, tuple)):
+            value = value[0]
+        spacing = float(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return spacing if 0.01 <= spacing <= 5.0 else None
+
+
+def _visible(region: KneeRegion, image: LoadedImage) -> Rect:
+    x0, y0 = max(0, region.x), max(0, region.y)
+    x1 = min(image.width, region.x + region.width)
+    y1 = min(image.height, region.y + region.height)
+    return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+
+
+def _cut(image: LoadedImage, region: KneeRegion) -> np.ndarray:
+    """The region's pixels; where it reaches past the film, the border pixels are repeated."""
+    if region.whole_image:
+        return image.pixels
+    x0, y0 = region.x, region.y
+    x1, y1 = x0 + region.width, y0 + region.height
+    h, w = image.pixels.shape
+    inside = image.pixels[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
+    if inside.shape[0] < MIN_SIDE // 4 or inside.shape[1] < MIN_SIDE // 4:
+        return image.pixels  # degenerate: grade the whole film, the scope check will judge it
+    pads = (max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w))
+    if any(pads):
+        inside = cv2.copyMakeBorder(inside, *pads, cv2.BORDER_REPLICATE)
+    return inside

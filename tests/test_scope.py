@@ -1,0 +1,155 @@
+"""The scope check: replaced knees, blank and non-knee pictures are flagged; ordinary PA knee
+crops are not; the check still works without the model's scope statistics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from kneeoa_desktop.core import scope
+from kneeoa_desktop.core.imaging import load_image
+from kneeoa_desktop.core.preprocess import preprocess
+
+from .conftest import DATA_DIR, REPO, needs_data
+
+IMPLANTS = Path(REPO.parent / "shared" / "data" / "out-of-scope" / "implants")
+needs_implants = pytest.mark.skipif(not any(IMPLANTS.glob("*.jpg")),
+                                    reason=f"real implant films not found at {IMPLANTS}")
+
+
+@pytest.fixture(scope="module")
+def stats(predictor):
+    found = scope.load_stats(predictor.manifest.directory)
+    if found is None:
+        pytest.skip(f"no {scope.STATS_FILE} beside the model: run scripts/calibrate_scope.py "
+                    f"--weights {predictor.manifest.directory}")
+    if found.dims != predictor.predict_array(np.zeros((*predictor.input_size, 1), np.float32),
+                                             with_features=True)[2].shape[1]:
+        pytest.skip(f"{scope.STATS_FILE} was made for another model: rerun scripts/calibrate_scope.py")
+    return found
+
+
+def _features(predictor, raws):
+    x = np.stack([preprocess(r, predictor.input_size) for r in raws])
+    return predictor.predict_array(x, with_features=True)[2]
+
+
+def _not_a_knee(seed: int = 0) -> np.ndarray:
+    """A drawing with text and shapes: a picture, but nothing like a radiograph."""
+    rng = np.random.default_rng(seed)
+    img = np.full((300, 400), 235, np.uint8)
+    for _ in range(12):
+        centre = tuple(int(v) for v in rng.integers(0, 400, 2))
+        cv2.circle(img, centre, int(rng.integers(10, 60)), int(rng.integers(0, 200)), -1)
+    cv2.putText(img, "Quarterly report", (20, 150), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 20, 3)
+    return img
+
+
+# --- Image facts alone (no model) ----------------------------------------------------------------
+
+def test_blank_and_noise_are_not_knees():
+    blank = np.full((224, 224), 117, np.uint8)
+    noise = np.random.default_rng(1).integers(0, 256, (224, 224)).astype(np.uint8)
+    noise16 = np.random.default_rng(2).integers(0, 4096, (300, 260)).astype(np.uint16)
+    for pixels in (blank, noise, noise16):
+        verdict = scope.assess(pixels)
+        assert not verdict.in_scope and verdict.note == scope.NOTE_NOT_KNEE, verdict.reasons
+
+
+def test_synthetic_metal_plateau_is_an_implant():
+    from .samples import synthetic_knee
+
+    knee = synthetic_knee(224).astype(np.float32) * 0.7
+    cv2.rectangle(knee, (70, 95), (150, 125), 255, -1)  # a tibial tray, much brighter than bone
+    verdict = scope.assess(knee.astype(np.uint8))
+    assert not verdict.in_scope and verdict.note == scope.NOTE_IMPLANT, verdict.reasons
+    assert scope.assess((synthetic_knee(224).astype(np.float32) * 0.7).astype(np.uint8)).in_scope
+
+
+def test_lateral_view_position_is_named():
+    from .samples import synthetic_knee
+
+    verdict = scope.assess(synthetic_knee(224), view_position="LL")
+    assert not verdict.in_scope and verdict.note == scope.NOTE_LATERAL
+
+
+@needs_data
+def test_metal_is_not_seen_in_ordinary_crops():
+    paths = sorted((DATA_DIR / "val").glob("[0-4]/*.png"))[::4]
+    hits = [p.name for p in paths if scope.image_facts(load_image(p).pixels)["metal_fraction"]
+            >= scope.METAL_MIN_FRACTION]
+    assert len(hits) <= 0.01 * len(paths), hits
+
+
+@needs_implants
+def test_metal_is_seen_in_most_replaced_knees():
+    paths = sorted(IMPLANTS.glob("*.jpg"))
+    seen = [scope.assess(load_image(p).pixels).note == scope.NOTE_IMPLANT for p in paths]
+    assert np.mean(seen) >= 0.7, [p.name for p, s in zip(paths, seen) if not s]
+
+
+def test_without_statistics_the_check_still_answers(tmp_path):
+    assert scope.load_stats(tmp_path) is None
+    (tmp_path / scope.STATS_FILE).write_bytes(b"not an npz")
+    assert scope.load_stats(tmp_path) is None
+    from .samples import synthetic_knee
+
+    verdict = scope.assess(synthetic_knee(224), np.zeros(192, np.float32), None)
+    assert verdict.reasons["feature_distance"] is None
+    assert verdict.reasons["feature_check"] == "no statistics for this model"
+
+
+def test_statistics_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(400, 48)) @ rng.normal(size=(48, 48))
+    stats = scope.with_thresholds(scope.fit_stats(train, k=8), 3.0, 2.0, "m@1")
+    path = scope.save_stats(stats, tmp_path)
+    assert path.name == scope.STATS_FILE and not list(tmp_path.glob(".scope-*"))
+    again = scope.load_stats(tmp_path)
+    assert again.threshold == 3.0 and again.model_tag == "m@1" and again.dims == 48
+    np.testing.assert_allclose(again.distance(train[:5]), stats.distance(train[:5]), rtol=1e-4)
+    assert np.median(stats.distance(train)) < np.median(stats.distance(train * 3 + 5))
+
+
+def test_notes_are_single_sentences():
+    from .samples import check_one_sentence
+
+    for note in scope.NOTES:
+        check_one_sentence(note)
+
+
+# --- With the model's features -------------------------------------------------------------------
+
+def test_prediction_carries_its_features(predictor, knee_png):
+    p = predictor.predict(load_image(knee_png))
+    assert p.features is not None and p.features.ndim == 1 and np.isfinite(p.features).all()
+    out = predictor.predict_array(preprocess(load_image(knee_png).pixels, predictor.input_size))
+    assert len(out) == 2  # the existing two-array contract is unchanged
+
+
+@needs_data
+def test_few_val_crops_are_flagged(predictor, stats):
+    paths = sorted((DATA_DIR / "val").glob("[0-4]/*.png"))[::8][:100]
+    raws = [load_image(p).pixels for p in paths]
+    flagged = [p.name for p, r, f in zip(paths, raws, _features(predictor, raws))
+               if not scope.assess(r, f, stats).in_scope]
+    assert len(flagged) <= 0.05 * len(paths), flagged
+
+
+@needs_implants
+def test_replaced_knees_are_flagged(predictor, stats):
+    paths = sorted(IMPLANTS.glob("*.jpg"))
+    raws = [load_image(p).pixels for p in paths]
+    verdicts = [scope.assess(r, f, stats) for r, f in zip(raws, _features(predictor, raws))]
+    missed = [p.name for p, v in zip(paths, verdicts) if v.in_scope]
+    assert len(missed) <= 0.2 * len(paths), missed
+    assert np.mean([v.note == scope.NOTE_IMPLANT for v in verdicts]) >= 0.7
+
+
+def test_a_picture_that_is_no_radiograph_is_not_a_knee(predictor, stats):
+    for pixels in (_not_a_knee(0), _not_a_knee(1)):
+        verdict = scope.assess(pixels, _features(predictor, [pixels])[0], stats)
+        assert not verdict.in_scope and verdict.note == scope.NOTE_NOT_KNEE, verdict.reasons
