@@ -27,7 +27,10 @@ GRADING_TIMEOUT_MS = 60_000  # the first grading may include loading the model o
 
 
 class CountingPredictor:
-    """The real predictor, counting calls (and optionally slowed down to test superseding)."""
+    """The real predictor, counting network runs (and optionally slowed down to test superseding).
+
+    The pipeline runs the network once per film, through ``predict_array`` (every knee in one batch).
+    """
 
     def __init__(self, inner, delay: float = 0.0):
         self._inner = inner
@@ -38,12 +41,12 @@ class CountingPredictor:
     def __getattr__(self, name):  # manifest, device, evidence_method, … of the real one
         return getattr(self._inner, name)
 
-    def predict(self, image):
+    def predict_array(self, batch, with_features=False):
         self.calls += 1
         self.threads.append(threading.get_ident())
         if self.delay:
             time.sleep(self.delay)
-        return self._inner.predict(image)
+        return self._inner.predict_array(batch, with_features=with_features)
 
 
 @pytest.fixture

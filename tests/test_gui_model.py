@@ -300,7 +300,7 @@ def test_show_log_folder_opens_the_log_directory(make_window, monkeypatch, tmp_p
 
 
 class _Buggy(CountingPredictor):
-    def predict(self, image):
+    def predict_array(self, batch, with_features=False):
         raise RuntimeError("a bug, with details only a developer needs")
 
 

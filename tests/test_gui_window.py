@@ -17,6 +17,7 @@ from kneeoa_desktop.core.errors import KneeOAError, ModelError
 from kneeoa_desktop.core.export import default_export_name
 from kneeoa_desktop.core.imaging import load_image
 from kneeoa_desktop.core.overlay import EvidenceOverlay
+from kneeoa_desktop.core.pipeline import GradingPipeline
 from kneeoa_desktop.gui.qt_images import qimage_to_bgr
 
 from . import samples
@@ -277,15 +278,15 @@ def _view_point(window, x: float, y: float) -> QPoint:
 def test_region_of_interest_is_graded_and_outlined(qtbot, make_window, bilateral, predictor, tmp_path):
     window = make_window()
     window.open_path(bilateral)
-    wait_for_result(qtbot, window, bilateral, roi=None)
-    assert not window.clear_region_action.isEnabled()
+    wait_for_result(qtbot, window, bilateral)  # the knees the localiser found (tests/test_gui_knees.py)
+    assert not window.shown().manual and not window.clear_region_action.isEnabled()
     window.region_action.trigger()
     assert window.view.region_mode()
     viewport = window.view.viewport()
     mouse_drag(viewport, _view_point(window, 236, 20), _view_point(window, 436, 200))
-    qtbot.waitUntil(lambda: window.shown().prediction.roi is not None and not window.is_busy(),
-                    timeout=GRADING_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.shown().manual and not window.is_busy(), timeout=GRADING_TIMEOUT_MS)
     shown = window.shown()
+    assert len(shown.knees) == 1  # the drawn region overrides the localiser
     x, y, w, h = shown.prediction.roi
     assert w == h and abs(x - 236) <= 2 and abs(y - 20) <= 2 and abs(w - 200) <= 3  # the dragged square
     assert not window.view.region_mode() and not window.region_action.isChecked()
@@ -296,10 +297,11 @@ def test_region_of_interest_is_graded_and_outlined(qtbot, make_window, bilateral
     exported = window.export_to(tmp_path / "region.png")
     assert exported is not None and cv2.imread(str(exported)) is not None
 
-    window.clear_region_action.trigger()
-    wait_for_result(qtbot, window, bilateral, roi=None)
-    assert window.view.graded_region() is None
-    assert_bars_match(window, core_probabilities(predictor, bilateral))
+    window.clear_region_action.trigger()  # back to the knees found automatically
+    qtbot.waitUntil(lambda: not window.shown().manual and not window.is_busy(), timeout=GRADING_TIMEOUT_MS)
+    found = GradingPipeline(predictor)(bilateral).knees
+    assert [k.region for k in window.shown().knees] == [k.region for k in found]
+    assert_bars_match(window, found[0].prediction.probabilities)
 
 
 def test_a_too_small_region_is_refused_with_a_sentence(qtbot, make_window, bilateral):
@@ -310,7 +312,7 @@ def test_a_too_small_region_is_refused_with_a_sentence(qtbot, make_window, bilat
     with qtbot.waitSignal(window.error_shown, timeout=10_000) as shown:
         window.grade_region((10, 10, 30, 30))
     assert "64×64" in shown.args[0]
-    assert window.verdict.probabilities() == before and window.shown().prediction.roi is None
+    assert window.verdict.probabilities() == before and not window.shown().manual
 
 
 def test_wheel_zooms_drag_pans_and_fit_resets(qtbot, make_window, knee_png):

@@ -63,6 +63,10 @@ _CORE_MESSAGES = (
     QT_TRANSLATE_NOOP("CoreMessages", "Google Drive did not hand out the file (is it shared with anyone who "
                                       "has the link?); the model in use is unchanged."),
     QT_TRANSLATE_NOOP("CoreMessages", "The downloaded model does not match its checksum; it was not installed."),
+    # Why a region is outside what the model can grade (core/scope.py NOTES).
+    QT_TRANSLATE_NOOP("CoreMessages", "This looks like a lateral view; KL grading needs a PA or AP view."),
+    QT_TRANSLATE_NOOP("CoreMessages", "Metal implant: a replaced joint cannot be KL-graded."),
+    QT_TRANSLATE_NOOP("CoreMessages", "This does not look like a knee radiograph."),
 )
 # Core sentences with a value inside: (pattern, translatable template with {0}, {1}, …).
 _CORE_PATTERNS = (

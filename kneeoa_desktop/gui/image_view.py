@@ -2,19 +2,27 @@
 
 Fits the image to the pane until the user zooms (wheel) or pans (drag); "Fit to window"
 returns to fitting. In region mode a drag draws a square (a knee joint is roughly square and
-the network's input is), and releasing the button reports it in image pixels. The region
-that was graded stays outlined.
+the network's input is), and releasing the button reports it in image pixels.
+
+Every graded knee stays outlined and labelled R or L (nothing when the side is unknown): the
+selected one with a heavier line, a knee outside what the model can grade in the warning
+colour. A click on a knee (outside region mode) reports its index.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene,
+                               QGraphicsSimpleTextItem, QGraphicsView)
 
 BACKGROUND = QColor("#1d1f22")
 REGION_COLOUR = QColor(255, 215, 0)  # the export marks the graded region in the same gold
+OUT_OF_SCOPE_COLOUR = QColor(230, 60, 60)  # and a knee it cannot grade in the same red
 DRAWING_COLOUR = QColor(0, 200, 255)
+SELECTED_WIDTH, OTHER_WIDTH = 3.0, 1.5
 # Zoom limits relative to "fit to window".
 MIN_ZOOM, MAX_ZOOM = 0.25, 40.0
 # One wheel notch (120 units) zooms by about 20 %.
@@ -23,9 +31,20 @@ WHEEL_STEP = 1.2 ** (1 / 120)
 MIN_DRAG = 6
 
 
+@dataclass(frozen=True)
+class KneeMark:
+    """What the view draws for one knee: its outline (image pixels; None: the whole image,
+    not outlined), its side letter and whether the model can grade it."""
+
+    rect: tuple[int, int, int, int] | None
+    label: str = ""
+    in_scope: bool = True
+
+
 class ImageView(QGraphicsView):
     region_selected = Signal(QRect)  # image pixels
     region_mode_changed = Signal(bool)
+    knee_clicked = Signal(int)  # index of the knee under a click
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -33,7 +52,10 @@ class ImageView(QGraphicsView):
         self._pixmap = QGraphicsPixmapItem()
         self._pixmap.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.scene().addItem(self._pixmap)
-        self._graded = self._outline(REGION_COLOUR, Qt.PenStyle.SolidLine)
+        self._marks: list[KneeMark] = []
+        self._mark_items: list[tuple[QGraphicsRectItem, QGraphicsSimpleTextItem]] = []
+        self._selected = 0
+        self._click: QPointF | None = None
         self._drawing = self._outline(DRAWING_COLOUR, Qt.PenStyle.DashLine)
         self._has_image = False
         self._fitting = True
@@ -92,15 +114,69 @@ class ImageView(QGraphicsView):
     def has_image(self) -> bool:
         return self._has_image
 
-    def set_graded_region(self, roi: tuple[int, int, int, int] | None) -> None:
-        if roi is None:
-            self._graded.hide()
-        else:
-            self._graded.setRect(QRectF(*roi))
-            self._graded.show()
+    def set_knees(self, marks: list[KneeMark], selected: int = 0) -> None:
+        """Outline every knee; ``selected`` is drawn emphasised."""
+        for outline, label in self._mark_items:
+            self.scene().removeItem(outline)
+            self.scene().removeItem(label)
+        self._marks, self._mark_items = list(marks), []
+        for mark in self._marks:
+            outline = QGraphicsRectItem()
+            outline.setZValue(1)
+            label = QGraphicsSimpleTextItem(mark.label)
+            label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)  # legible at any zoom
+            label.setZValue(2)
+            font = QFont(self.font())
+            font.setBold(True)
+            font.setPointSizeF(font.pointSizeF() * 1.6)
+            label.setFont(font)
+            self.scene().addItem(outline)
+            self.scene().addItem(label)
+            if mark.rect is None:
+                outline.hide()
+                label.hide()
+            else:
+                outline.setRect(QRectF(*mark.rect))
+                label.setPos(mark.rect[0], mark.rect[1])
+                label.setVisible(bool(mark.label))
+            self._mark_items.append((outline, label))
+        self.select_knee(selected)
+
+    def select_knee(self, index: int) -> None:
+        self._selected = index
+        for i, (mark, (outline, label)) in enumerate(zip(self._marks, self._mark_items)):
+            chosen = i == index
+            colour = REGION_COLOUR if mark.in_scope else OUT_OF_SCOPE_COLOUR
+            if not chosen and len(self._marks) > 1:
+                colour = QColor(colour)
+                colour.setAlphaF(0.75)
+            pen = QPen(colour, SELECTED_WIDTH if chosen else OTHER_WIDTH,
+                       Qt.PenStyle.SolidLine if chosen else Qt.PenStyle.DashLine)
+            pen.setCosmetic(True)  # same width at every zoom
+            outline.setPen(pen)
+            label.setBrush(colour)
+            label.setPen(QPen(QColor(0, 0, 0, 160), 0.6))  # a dark rim keeps the letter readable on bone
+            label.setOpacity(1.0 if chosen else 0.8)
+
+    def knee_marks(self) -> list[tuple[QRect, str, bool, bool]]:
+        """(outline, label, in scope, selected) of every outlined knee, for tests and the curious."""
+        return [(outline.rect().toRect(), label.text() if label.isVisible() else "", mark.in_scope,
+                 i == self._selected)
+                for i, (mark, (outline, label)) in enumerate(zip(self._marks, self._mark_items))
+                if outline.isVisible()]
 
     def graded_region(self) -> QRect | None:
-        return self._graded.rect().toRect() if self._graded.isVisible() else None
+        """The selected knee's outline, or None when the whole image was graded."""
+        if 0 <= self._selected < len(self._mark_items):
+            outline = self._mark_items[self._selected][0]
+            return outline.rect().toRect() if outline.isVisible() else None
+        return None
+
+    def knee_at(self, point: QPointF) -> int | None:
+        """Index of the knee outlined under ``point`` (scene coordinates); the smallest wins."""
+        hits = [(m.rect[2] * m.rect[3], i) for i, m in enumerate(self._marks)
+                if m.rect is not None and QRectF(*m.rect).contains(point)]
+        return min(hits)[1] if hits else None
 
     # --- zoom and pan ------------------------------------------------------------------------
 
@@ -178,6 +254,8 @@ class ImageView(QGraphicsView):
         return QRectF(x, y, side, side)
 
     def mousePressEvent(self, event) -> None:
+        if not self._region_mode and event.button() == Qt.MouseButton.LeftButton:
+            self._click = event.position()  # a click, unless it turns into a pan
         if self._region_mode and self._has_image and event.button() == Qt.MouseButton.LeftButton:
             self._anchor = self._clamped(self.mapToScene(event.position().toPoint()))
             self._press = event.position()
@@ -208,7 +286,13 @@ class ImageView(QGraphicsView):
                 self.region_selected.emit(QRect(round(square.x()), round(square.y()), side, side))
             event.accept()
             return
+        click, self._click = self._click, None
         super().mouseReleaseEvent(event)
+        if (click is not None and event.button() == Qt.MouseButton.LeftButton and self._has_image
+                and (event.position() - click).manhattanLength() < MIN_DRAG):
+            index = self.knee_at(self.mapToScene(event.position().toPoint()))
+            if index is not None:
+                self.knee_clicked.emit(index)
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Escape and self._region_mode:
@@ -236,6 +320,6 @@ class ImageView(QGraphicsView):
     def clear(self) -> None:
         self._pixmap.setPixmap(QPixmap())
         self._has_image = False
-        self._graded.hide()
+        self.set_knees([])
         self.resetTransform()
         self.viewport().update()

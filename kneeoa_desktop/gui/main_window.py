@@ -24,12 +24,13 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QFrame, QLabel, QMainW
 
 from ..core import logs, model_store
 from ..core.errors import KneeOAError
-from ..core.export import default_export_name, export_annotated
+from ..core.export import default_export_name, export_result
 from ..core.formats import IMAGE_SUFFIXES
 from ..core.overlay import EvidenceOverlay
 from . import i18n
 from .about import about_html
-from .image_view import ImageView
+from .image_view import ImageView, KneeMark
+from .knee_tabs import KneeTab, KneeTabs
 from .message_boxes import MessageSlot
 from .model_dialog import ModelUpdateDialog
 from .overlay_controls import OverlayControls
@@ -71,7 +72,7 @@ class MainWindow(QMainWindow):
         self._shown: GradedImage | None = None
         self._overlay: EvidenceOverlay | None = None
         self._preview_overlay: EvidenceOverlay | None = None
-        self._evidence_grade: int | None = None
+        self._evidence_grades: list[int] = []  # per knee: the grade whose evidence is shown
         self._pending_id: int | None = None
         self._pending_name = ""
         self._model_info: ModelInfo | None = None
@@ -108,6 +109,9 @@ class MainWindow(QMainWindow):
     def _build_panes(self) -> None:
         self.view = ImageView()
         self.view.region_selected.connect(self._on_region_drawn)
+        self.view.knee_clicked.connect(self.select_knee)
+        self.knee_tabs = KneeTabs()
+        self.knee_tabs.knee_selected.connect(self.select_knee)
 
         self.verdict = VerdictPane()
         self.controls = OverlayControls()
@@ -131,6 +135,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(side)
         layout.setContentsMargins(18, 16, 18, 14)
         layout.setSpacing(10)
+        layout.addWidget(self.knee_tabs)
         layout.addWidget(self.verdict)
         layout.addSpacing(4)
         layout.addWidget(self.controls)
@@ -330,7 +335,8 @@ class MainWindow(QMainWindow):
         return request_id
 
     def clear_region(self) -> None:
-        if self._shown is not None and self._shown.prediction.roi is not None:
+        """Forget the user's region: the knees are found automatically again."""
+        if self._shown is not None and self._shown.manual:
             self.grade_region(None)
 
     @Slot(QRect)
@@ -411,7 +417,8 @@ class MainWindow(QMainWindow):
         self.grader.reload_model()
         self._retranslate_status()
         if self._shown is not None:
-            self.grade_region(self._shown.prediction.roi)  # queued behind the reload: the new model grades it
+            # Queued behind the reload: the new model grades the same region, or finds the knees again.
+            self.grade_region(self._shown.knee.region if self._shown.manual else None)
         else:
             self._show_status()
 
@@ -434,19 +441,21 @@ class MainWindow(QMainWindow):
         self._shown = result
         self._overlay = result.overlay
         self._preview_overlay = result.preview.overlay if result.preview is not None else None
-        self._evidence_grade = result.prediction.grade
-        self.verdict.show_prediction(result.prediction)
-        self.controls.set_result(result.prediction.grade, result.thumbnails)
+        self._evidence_grades = [k.prediction.grade for k in result.knees]
         same_picture = previous is not None and previous.image is result.image
         self.view.set_image(self._composed(), fit=not same_picture)
-        self.view.set_graded_region(result.prediction.roi)
+        self.view.set_knees([KneeMark(None if k.whole_image and k.prediction.roi is None else k.visible,
+                                      k.side_letter, k.in_scope) for k in result.knees], result.selected)
+        self.knee_tabs.set_knees([KneeTab(k.side, k.in_scope) for k in result.knees], result.selected)
+        self._show_selected_knee()
         self._settings.add_recent(result.path)
         self._settings.last_folder = str(result.path.absolute().parent)
         self._fill_recent_menu()
         self._update_enabled()
         self._retranslate_result()
         self._show_status(self.tr("Graded {0}").format(result.path.name))
-        log.info("graded %s in %.0f ms with %s", result.path.name, 1000 * result.seconds, result.prediction.model)
+        log.info("graded %s (%d knee%s) in %.0f ms with %s", result.path.name, len(result.knees),
+                 "" if len(result.knees) == 1 else "s", 1000 * result.seconds, result.prediction.model)
         self.result_shown.emit(result)
 
     @Slot(int, str)
@@ -484,21 +493,43 @@ class MainWindow(QMainWindow):
         self._recompose()
 
     @Slot(int)
+    def select_knee(self, index: int) -> None:
+        """Show the verdict, thumbnails and evidence choice of knee ``index`` (no new grading)."""
+        shown = self._shown
+        if shown is None or not 0 <= index < len(shown.knees) or index == shown.selected:
+            return
+        shown.selected = index
+        self.view.select_knee(index)
+        self.knee_tabs.select(index)
+        self._show_selected_knee()
+        self._retranslate_result()
+
+    def _show_selected_knee(self) -> None:
+        knee = self._shown.knee
+        self.verdict.show_prediction(knee.prediction, knee.in_scope, knee.scope_note)
+        self.controls.set_result(knee.prediction.grade, self._shown.thumbnails)
+        self.controls.select_grade(self.evidence_grade(), notify=False)
+
+    @Slot(int)
     def show_evidence_for(self, grade: int) -> None:
-        """Show the evidence map of ``grade`` (the network is not run again)."""
-        if self._shown is None or grade == self._evidence_grade:
+        """Show the evidence map of ``grade`` over the selected knee (the network is not run again)."""
+        if self._shown is None or grade == self.evidence_grade():
             return
         shown = self._shown
-        self._overlay = EvidenceOverlay(shown.display, shown.prediction.evidence_map(grade), shown.prediction.roi)
+        self._evidence_grades[shown.selected] = grade
+        self._overlay = shown.result.overlay(self._evidence_grades)
         if shown.preview is not None:
-            self._preview_overlay = shown.preview.overlay_for(shown.prediction, grade)
-        self._evidence_grade = grade
+            self._preview_overlay = shown.preview.overlay_for(shown.knees, self._evidence_grades)
         self.controls.select_grade(grade, notify=False)
         self._recompose()
         self._retranslate_result()
 
     def evidence_grade(self) -> int | None:
-        return self._evidence_grade
+        """The grade whose evidence is shown over the selected knee."""
+        return self._evidence_grades[self._shown.selected] if self._shown is not None else None
+
+    def evidence_grades(self) -> list[int]:
+        return list(self._evidence_grades)
 
     def shown(self) -> GradedImage | None:
         return self._shown
@@ -532,9 +563,9 @@ class MainWindow(QMainWindow):
         brightness = self.controls.brightness() if self.controls.overlay_visible() else 0.0
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            written = export_annotated(
-                shown.display, shown.prediction, target, source_path=shown.path,
-                evidence_grade=self._evidence_grade, brightness=brightness,
+            written = export_result(
+                shown.result, target, source_path=shown.path,
+                evidence_grades=self._evidence_grades, brightness=brightness,
                 source_name=shown.image.source_name or shown.path.name, overlay=self._overlay,
                 patient=shown.image.patient if self.patient_action.isChecked() and shown.image.patient else None)
         except KneeOAError as exc:
@@ -737,7 +768,8 @@ class MainWindow(QMainWindow):
             self.patient_action: (self.tr("Include DICOM &patient details in exports"), None),
             self.region_action: (self.tr("&Select knee region"),
                                  self.tr("Drag a square around one knee joint; only that region is graded")),
-            self.clear_region_action: (self.tr("&Clear region"), self.tr("Grade the whole image again")),
+            self.clear_region_action: (self.tr("&Clear region"),
+                                       self.tr("Forget the drawn region and find the knees automatically again")),
             self.fit_action: (self.tr("&Reset zoom (fit to window)"), self.tr("Fit the whole image into the pane")),
             self.zoom_in_action: (self.tr("Zoom &in"), None),
             self.zoom_out_action: (self.tr("Zoom &out"), None),
@@ -802,14 +834,14 @@ class MainWindow(QMainWindow):
             lines.append(self.tr("Graded: the whole image"))
         else:
             lines.append(self.tr("Graded: region {0}×{1} at ({2}, {3})").format(roi[2], roi[3], roi[0], roi[1]))
-        lines.append(self.tr("Evidence shown: {0}").format(i18n.grade_title(self._evidence_grade)))
+        lines.append(self.tr("Evidence shown: {0}").format(i18n.grade_title(self.evidence_grade())))
         self._source_info.setText("\n".join(lines))
 
     def _update_enabled(self) -> None:
         has_result = self._shown is not None
         self.export_action.setEnabled(has_result)
         self.region_action.setEnabled(has_result)
-        self.clear_region_action.setEnabled(has_result and self._shown.prediction.roi is not None)
+        self.clear_region_action.setEnabled(has_result and self._shown.manual)
         for action in (self.fit_action, self.zoom_in_action, self.zoom_out_action):
             action.setEnabled(has_result)
 

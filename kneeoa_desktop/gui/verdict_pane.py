@@ -1,7 +1,9 @@
 """The verdict: predicted KL grade, the five probability bars, OA probability, confidence.
 
 Shows a ``Prediction`` exactly as the core computed it; nothing is recalculated here except
-turning probabilities into percentages for reading.
+turning probabilities into percentages for reading. A region the core judged outside what the
+model can grade (lateral view, implant, not a knee) gets no grade: "Not graded", the core's
+reason as a warning, and grey bars that show the probabilities without endorsing any of them.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ class ProbabilityBar(QWidget):
     def value(self) -> float:
         return self._value
 
+    def highlighted(self) -> bool:
+        return self._highlight
+
     def set_value(self, value: float, highlight: bool = False) -> None:
         self._value = float(value)
         self._highlight = highlight
@@ -63,6 +68,8 @@ class VerdictPane(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._prediction: Prediction | None = None
+        self._in_scope = True
+        self._scope_note: str | None = None
 
         self._caption = QLabel()
         self._caption.setObjectName("caption")
@@ -98,6 +105,13 @@ class VerdictPane(QWidget):
             "QLabel#lowConfidence { background: #fff4d6; color: #6b4800; border: 1px solid #e6b84d;"
             " border-radius: 4px; padding: 6px 8px; }")
         self._warning.hide()
+        self._scope = QLabel()
+        self._scope.setObjectName("outOfScope")
+        self._scope.setWordWrap(True)
+        self._scope.setStyleSheet(
+            "QLabel#outOfScope { background: #fdecec; color: #8a1010; border: 1px solid #e07b7b;"
+            " border-radius: 4px; padding: 6px 8px; }")
+        self._scope.hide()
 
         self._bars_caption = QLabel()
         self._bars_caption.setObjectName("caption")
@@ -129,6 +143,7 @@ class VerdictPane(QWidget):
         layout.addLayout(headline)
         layout.addLayout(oa_row)
         layout.addWidget(self._warning)
+        layout.addWidget(self._scope)
         layout.addSpacing(8)
         rule = QFrame()
         rule.setFrameShape(QFrame.Shape.HLine)
@@ -152,25 +167,60 @@ class VerdictPane(QWidget):
     def warning_text(self) -> str:
         return self._warning.text()
 
+    def scope_warning_visible(self) -> bool:
+        return not self._scope.isHidden()
+
+    def scope_warning_text(self) -> str:
+        return self._scope.text()
+
+    def highlighted_grade(self) -> int | None:
+        """The grade whose bar is in the accent colour (None: no grade is endorsed)."""
+        return next((g for g, bar in enumerate(self._bars) if bar.highlighted()), None)
+
     # --- content -------------------------------------------------------------------------------
 
-    def show_prediction(self, prediction: Prediction | None) -> None:
+    def show_prediction(self, prediction: Prediction | None, in_scope: bool = True,
+                        scope_note: str | None = None) -> None:
+        """Show ``prediction``; ``in_scope`` False shows it as not graded, for ``scope_note``'s reason."""
         self._prediction = prediction
+        self._in_scope = in_scope
+        self._scope_note = scope_note
         self._refresh()
 
     def _refresh(self) -> None:
         p = self._prediction
+        self._grade.show()
+        self._grade_name.setStyleSheet("")
         if p is None:
             self._grade.setText("—")
             self._grade.setStyleSheet("")
             self._grade_name.setText(self.tr("no image graded yet"))
             self._oa_value.setText("—")
             self._warning.hide()
+            self._scope.hide()
             for g in range(NUM_GRADES):
                 self._bars[g].set_value(0.0)
                 self._values[g].setText("—")
                 self._set_row_text(g, False)
             return
+        if not self._in_scope:  # described, never shown as a confident grade
+            self._grade.setText("")  # no big grade at all: nothing to misread at a glance
+            self._grade.hide()
+            self._grade_name.setText(self.tr("Not graded"))
+            self._grade_name.setStyleSheet("color: #8a1010; font-weight: 600;")
+            self._oa_value.setText("—")
+            self._warning.hide()
+            note = i18n.core_message(self._scope_note) if self._scope_note else ""
+            self._scope.setText("\n".join(filter(None, (
+                self.tr("Outside what the model can grade:"), note,
+                self.tr("The probabilities below are shown for reference only.")))))
+            self._scope.show()
+            for g in range(NUM_GRADES):
+                self._bars[g].set_value(float(p.probabilities[g]), False)
+                self._values[g].setText(_percent(float(p.probabilities[g])))
+                self._set_row_text(g, False, muted=True)
+            return
+        self._scope.hide()
         grade = p.grade
         self._grade.setText(KL_LABELS[grade])
         self._grade.setStyleSheet(f"color: {ACCENT.name()};")
@@ -187,12 +237,13 @@ class VerdictPane(QWidget):
             self._values[g].setText(_percent(float(p.probabilities[g])))
             self._set_row_text(g, chosen)
 
-    def _set_row_text(self, grade: int, chosen: bool) -> None:
+    def _set_row_text(self, grade: int, chosen: bool, muted: bool = False) -> None:
         self._labels[grade].setText(i18n.grade_name(grade))
         for label in (self._codes[grade], self._labels[grade], self._values[grade]):
             font = label.font()
             font.setBold(chosen)
             label.setFont(font)
+            label.setStyleSheet(f"color: {NEUTRAL_BAR.name()};" if muted else "")
 
     def retranslate(self) -> None:
         self._caption.setText(self.tr("Predicted Kellgren–Lawrence grade"))

@@ -1,9 +1,10 @@
 """Loading, grading and overlay preparation on a QThread, so that the window never freezes.
 
 ``Grader`` lives on the GUI thread and hands requests to a ``GradingWorker`` that lives on
-its own QThread. The worker owns the ``Predictor``: it is created there, lazily, on the first
-request (or on ``load_model``), because importing TensorFlow and loading the model takes
-seconds. Every request carries an increasing id; the worker skips any request that a newer
+its own QThread. The worker owns the ``Predictor`` and the ``GradingPipeline`` built on it:
+they are created there, lazily, on the first request (or on ``load_model``), because importing
+TensorFlow and loading the model takes seconds. A request grades every knee the localiser finds
+on the film, or the user's region alone; thumbnails and the preview are made here too. Every request carries an increasing id; the worker skips any request that a newer
 one has replaced before its turn came, and the window drops any result whose id is not the
 latest, so an image the user has already replaced is never shown.
 
@@ -21,24 +22,18 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, QRect, Qt, QThread, QT_TRANSLATE_NOOP, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QT_TRANSLATE_NOOP, Signal, Slot
 from PySide6.QtGui import QImage
 
-from ..core import model_store
+from ..core import model_store, thumbnails
 from ..core.errors import KneeOAError
-from ..core.grades import NUM_GRADES
 from ..core.imaging import LoadedImage, load_image
-from ..core.overlay import DEFAULT_BRIGHTNESS, EvidenceOverlay
+from ..core.overlay import EvidenceOverlay
+from ..core.pipeline import GradingPipeline, GradingResult, KneeResult
 from ..core.predictor import Prediction
-from .qt_images import bgr_to_qimage, gray_to_qimage, qimage_to_gray
+from ..core.thumbnails import PREVIEW_SIDE, THUMBNAIL_SIDE  # noqa: F401  (re-exported for scripts and tests)
+from .qt_images import bgr_to_qimage
 
-# Side of the per-grade evidence thumbnails, in pixels (drawn at about half that on screen,
-# so they stay sharp on high-density displays).
-THUMBNAIL_SIDE = 128
-# Images larger than this (longest side) also get a preview overlay at this size, which the
-# window recomposes while the brightness slider is dragged: a full-size composition of a
-# large film costs tens of milliseconds, more than a smooth drag allows.
-PREVIEW_SIDE = 1024
 # Worker sentences are English, like the core's; the window translates them (context CoreMessages).
 NO_MEMORY = QT_TRANSLATE_NOOP("CoreMessages", "There is not enough memory to grade this image.")
 # The details (message, traceback) of a bug are for the log file, not for the clinician.
@@ -83,52 +78,73 @@ class GradeRequest:
     request_id: int
     path: Path
     image: LoadedImage | None = None  # already loaded (regrading a region): no second read
-    display: np.ndarray | None = None
-    roi: tuple[int, int, int, int] | None = None
+    roi: tuple[int, int, int, int] | None = None  # the user's region; None: find the knees
 
 
 @dataclass
 class GradedImage:
-    """One finished grading, everything the window needs to show and export it."""
+    """One finished grading of a film (every knee on it), everything the window needs to show and export it."""
 
     request_id: int
     path: Path
-    image: LoadedImage  # the whole radiograph, even when a region was graded
-    display: np.ndarray  # ``image.display_u8()``, computed once
-    prediction: Prediction  # ``prediction.roi`` is the graded region, or None
-    overlay: EvidenceOverlay  # for the predicted grade, ready to compose at any brightness
-    thumbnails: list[QImage] = field(default_factory=list)  # evidence per grade, of the graded region
+    result: GradingResult
+    overlay: EvidenceOverlay  # every knee at its predicted grade, ready to compose at any brightness
+    knee_thumbnails: list[list[QImage]] = field(default_factory=list)  # per knee: evidence per grade, of that knee
     seconds: float = 0.0  # reading + grading, without the one-off model load
     preview: "Preview | None" = None  # for large images only
+    selected: int = 0  # index of the knee whose verdict is shown
+
+    @property
+    def image(self) -> LoadedImage:
+        return self.result.image  # the whole radiograph, even when a region was graded
+
+    @property
+    def display(self):
+        return self.result.display
+
+    @property
+    def knees(self) -> list[KneeResult]:
+        return self.result.knees
+
+    @property
+    def knee(self) -> KneeResult:
+        return self.result.knees[self.selected]
+
+    @property
+    def prediction(self) -> Prediction:
+        """The selected knee's prediction; ``roi`` is its region, or None for a whole image."""
+        return self.knee.prediction
+
+    @property
+    def thumbnails(self) -> list[QImage]:
+        """The selected knee's evidence thumbnails, one per grade."""
+        return self.knee_thumbnails[self.selected]
+
+    @property
+    def manual(self) -> bool:
+        """The user drew the region that was graded."""
+        return any(k.manual for k in self.result.knees)
 
 
 @dataclass
 class Preview:
     """A reduced copy of the radiograph, to recompose the overlay quickly while a slider moves."""
 
-    gray: np.ndarray
+    gray: np.ndarray  # uint8
     scale: float  # full-size pixels per preview pixel
-    overlay: EvidenceOverlay | None = None  # for the grade shown when it was built
+    overlay: EvidenceOverlay | None = None  # for the grades shown when it was built
 
     @classmethod
-    def build(cls, display: np.ndarray, prediction: Prediction, grade: int, side: int = PREVIEW_SIDE) -> "Preview | None":
-        height, width = display.shape
-        if max(height, width) <= side:
+    def build(cls, result: GradingResult, side: int = PREVIEW_SIDE) -> "Preview | None":
+        reduced = thumbnails.reduce(result.display, side)
+        if reduced is None:
             return None
-        small = qimage_to_gray(gray_to_qimage(display).scaled(
-            side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
-        preview = cls(small, width / small.shape[1])
-        preview.overlay = preview.overlay_for(prediction, grade)
+        preview = cls(*reduced)
+        preview.overlay = preview.overlay_for(result.knees, [None] * len(result.knees))
         return preview
 
-    def overlay_for(self, prediction: Prediction, grade: int) -> EvidenceOverlay:
-        roi = None
-        if prediction.roi is not None:
-            height, width = self.gray.shape
-            x, y, w, h = (round(v / self.scale) for v in prediction.roi)
-            x, y = min(x, width - 1), min(y, height - 1)
-            roi = (x, y, max(1, min(w, width - x)), max(1, min(h, height - y)))
-        return EvidenceOverlay(self.gray, prediction.evidence_map(grade), roi)
+    def overlay_for(self, knees: list[KneeResult], grades: list[int | None]) -> EvidenceOverlay:
+        return thumbnails.overlay_at_scale(self.gray, self.scale, knees, grades)
 
 
 class GradingWorker(QObject):
@@ -146,6 +162,7 @@ class GradingWorker(QObject):
         self._factory = predictor_factory
         self._latest_id = latest_id
         self._predictor = None
+        self._pipeline: GradingPipeline | None = None
 
     def _ensure_predictor(self):
         if self._predictor is None:
@@ -162,6 +179,7 @@ class GradingWorker(QObject):
                 self.model_failed.emit(message)
                 raise KneeOAError(message) from exc
             self._predictor = predictor
+            self._pipeline = GradingPipeline(predictor)
             info = ModelInfo(predictor.manifest.tag, str(predictor.device),
                              str(getattr(predictor, "evidence_method", "")), time.perf_counter() - start,
                              origin_of(predictor))
@@ -183,7 +201,7 @@ class GradingWorker(QObject):
         if factory is not None:
             self._factory = factory
         # Let go of the old model first: two models need not fit in memory at once.
-        self._predictor = None
+        self._predictor = self._pipeline = None
         self.load_model()
 
     @Slot(object)
@@ -206,34 +224,17 @@ class GradingWorker(QObject):
 
     def _grade(self, request: GradeRequest) -> GradedImage | None:
         start = time.perf_counter()
-        if request.image is None:
-            image = load_image(request.path)
-            display = image.display_u8()
-        else:
-            image, display = request.image, request.display if request.display is not None else request.image.display_u8()
-        target = image if request.roi is None else image.crop(*request.roi)
+        image = load_image(request.path) if request.image is None else request.image
         reading = time.perf_counter() - start
-        predictor = self._ensure_predictor()
+        self._ensure_predictor()
         if request.request_id != self._latest_id():
             return None  # the model load took long enough for the user to move on
-        start = time.perf_counter()
-        prediction = predictor.predict(target)
-        seconds = reading + time.perf_counter() - start
-        overlay = EvidenceOverlay(display, prediction.evidence_map(prediction.grade), prediction.roi)
-        return GradedImage(request.request_id, request.path, image, display, prediction, overlay,
-                           evidence_thumbnails(display, prediction), seconds,
-                           Preview.build(display, prediction, prediction.grade))
-
-
-def evidence_thumbnails(display: np.ndarray, prediction: Prediction, side: int = THUMBNAIL_SIDE) -> list[QImage]:
-    """One small overlay per grade, of the graded region only (QImage is safe off the GUI thread)."""
-    region = gray_to_qimage(display)
-    if prediction.roi is not None:
-        region = region.copy(QRect(*prediction.roi))
-    small = qimage_to_gray(region.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
-                                         Qt.TransformationMode.SmoothTransformation))
-    return [bgr_to_qimage(EvidenceOverlay(small, prediction.evidence_map(grade)).compose(DEFAULT_BRIGHTNESS))
-            for grade in range(NUM_GRADES)]
+        result = self._pipeline(image, region=request.roi)  # region None: find the knees
+        # Everything the window shows is computed here, off the GUI thread: it only paints.
+        return GradedImage(request.request_id, request.path, result, result.overlay(),
+                           [[bgr_to_qimage(t) for t in thumbnails.evidence_thumbnails(result.display, knee)]
+                            for knee in result.knees],
+                           reading + result.seconds, Preview.build(result))
 
 
 def _log_bug(exc: BaseException) -> None:
@@ -293,8 +294,8 @@ class Grader(QObject):
         return self._submit(GradeRequest(0, Path(path)))
 
     def grade_region(self, shown: GradedImage, roi: tuple[int, int, int, int] | None) -> int:
-        """Grade ``roi`` (x, y, w, h) of an image already shown, or the whole of it when None."""
-        return self._submit(GradeRequest(0, shown.path, shown.image, shown.display, roi))
+        """Grade ``roi`` (x, y, w, h) of an image already shown, or find its knees again when None."""
+        return self._submit(GradeRequest(0, shown.path, shown.image, roi))
 
     def _submit(self, request: GradeRequest) -> int:
         self._latest += 1  # only the GUI thread writes; the worker only reads

@@ -294,6 +294,18 @@
         <source>The download failed unexpectedly; details are in the log file.</source>
         <translation>Загрузка неожиданно завершилась ошибкой; подробности — в файле журнала.</translation>
     </message>
+    <message>
+        <source>This looks like a lateral view; KL grading needs a PA or AP view.</source>
+        <translation>Похоже на боковую проекцию; для оценки по Келлгрену–Лоуренсу нужна прямая (PA или AP) проекция.</translation>
+    </message>
+    <message>
+        <source>Metal implant: a replaced joint cannot be KL-graded.</source>
+        <translation>Металлический имплант: эндопротезированный сустав нельзя оценить по Келлгрену–Лоуренсу.</translation>
+    </message>
+    <message>
+        <source>This does not look like a knee radiograph.</source>
+        <translation>Это не похоже на рентгенограмму коленного сустава.</translation>
+    </message>
 </context>
 <context>
     <name>Grades</name>
@@ -320,6 +332,25 @@
     <message>
         <source>Decision support only — not a diagnosis</source>
         <translation>Только поддержка принятия решений — не диагноз</translation>
+    </message>
+</context>
+<context>
+    <name>KneeTabs</name>
+    <message>
+        <source>Right knee (R)</source>
+        <translation>Правое колено (R)</translation>
+    </message>
+    <message>
+        <source>Left knee (L)</source>
+        <translation>Левое колено (L)</translation>
+    </message>
+    <message>
+        <source>Knee {0}</source>
+        <translation>Колено {0}</translation>
+    </message>
+    <message>
+        <source>Not graded: outside what the model can grade</source>
+        <translation>Не оценено: вне того, что модель может оценить</translation>
     </message>
 </context>
 <context>
@@ -485,8 +516,8 @@
         <translation>&amp;Сбросить область</translation>
     </message>
     <message>
-        <source>Grade the whole image again</source>
-        <translation>Снова оценить всё изображение</translation>
+        <source>Forget the drawn region and find the knees automatically again</source>
+        <translation>Забыть выделенную область и снова найти суставы автоматически</translation>
     </message>
     <message>
         <source>&amp;Reset zoom (fit to window)</source>
@@ -816,6 +847,18 @@ or drop an image or DICOM file here</source>
     <message>
         <source>Probability of each grade</source>
         <translation>Вероятность каждой степени</translation>
+    </message>
+    <message>
+        <source>Not graded</source>
+        <translation>Не оценено</translation>
+    </message>
+    <message>
+        <source>Outside what the model can grade:</source>
+        <translation>Вне того, что модель может оценить:</translation>
+    </message>
+    <message>
+        <source>The probabilities below are shown for reference only.</source>
+        <translation>Вероятности ниже приведены только для справки.</translation>
     </message>
 </context>
 </TS>
