@@ -55,3 +55,99 @@ def predictor():
     from kneeoa_desktop.core.predictor import Predictor
 
     return Predictor()
+
+
+# --- The quick suite: `pytest -m "not slow"` ------------------------------------------------
+# A test is slow when it loads TensorFlow or the model, starts a Python process, walks the
+# dataset, builds the bundle, or runs long hypothesis searches (seconds each). Tests that take
+# the session's model are found by fixture; the others are named here, with the reason, so the
+# quick suite stays TensorFlow-free and well under a minute while still covering the Qt-free
+# core (loading, formats, DICOM, preprocessing, metrics, overlay, export, localiser, scope
+# statistics, CLI usage errors, downloads against the local test server).
+
+SLOW_FIXTURES = {"predictor"}  # also reached through counting, make_window, …
+SLOW_MODULES = {
+    "test_bundle.py",  # builds and runs the PyInstaller bundle (minutes)
+    "test_endurance.py",  # hundreds of gradings
+    "test_training.py",  # trains tiny models; the rest imports Keras
+}
+SLOW_TESTS = {
+    # the `kneeoa` command loading the model, or a whole `kneeoa` process
+    "test_cli.py::test_predict_table_csv_and_overlays",
+    "test_cli.py::test_each_bad_file_gives_one_line_and_the_rest_continue",
+    "test_cli.py::test_evaluate_small_folder",
+    "test_cli.py::test_source_files_are_untouched",
+    "test_cli.py::test_self_test_grades_the_built_in_sample",
+    "test_cli.py::test_debug_shows_the_traceback",
+    "test_cli.py::test_real_process_output_is_clean",
+    "test_logs.py::test_an_unwritable_log_folder_is_not_an_error",
+    "test_logs.py::test_cli_logs_details_while_the_user_gets_one_line",
+    "test_logs.py::test_info_says_where_the_log_is",
+    "test_logs.py::test_patient_identifiers_never_reach_the_log",
+    # Keras models built or loaded
+    "test_predictor.py::test_missing_and_truncated_model",
+    "test_predictor.py::test_lambda_model_is_refused_without_running_its_code",
+    "test_predictor.py::test_grad_cam_for_a_model_without_a_cam_head",
+    "test_security.py::test_a_model_file_swapped_after_the_manifest_was_written_is_refused",
+    # the localiser over large noisy films; scope statistics over the dataset's crops
+    "test_localise.py::test_sixteen_bit_and_noise_do_not_crash",
+    "test_scope.py::test_metal_is_not_seen_in_ordinary_crops",
+    # the downloaded file is loaded with TensorFlow to validate it
+    "test_download.py::test_a_file_that_is_no_model_is_not_installed",
+    # hypothesis searches of a second or more of CPU each (cheap ones stay in the quick suite)
+    "test_fuzz.py::test_mutated_valid_files",
+    "test_fuzz.py::test_mutated_dicom",
+    "test_fuzz.py::test_dicom_with_absurd_image_module",
+    "test_fuzz.py::test_tiff_with_absurd_directory",
+    "test_fuzz.py::test_png_with_absurd_header",
+    "test_fuzz.py::test_bmp_with_absurd_info_header",
+    "test_fuzz.py::test_jpeg_with_absurd_frame_header",
+    "test_fuzz.py::test_memory_bombs_stay_bounded",  # child processes under memory limits
+    # GUI processes started under each locale / as the console script; model reload
+    "test_gui_i18n.py::test_the_system_locale_is_followed_unless_a_language_was_chosen",
+    "test_gui_parts.py::test_console_script_and_module_start_the_gui",
+    "test_gui_model.py::test_reloading_the_model_on_the_grading_thread_is_safe",
+}
+
+
+_IMPORTED_TENSORFLOW: list[str] = []
+_STALE_SLOW_NAMES: list[str] = []
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(config, items):
+    seen, modules = set(), set()
+    for item in items:
+        name = f"{item.path.name}::{getattr(item, 'originalname', item.name)}"
+        seen.add(name)
+        modules.add(item.path.name)
+        if (item.path.name in SLOW_MODULES or name in SLOW_TESTS
+                or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))):
+            item.add_marker(pytest.mark.slow)
+    # A renamed test would silently drop back into the quick suite: say so.
+    _STALE_SLOW_NAMES[:] = sorted(n for n in SLOW_TESTS - seen if n.split("::")[0] in modules)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Note a test that is not marked slow but imports TensorFlow: it belongs in the slow set.
+
+    Only the first such test of a run can be seen (a module is imported once per process)."""
+    import sys
+
+    before = "tensorflow" in sys.modules
+    yield
+    if not before and "tensorflow" in sys.modules and item.get_closest_marker("slow") is None:
+        _IMPORTED_TENSORFLOW.append(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _STALE_SLOW_NAMES:
+        terminalreporter.section("SLOW_TESTS names no collected test")
+        for name in _STALE_SLOW_NAMES:
+            terminalreporter.line(f"{name} (tests/conftest.py): renamed or removed?")
+    if _IMPORTED_TENSORFLOW:
+        terminalreporter.section("tests that should be marked slow")
+        for nodeid in _IMPORTED_TENSORFLOW:
+            terminalreporter.line(f"{nodeid} imported TensorFlow but is not marked slow "
+                                  "(add it to SLOW_TESTS in tests/conftest.py)")

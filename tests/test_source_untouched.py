@@ -2,8 +2,14 @@
 
 Every operation that touches a source (loading each format, grading through the core, `kneeoa
 predict` with --json / --csv / --overlay-dir, exporting next to it, and exporting under its own
-name, which is refused) is checked by the sha256 and the mtime of every source file. The
-sources are given an mtime in the past first, so that any write at all would show.
+name, which is refused) is checked by the sha256, size, mtime, inode and ctime of every source
+file. The sources are given an mtime in the past first, so that any write at all would show.
+
+The check itself is tested too (the ``test_the_check_*`` tests): an operation that appends a
+byte, replaces the file with a copy that keeps its bytes and mtime, only touches its mtime, or
+damages it and then fails, must each make it fail. The first version compared only bytes and
+mtime, and only when the block finished without an exception, so a replacement that kept both,
+or a write followed by an error, went unseen.
 """
 
 from __future__ import annotations
@@ -12,15 +18,18 @@ import contextlib
 import hashlib
 import io
 import os
+import shutil
 from pathlib import Path
 from unittest import mock
 
+import numpy as np
 import pytest
 
 from kneeoa_desktop import cli
 from kneeoa_desktop.core import errors
 from kneeoa_desktop.core.export import default_export_name, export_annotated
 from kneeoa_desktop.core.imaging import load_image
+from kneeoa_desktop.core.predictor import Prediction
 
 from . import samples
 
@@ -63,19 +72,41 @@ def cv2_png(pixels) -> bytes:
     return cv2_encode(pixels, ".png")
 
 
-def fingerprint(paths) -> dict[str, tuple[str, int]]:
-    return {str(p): (hashlib.sha256(Path(p).read_bytes()).hexdigest(), Path(p).stat().st_mtime_ns)
-            for p in paths}
+def fingerprint(paths) -> dict[str, dict | None]:
+    """What any write, replacement or touch of a file changes (None: the file is gone)."""
+    prints = {}
+    for p in paths:
+        try:
+            st = os.stat(p)
+            data = Path(p).read_bytes()
+        except FileNotFoundError:
+            prints[str(p)] = None
+            continue
+        prints[str(p)] = {"sha256": hashlib.sha256(data).hexdigest(), "size": st.st_size,
+                          "mtime_ns": st.st_mtime_ns, "inode": (st.st_dev, st.st_ino),
+                          "ctime_ns": st.st_ctime_ns}
+    return prints
+
+
+def assert_same(before: dict, after: dict) -> None:
+    changed = {path: "deleted" if after[path] is None
+               else sorted(k for k in before[path] if before[path][k] != after[path][k])
+               for path in before if after[path] != before[path]}
+    assert not changed, f"source files were modified: {changed}"
 
 
 @contextlib.contextmanager
 def untouched(paths):
-    """Assert that the files keep their bytes and their mtime through the block."""
+    """Assert that the files keep their bytes, mtime and inode through the block, even when
+    the block ends with an exception (then the modification is reported, chained to it)."""
     paths = list(paths)
+    assert paths
     before = fingerprint(paths)
-    assert all(mtime == PAST * 10**9 for _, mtime in before.values())
-    yield
-    assert fingerprint(paths) == before
+    assert all(fp is not None and fp["mtime_ns"] == PAST * 10**9 for fp in before.values())
+    try:
+        yield
+    finally:
+        assert_same(before, fingerprint(paths))
 
 
 def run_cli(predictor, *args) -> tuple[int, str, str]:
@@ -86,11 +117,68 @@ def run_cli(predictor, *args) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def test_loading_every_format(sources):
+def _load_every_format(sources):
     with untouched(sources.values()):
         for name, path in sources.items():
             image = load_image(path)
             assert image.pixels.ndim == 2, name
+
+
+def test_loading_every_format(sources):
+    _load_every_format(sources)
+
+
+# The check can fail: each of these makes the code under test modify a source, and the
+# check must say so.
+
+def test_the_check_catches_a_loader_that_appends_a_byte(sources, monkeypatch):
+    real_load = load_image
+
+    def appending_load(path, *args, **kwargs):
+        with open(path, "ab") as handle:
+            handle.write(b"\0")
+        return real_load(path, *args, **kwargs)
+
+    monkeypatch.setattr(f"{__name__}.load_image", appending_load)
+    with pytest.raises(AssertionError, match="source files were modified.*sha256"):
+        _load_every_format(sources)
+
+
+def test_the_check_catches_an_export_written_over_the_source(sources, knee_pixels):
+    """A caller that forgets ``source_path`` lets the export replace the source atomically."""
+    png = sources["knee.png"]
+    fake = Prediction(np.full(5, 0.2), np.zeros((7, 7, 5), np.float32), "model@1.0", "CPU")
+    with pytest.raises(AssertionError, match="source files were modified"):
+        with untouched([png]):
+            export_annotated(knee_pixels, fake, png)
+
+
+def test_the_check_catches_a_replacement_that_keeps_bytes_and_mtime(sources):
+    png = sources["knee.png"]
+    with pytest.raises(AssertionError, match="inode"):
+        with untouched([png]):
+            copy = png.with_name("copy.png")
+            shutil.copy2(png, copy)  # same bytes, same mtime
+            os.replace(copy, png)
+
+
+def test_the_check_catches_a_touch_and_a_deletion(sources):
+    png, bmp = sources["knee.png"], sources["knee.bmp"]
+    with pytest.raises(AssertionError, match="mtime_ns"):
+        with untouched([png]):
+            os.utime(png)
+    with pytest.raises(AssertionError, match="deleted"):
+        with untouched([bmp]):
+            bmp.unlink()
+
+
+def test_the_check_catches_a_write_even_when_the_operation_then_fails(sources):
+    png = sources["knee.png"]
+    with pytest.raises(AssertionError, match="source files were modified") as info:
+        with untouched([png]):
+            png.write_bytes(b"half an export")
+            raise errors.ExportError("The disk is full; nothing was written.")
+    assert isinstance(info.value.__context__, errors.ExportError)
 
 
 @pytest.mark.slow
