@@ -212,3 +212,20 @@ def test_a_real_implant_film_is_not_given_a_grade(qtbot, make_window):
     window.select_knee(flagged[0])
     assert window.verdict.grade_text() == "" and window.verdict.scope_warning_visible()
     assert window.verdict.highlighted_grade() is None
+
+
+def test_help_menu_opens_each_shipped_sample(make_window, qtbot):
+    """A new user without a radiograph: Help ▸ Open a sample radiograph lists the real samples
+    shipped with the program, and choosing one grades it."""
+    from kneeoa_desktop.core.samples import samples
+
+    window = make_window()
+    actions = window.samples_menu.actions()
+    shipped = samples()
+    assert len(actions) == len(shipped) >= 4
+    assert [Path(a.data()) for a in actions] == [s.path for s in shipped]
+    assert all(a.text() for a in actions)
+    single = next(a for a in actions if "KL2" in Path(a.data()).name)
+    single.trigger()
+    shown = wait_for_result(qtbot, window, Path(single.data()))
+    assert len(shown.result.knees) == 1 and shown.result.knees[0].whole_image

@@ -77,6 +77,12 @@ def about_html(model: ModelInfo | None = None, weights=None) -> str:
         parts.append(_table(rows))
         if manifest.description:
             parts.append(f"<p>{e(manifest.description)}</p>")
+    parts.append("<p><small>" + e(translate(
+        "About", "Sample radiographs (Help ▸ Open a sample radiograph): kneeKL224 images from Chen P., "
+                 "Knee Osteoarthritis Severity Grading Dataset, Mendeley Data 2018 (Osteoarthritis "
+                 "Initiative radiographs), CC BY 4.0; a replaced-knee film from NirantK/knee-xrays, MIT "
+                 "licence. Knee-joint detector weights: KneeLocalizer (Tiulpin et al., 2017), MIT licence. "
+                 "The model starts from the ImageNet weights of EfficientNet-Lite0 (Apache-2.0).")) + "</small></p>")
     parts.append(f"<p style='color:#a01414'><b>{e(i18n.disclaimer())}</b></p>")
     return "".join(parts)
 

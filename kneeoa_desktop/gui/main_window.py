@@ -34,6 +34,7 @@ from .knee_tabs import KneeTab, KneeTabs
 from .message_boxes import MessageSlot
 from .model_dialog import ModelUpdateDialog
 from .overlay_controls import OverlayControls
+from .samples_menu import fill_samples_menu
 from .qt_images import bgr_to_qimage
 from .settings import Settings
 from .verdict_pane import VerdictPane
@@ -238,6 +239,8 @@ class MainWindow(QMainWindow):
         self.region_menu.addAction(self.clear_region_action)
 
         self.help_menu = bar.addMenu("")
+        self.samples_menu = self.help_menu.addMenu("")
+        self.help_menu.addSeparator()
         self.help_menu.addAction(self.update_action)
         self.help_menu.addAction(self.log_folder_action)
         self.help_menu.addSeparator()
@@ -758,6 +761,8 @@ class MainWindow(QMainWindow):
         self.language_menu.setTitle(self.tr("&Language"))
         self.region_menu.setTitle(self.tr("&Region"))
         self.help_menu.setTitle(self.tr("&Help"))
+        self.samples_menu.setTitle(self.tr("Open a &sample radiograph"))
+        fill_samples_menu(self.samples_menu, self.open_path)
         self.toolbar.setWindowTitle(self.tr("Main toolbar"))
         texts = {
             self.open_action: (self.tr("&Open…"), self.tr("Open a radiograph (PNG, JPEG, BMP, TIFF, DICOM)")),
@@ -791,7 +796,8 @@ class MainWindow(QMainWindow):
         for action, text in short.items():
             action.setIconText(text)
         self.language_actions[i18n.SYSTEM].setText(self.tr("System default"))
-        self.view.set_placeholder(self.tr("Open a knee radiograph (Ctrl+O)\nor drop an image or DICOM file here"))
+        self.view.set_placeholder(self.tr("Open a knee radiograph (Ctrl+O)\nor drop an image or DICOM file here\n\n"
+                                          "No radiograph at hand? Help ▸ Open a sample radiograph"))
         self._source_caption.setText(self.tr("Radiograph"))
         self._disclaimer.setText(i18n.disclaimer())
         self._retranslate_status()

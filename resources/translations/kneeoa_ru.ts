@@ -67,6 +67,10 @@
         <source>Trained on</source>
         <translation>Обучена на</translation>
     </message>
+    <message>
+        <source>Sample radiographs (Help ▸ Open a sample radiograph): kneeKL224 images from Chen P., Knee Osteoarthritis Severity Grading Dataset, Mendeley Data 2018 (Osteoarthritis Initiative radiographs), CC BY 4.0; a replaced-knee film from NirantK/knee-xrays, MIT licence. Knee-joint detector weights: KneeLocalizer (Tiulpin et al., 2017), MIT licence. The model starts from the ImageNet weights of EfficientNet-Lite0 (Apache-2.0).</source>
+        <translation>Примеры снимков (Справка ▸ Открыть пример снимка): изображения kneeKL224 из Chen P., Knee Osteoarthritis Severity Grading Dataset, Mendeley Data 2018 (снимки Osteoarthritis Initiative), CC BY 4.0; снимок эндопротезированных коленей из NirantK/knee-xrays, лицензия MIT. Веса детектора коленного сустава: KneeLocalizer (Tiulpin et al., 2017), лицензия MIT. Модель обучена, начиная с весов EfficientNet-Lite0 для ImageNet (Apache-2.0).</translation>
+    </message>
 </context>
 <context>
     <name>CoreMessages</name>
@@ -472,6 +476,10 @@
         <translation>&amp;Справка</translation>
     </message>
     <message>
+        <source>Open a &amp;sample radiograph</source>
+        <translation>Открыть &amp;пример снимка</translation>
+    </message>
+    <message>
         <source>Main toolbar</source>
         <translation>Основная панель инструментов</translation>
     </message>
@@ -585,9 +593,13 @@
     </message>
     <message>
         <source>Open a knee radiograph (Ctrl+O)
-or drop an image or DICOM file here</source>
-        <translation>Откройте рентгенограмму коленного сустава (Ctrl+O)
-или перетащите сюда изображение или файл DICOM</translation>
+or drop an image or DICOM file here
+
+No radiograph at hand? Help ▸ Open a sample radiograph</source>
+        <translation>Откройте снимок колена (Ctrl+O)
+или перетащите сюда изображение или файл DICOM
+
+Нет снимка под рукой? Справка ▸ Открыть пример снимка</translation>
     </message>
     <message>
         <source>Radiograph</source>
@@ -813,6 +825,25 @@ or drop an image or DICOM file here</source>
     <message>
         <source>Show the evidence for {0}</source>
         <translation>Показать признаки для {0}</translation>
+    </message>
+</context>
+<context>
+    <name>Samples</name>
+    <message>
+        <source>Single knee, no osteoarthritis (KL0)</source>
+        <translation>Одно колено, остеоартрита нет (KL0)</translation>
+    </message>
+    <message>
+        <source>Single knee, minimal osteoarthritis (KL2)</source>
+        <translation>Одно колено, минимальный остеоартрит (KL2)</translation>
+    </message>
+    <message>
+        <source>Single knee, severe osteoarthritis (KL4)</source>
+        <translation>Одно колено, тяжёлый остеоартрит (KL4)</translation>
+    </message>
+    <message>
+        <source>Both knees replaced (out of scope)</source>
+        <translation>Оба колена эндопротезированы (вне области применения)</translation>
     </message>
 </context>
 <context>
