@@ -115,8 +115,6 @@ def write_model_card(target: Path, manifest: ModelManifest, counts: dict[str, li
         + (f"; 95 % interval of the kappa gain {comparison['kappa_gain_interval'][0]:+.3f} … "
            f"{comparison['kappa_gain_interval'][1]:+.3f}" if "kappa_gain_interval" in comparison else "")
         + f"; shipped {'on' if manifest.test_time_flip else 'off'}.",
-        *_calibration(m),
-        *_robustness(m),
         "",
         "| grade | support | precision | recall |",
         "|---|---|---|---|",
@@ -127,6 +125,8 @@ def write_model_card(target: Path, manifest: ModelManifest, counts: dict[str, li
     lines += [
         "",
         "![confusion matrix](confusion_matrix.png)",
+        *_calibration(m),
+        *_robustness(m),
         "",
         "## Evidence maps",
         "",
@@ -185,8 +185,14 @@ def _calibration(m: dict) -> list[str]:
         f"calibration error (15 bins, top label): {c['ece_uncalibrated']:.3f} before; "
         f"{c['ece_cross_fitted']:.3f} after, cross-fitted (T fitted on one half of val, the error "
         f"measured on the other, and swapped); {m['ece']:.3f} {_ci(m, 'ece')} on all of val with the "
-        "shipped T (in-sample, hence optimistic). The app's low-confidence warning (top probability "
-        "below 0.5) therefore means what it says.",
+        "shipped T (in-sample, hence optimistic). "
+        + ("A temperature near 1 means the training (label smoothing, ordinal loss) had already left "
+           "the probabilities close to calibrated on the whole; what error remains is spread over "
+           "the confidence range, which one temperature cannot remove (see the diagram). Read the "
+           "app's low-confidence warning (top probability below 0.5) with that error in mind."
+           if abs(c["temperature"] - 1.0) < 0.1 else
+           "The app's low-confidence warning (top probability below 0.5) rests on these calibrated "
+           "probabilities."),
         "",
         "![reliability diagram](reliability.png)",
     ]
