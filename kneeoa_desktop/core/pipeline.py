@@ -123,7 +123,8 @@ class GradingPipeline:
                                      visible, elapsed / len(found))
             score = None if manual or not np.isfinite(r.score) else float(r.score)
             verdict = assess(crop, features[i], self.scope_stats, localiser_score=score,
-                             view_position=meta.get("ViewPosition"))
+                             view_position=meta.get("ViewPosition"),
+                             context=None if r.whole_image else _context(image, r))
             knees.append(KneeResult(prediction, (r.x, r.y, r.width, r.height), r.side, verdict.in_scope,
                                     verdict.note, r.whole_image, manual, score, verdict.reasons))
         return GradingResult(image, image.display_u8(), knees, time.perf_counter() - start)
@@ -159,6 +160,18 @@ def _visible(region: KneeRegion, image: LoadedImage) -> Rect:
     x1 = min(image.width, region.x + region.width)
     y1 = min(image.height, region.y + region.height)
     return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+
+
+#: The scope check's look around a region for metal: the region enlarged this much about its centre.
+CONTEXT = 1.6
+
+
+def _context(image: LoadedImage, region: KneeRegion) -> np.ndarray:
+    cx, cy = region.x + region.width / 2, region.y + region.height / 2
+    half_w, half_h = CONTEXT * region.width / 2, CONTEXT * region.height / 2
+    x0, y0 = max(0, int(cx - half_w)), max(0, int(cy - half_h))
+    x1, y1 = min(image.width, int(cx + half_w)), min(image.height, int(cy + half_h))
+    return image.pixels[y0:y1, x0:x1]
 
 
 def _cut(image: LoadedImage, region: KneeRegion) -> np.ndarray:

@@ -50,6 +50,7 @@ METAL_DROP = 0.20  # median fall in brightness from just inside to just outside 
 METAL_RING_DARK = 0.40  # share of the plateau's surroundings that is clearly darker than it
 METAL_MIN_COMPONENT = 0.002  # a plateau smaller than this share of the region is a label or noise
 METAL_MIN_FRACTION = 0.006  # metal plateaus covering at least this share of the region: an implant
+METAL_MAX_COMPONENT = 0.5  # one plateau over half the region is a bright background (a page), not metal
 BLANK_SPREAD = 0.01  # robust gray range, as a share of the brightest value, below which a region is blank
 NOISE_RATIO = 0.8  # pixel-scale share of the variation above which a region is noise, not a film
 
@@ -140,6 +141,7 @@ def save_stats(stats: ScopeStats, weights_dir: str | os.PathLike) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=".scope-", suffix=".npz", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o644)  # readable like the model beside it (mkstemp gives 0600)
             np.savez_compressed(
                 handle, version=np.int64(STATS_VERSION), mean=stats.mean.astype(np.float32),
                 components=stats.components.astype(np.float32), variances=stats.variances,
@@ -204,7 +206,7 @@ def metal_fraction(x: np.ndarray) -> tuple[float, int]:
     covered, count = 0.0, 0
     for i in range(1, n):
         area = stats[i, cv2.CC_STAT_AREA]
-        if area < METAL_MIN_COMPONENT * x.size:
+        if area < METAL_MIN_COMPONENT * x.size or area > METAL_MAX_COMPONENT * x.size:
             continue
         left, top, bw, bh = (stats[i, c] for c in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP,
                                                    cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
@@ -243,15 +245,20 @@ def image_facts(pixels: np.ndarray) -> dict:
 
 
 def assess(pixels: np.ndarray, features: np.ndarray | None = None, stats: ScopeStats | None = None,
-           localiser_score: float | None = None, view_position: str | None = None) -> ScopeVerdict:
+           localiser_score: float | None = None, view_position: str | None = None,
+           context: np.ndarray | None = None) -> ScopeVerdict:
     """Decide whether a region (its raw uint8/uint16 pixels) is something the model may grade.
 
     ``features`` are the region's pooled network features (``Prediction.features``), ``stats``
     the model's ``scope.npz`` (``load_stats``); without either only the image facts count.
     ``localiser_score`` is the knee finder's score for the region, if any; ``view_position`` the
-    DICOM ViewPosition, if any.
+    DICOM ViewPosition, if any. ``context`` is the film around the region (the region enlarged):
+    metal there counts too, because the knee finder may frame a replaced joint a little off —
+    on a stem or a plate — and a prosthesis is never a reason to grade the joint beside it.
     """
     reasons = image_facts(pixels)
+    if context is not None and context.size > 0:
+        reasons["context_metal_fraction"] = round(metal_fraction(_working_copy(context))[0], 5)
     distance = None
     if features is not None and stats is not None and np.size(features) == stats.dims:
         distance = float(stats.distance(np.ravel(features))[0])
@@ -268,7 +275,7 @@ def assess(pixels: np.ndarray, features: np.ndarray | None = None, stats: ScopeS
 
     if reasons["gray_spread"] < BLANK_SPREAD or reasons["noise_ratio"] > NOISE_RATIO:
         return ScopeVerdict(False, NOTE_NOT_KNEE, reasons)
-    if reasons["metal_fraction"] >= METAL_MIN_FRACTION:
+    if max(reasons["metal_fraction"], reasons.get("context_metal_fraction", 0.0)) >= METAL_MIN_FRACTION:
         return ScopeVerdict(False, NOTE_IMPLANT, reasons)
     if view in LATERAL_VIEWS:
         return ScopeVerdict(False, NOTE_LATERAL, reasons)
