@@ -209,7 +209,8 @@ def write_png_atomic(rgb: np.ndarray, target: str | os.PathLike, *,
     target = Path(target)
     if target.suffix.lower() != ".png":
         target = target.with_name(target.name + ".png")
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    # Compression level 1: a few per cent larger than the default 3, several times faster to write.
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1])
     if not ok:
         raise ExportError("The annotated image could not be encoded as PNG.")
     return write_bytes_atomic(encoded.tobytes(), target, protect=protect)
