@@ -263,12 +263,10 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     ww = work.shape[1]
     # Bilateral: a right knee in the image's left half and a left knee in its right half,
     # of about the same size and height.
-    right = _best([p for p in peaks if not p.mirrored and p.cx < ww / 2])
-    left = _best([p for p in peaks if p.mirrored and p.cx >= ww / 2])
-    if (right and left and min(right.score, left.score) >= BILATERAL_SCORE_MIN
-            and max(right.size, left.size) / min(right.size, left.size) < 1.3
-            and abs(right.cy - left.cy) < 0.35 * max(right.size, left.size)
-            and left.cx - right.cx > 0.8 * max(right.size, left.size)):
+    pair = _bilateral_pair([p for p in peaks if not p.mirrored and p.cx < ww / 2],
+                           [p for p in peaks if p.mirrored and p.cx >= ww / 2])
+    if pair is not None:
+        right, left = pair
         return [_region(right, scale, "right"), _region(left, scale, "left")]
     best = _best(peaks)
     if best is None or best.score < KNEE_SCORE_MIN:
@@ -277,6 +275,35 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     if side is None and abs(_margin(peaks, best)) >= SIDE_MARGIN:
         side = "left" if best.mirrored else "right"
     return [_region(best, scale, side)]
+
+
+def _paired(right: _Peak, left: _Peak) -> bool:
+    """Two knees of one film: about the same size and height, side by side."""
+    big = max(right.size, left.size)
+    return (min(right.score, left.score) >= BILATERAL_SCORE_MIN
+            and big / min(right.size, left.size) < 1.3
+            and abs(right.cy - left.cy) < 0.35 * big
+            and left.cx - right.cx > 0.8 * big)
+
+
+def _bilateral_pair(rights: list[_Peak], lefts: list[_Peak]) -> tuple[_Peak, _Peak] | None:
+    """The best right/left pair that fits together, or None.
+
+    Each side's best peak alone is not enough: a small false window can outscore the true knee
+    on one side and break the pair, so the other side's best is matched with the best peak of
+    compatible size and height, both ways round, and the pair with the higher weaker score wins.
+    """
+    candidates = []
+    for anchor, others, anchor_is_right in ((_best(rights), lefts, True), (_best(lefts), rights, False)):
+        if anchor is None:
+            continue
+        match = _best([p for p in others if (_paired(anchor, p) if anchor_is_right else _paired(p, anchor))])
+        if match is None:
+            continue
+        pair = (anchor, match) if anchor_is_right else (match, anchor)
+        if _paired(*pair):  # the refined sizes must still fit
+            candidates.append(pair)
+    return max(candidates, key=lambda pr: min(pr[0].score, pr[1].score), default=None)
 
 
 def _margin(peaks: list[_Peak], best: _Peak) -> float:

@@ -60,6 +60,10 @@ LATERAL_VIEWS = {"LAT", "LL", "RL", "ML", "LM", "LATERAL", "XTABLE"}
 #: Localiser scores below this (the knee SVM's own decision boundary) count against a knee;
 #: they only tip a verdict when the features are already in doubt (see ``assess``).
 LOCALISER_MIN = 0.0
+#: A localiser score this high is a confident PA knee joint (true knees on films: 5th percentile
+#: 0.74 in scripts/measure_localiser.py); its feature-distance bar is raised by SURE_KNEE_MARGIN.
+LOCALISER_SURE = 1.0
+SURE_KNEE_MARGIN = 1.2
 
 
 @dataclass(frozen=True)
@@ -279,7 +283,11 @@ def assess(pixels: np.ndarray, features: np.ndarray | None = None, stats: ScopeS
         return ScopeVerdict(False, NOTE_IMPLANT, reasons)
     if view in LATERAL_VIEWS:
         return ScopeVerdict(False, NOTE_LATERAL, reasons)
-    far = distance is not None and distance > stats.threshold
+    # A joint the knee finder is sure of (its own trained measure of a PA knee joint) needs more
+    # than a somewhat unusual look to be refused: another site's framing and processing move the
+    # network's features, and the finder's HOG score hardly cares about them.
+    sure_knee = localiser_score is not None and float(localiser_score) >= LOCALISER_SURE
+    far = distance is not None and distance > stats.threshold * (SURE_KNEE_MARGIN if sure_knee else 1.0)
     # The localiser was built for PA knees at film scale; on its own its score is too coarse to
     # overrule the features, but it settles a region the features already doubt.
     unlike_knee = localiser_score is not None and float(localiser_score) < LOCALISER_MIN
