@@ -151,9 +151,13 @@ def test_predict_json_matches_source_install(bundle, clean_run, predictor):
     result = clean_run(bundle / "kneeoa", "predict", "--json", sample)
     assert result.returncode == 0, result.stderr
     record = _one_json_line(result.stdout)
-    # The frozen program must grade exactly as the source install does (same preprocessing).
-    expected = predictor.predict(load_image(sample)).probabilities
-    np.testing.assert_allclose(record["probabilities"], expected, atol=1e-4)
+    # The frozen program must grade exactly as the source install does (same knee finder,
+    # same preprocessing, same network).
+    from kneeoa_desktop.core.pipeline import GradingPipeline
+
+    knee = GradingPipeline(predictor)(load_image(sample)).knees[0]
+    assert record["region"] == list(knee.region) and record["in_scope"] == knee.in_scope
+    np.testing.assert_allclose(record["probabilities"], knee.prediction.probabilities, atol=1e-4)
 
 
 def test_predict_compressed_dicom(bundle, clean_run, tmp_path):
