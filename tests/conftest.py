@@ -80,6 +80,7 @@ SLOW_TESTS = {
     "test_cli.py::test_self_test_grades_the_built_in_sample",
     "test_cli.py::test_debug_shows_the_traceback",
     "test_cli.py::test_real_process_output_is_clean",
+    "test_cli.py::test_predict_prints_one_record_per_knee_with_side_region_and_scope",
     "test_logs.py::test_an_unwritable_log_folder_is_not_an_error",
     "test_logs.py::test_cli_logs_details_while_the_user_gets_one_line",
     "test_logs.py::test_info_says_where_the_log_is",

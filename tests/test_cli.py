@@ -198,3 +198,33 @@ def test_self_test_fails_in_one_line_for_a_bad_image(capsys, tmp_path):
     bad.write_bytes(b"nothing")
     code, out, err = run(capsys, "self-test", bad)
     assert code == 1 and out.startswith("KneeOA self-test FAILED: ") and out.count("\n") == 1
+
+
+@needs_data
+def test_predict_prints_one_record_per_knee_with_side_region_and_scope(capsys, tmp_path):
+    """A bilateral film gives two records (patient's right first, each region centred on its
+    joint), a single-joint crop one record for the whole image; CSV has the same columns."""
+    from .test_localise import _centred, _val_crop, bilateral_film
+
+    film, truth = bilateral_film(_val_crop("R"), _val_crop("L"))
+    film_path = tmp_path / "bilateral.png"
+    cv2.imwrite(str(film_path), film)
+    crop_path = sorted((DATA_DIR / "val" / "0").glob("*.png"))[0]
+    code, out, err = run(capsys, "predict", "--json", film_path, crop_path)
+    assert code == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
+    on_film = [r for r in records if r["file"] == str(film_path)]
+    assert [r["knee"] for r in on_film] == ["right", "left"]
+    for record, centre in zip(on_film, truth):
+        from kneeoa_desktop.core.localise import KneeRegion
+
+        assert _centred(KneeRegion(*record["region"], record["knee"], 0.0, False), centre), record["region"]
+        assert record["in_scope"] is True and record["scope_note"] is None
+    (crop,) = [r for r in records if r["file"] == str(crop_path)]
+    assert crop["knee"] is None and crop["region"] == [0, 0, 224, 224] and crop["in_scope"] is True
+
+    code, out, err = run(capsys, "predict", "--csv", "-", film_path)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and [r["knee"] for r in rows] == ["right", "left"]
+    assert {"region", "in_scope", "scope_note"} <= set(rows[0])
+    assert rows[0]["region"] == " ".join(str(v) for v in on_film[0]["region"])
