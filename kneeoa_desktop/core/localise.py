@@ -233,7 +233,8 @@ def _region(peak: _Peak, scale: float, side: str | None) -> KneeRegion:
                       False)
 
 
-def _side_from(laterality: str | None) -> str | None:
+def side_from_laterality(laterality: str | None) -> str | None:
+    """DICOM (Image)Laterality "R"/"L" as the patient's "right"/"left"; None otherwise."""
     code = (laterality or "").strip().upper()[:1]
     return {"R": "right", "L": "left"}.get(code)
 
@@ -257,7 +258,7 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     work, scale = _work_image(pixels)
     crop, score, _ = _is_joint_crop(work)
     if crop:
-        return [KneeRegion(0, 0, w, h, _side_from(laterality), score, True)]
+        return [KneeRegion(0, 0, w, h, side_from_laterality(laterality), score, True)]
     scales = _scales(work, scale, pixel_spacing_mm)
     peaks = _peaks(work, scales)
     ww = work.shape[1]
@@ -271,7 +272,7 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     best = _best(peaks)
     if best is None or best.score < KNEE_SCORE_MIN:
         return []
-    side = _side_from(laterality)
+    side = side_from_laterality(laterality)
     if side is None and abs(_margin(peaks, best)) >= SIDE_MARGIN:
         side = "left" if best.mirrored else "right"
     return [_region(best, scale, side)]

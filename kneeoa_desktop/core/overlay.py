@@ -37,33 +37,32 @@ class EvidenceOverlay:
     def __init__(self, gray_u8: np.ndarray, evidence: np.ndarray,
                  roi: tuple[int, int, int, int] | None = None):
         """``evidence`` is in [0, 1], at the image's size or at the ROI's (x, y, w, h) size."""
+        self._prepare(gray_u8, [(evidence, roi)])
+
+    @classmethod
+    def for_regions(cls, gray_u8: np.ndarray, maps: list) -> "EvidenceOverlay":
+        """One overlay over several regions: ``maps`` holds (evidence, roi or None) pairs."""
+        overlay = cls.__new__(cls)
+        overlay._prepare(gray_u8, maps)
+        return overlay
+
+    def _prepare(self, gray_u8: np.ndarray, maps: list) -> None:
+        # The film's colour copy and the colour map are made once, however many regions.
         if gray_u8.dtype != np.uint8 or gray_u8.ndim != 2:
             raise ValueError("gray_u8 must be a 2-D uint8 image")
         h, w = gray_u8.shape
         self.gray_rgb = cv2.cvtColor(gray_u8, cv2.COLOR_GRAY2BGR)
         level = np.zeros((h, w), np.uint8)
-        target = (slice(None), slice(None)) if roi is None else (
-            slice(roi[1], roi[1] + roi[3]), slice(roi[0], roi[0] + roi[2]))
-        region = level[target]
-        if evidence.shape != region.shape:
-            evidence = cv2.resize(evidence.astype(np.float32), (region.shape[1], region.shape[0]),
-                                  interpolation=cv2.INTER_CUBIC)
-        level[target] = np.clip(evidence * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        for evidence, roi in maps:
+            target = (slice(None), slice(None)) if roi is None else (
+                slice(roi[1], roi[1] + roi[3]), slice(roi[0], roi[0] + roi[2]))
+            region = level[target]
+            if evidence.shape != region.shape:
+                evidence = cv2.resize(evidence.astype(np.float32), (region.shape[1], region.shape[0]),
+                                      interpolation=cv2.INTER_CUBIC)
+            np.maximum(region, np.clip(evidence * 255.0 + 0.5, 0, 255).astype(np.uint8), out=region)
         self.level = level
         self.colour = cv2.applyColorMap(level, _COLOURS)
-
-    @classmethod
-    def for_regions(cls, gray_u8: np.ndarray, maps: list) -> "EvidenceOverlay":
-        """One overlay over several regions: ``maps`` holds (evidence, roi or None) pairs."""
-        if not maps:
-            return cls(gray_u8, np.zeros((1, 1), np.float32), (0, 0, 1, 1))
-        first = cls(gray_u8, *maps[0])
-        for evidence, roi in maps[1:]:
-            other_level = cls(gray_u8, evidence, roi).level
-            first.level = np.maximum(first.level, other_level)
-        if len(maps) > 1:
-            first.colour = cv2.applyColorMap(first.level, _COLOURS)
-        return first
 
     def compose(self, brightness: float = DEFAULT_BRIGHTNESS) -> np.ndarray:
         """Return the blended BGR uint8 image; brightness 0 returns the plain radiograph."""

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from .imaging import MIN_SIDE, LoadedImage, load_image
-from .localise import KneeRegion, find_knees
+from .localise import KneeRegion, find_knees, side_from_laterality
 from .preprocess import preprocess
 from .scope import assess, load_stats
 
@@ -85,7 +85,7 @@ class GradingResult:
 
         grades = grades or [None] * len(self.knees)
         return EvidenceOverlay.for_regions(
-            self.display, [(k.visible_evidence(g), None if k.whole_image and k.prediction.roi is None else k.visible)
+            self.display, [(k.visible_evidence(g), None if k.whole_image else k.visible)
                            for k, g in zip(self.knees, grades)])
 
 
@@ -104,12 +104,12 @@ class GradingPipeline:
         laterality = meta.get("ImageLaterality") or meta.get("Laterality")
         if region is not None:
             crop = image.crop(*region)  # clamped to the film; refuses a region that is too small
-            found = [KneeRegion(*crop.metadata["roi"], side=_side(laterality), score=float("nan"),
+            found = [KneeRegion(*crop.metadata["roi"], side=side_from_laterality(laterality), score=float("nan"),
                                 whole_image=False)]
             manual = True
         else:
             found = find_knees(image.pixels, _spacing(meta), laterality) or [
-                KneeRegion(0, 0, image.width, image.height, _side(laterality), float("-inf"), True)]
+                KneeRegion(0, 0, image.width, image.height, side_from_laterality(laterality), float("-inf"), True)]
             manual = False
         crops = [_cut(image, r) for r in found]
         size = self.predictor.input_size
@@ -136,10 +136,6 @@ def _prediction(predictor, probs, cams, features, source_name, roi, elapsed_ms):
     return Prediction(probabilities=probs, evidence=cams, model=predictor.manifest.tag,
                       device=predictor.device, elapsed_ms=elapsed_ms, source_name=source_name,
                       roi=roi, features=features)
-
-
-def _side(laterality: str | None) -> str | None:
-    return {"R": "right", "L": "left"}.get((laterality or "").strip().upper()[:1])
 
 
 def _spacing(meta: dict) -> float | None:
