@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(-1: train everything; default: %(default)s)")
     t.add_argument("--xla", action="store_true",
                    help="compile with XLA (about twice as fast for cnn; much slower for lite0 on CPU)")
+    from .server.cli_serve import add_parser as add_serve_parser
+
+    add_serve_parser(sub)
     return parser
 
 
@@ -190,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"predict": cmd_predict, "info": cmd_info, "evaluate": cmd_evaluate,
                 "train": cmd_train, "download-weights": cmd_download_weights,
-                "restore-model": cmd_restore_model, "self-test": cmd_self_test}[args.command](args)
+                "restore-model": cmd_restore_model, "self-test": cmd_self_test,
+                "serve": _cmd_serve}[args.command](args)
     except KneeOAError as exc:
         _fail(args, None, exc)
         return EXIT_FAILED
@@ -201,6 +205,12 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_FAILED
+
+
+def _cmd_serve(args) -> int:
+    from .server.cli_serve import cmd_serve
+
+    return cmd_serve(args)
 
 
 def _fail(args, file, exc: BaseException) -> None:

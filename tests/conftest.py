@@ -69,6 +69,7 @@ SLOW_FIXTURES = {"predictor"}  # also reached through counting, make_window, …
 SLOW_MODULES = {
     "test_bundle.py",  # builds and runs the PyInstaller bundle (minutes)
     "test_endurance.py",  # hundreds of gradings
+    "test_server_live.py",  # a `kneeoa serve` process with the model, curl, DCMTK and Chromium
     "test_training.py",  # trains tiny models; the rest imports Keras
 }
 SLOW_TESTS = {
@@ -108,6 +109,7 @@ SLOW_TESTS = {
     "test_gui_i18n.py::test_the_system_locale_is_followed_unless_a_language_was_chosen",
     "test_gui_parts.py::test_console_script_and_module_start_the_gui",
     "test_gui_model.py::test_reloading_the_model_on_the_grading_thread_is_safe",
+    "test_server.py::test_cli_serve_help_and_bad_arguments",
 }
 
 

@@ -1,0 +1,35 @@
+"""What `kneeoa info` prints and the server's `GET /model` returns: the model in use, as facts."""
+
+from __future__ import annotations
+
+from .. import __version__
+
+
+def model_facts(predictor, weights_given: str | None = None) -> dict[str, str]:
+    """Ordered facts about ``predictor``'s model and runtime (labels as `kneeoa info` shows them)."""
+    from .logs import log_file
+    from .model_store import active_model
+
+    manifest = predictor.manifest
+    origin = f"given with --weights {weights_given}" if weights_given else active_model().describe()
+    facts = {
+        "model": manifest.tag,
+        "origin": origin,
+        "file": str(manifest.model_path),
+        "sha256": manifest.sha256,
+        "input size": f"{manifest.input_size[1]}×{manifest.input_size[0]} gray",
+        "labels": ", ".join(manifest.labels),
+        "evidence": predictor.evidence_method,
+        "device": predictor.device,
+        "tensorflow": predictor.versions["tensorflow"],
+        "keras": predictor.versions["keras"],
+        "kneeoa": __version__,
+        "log file": str(log_file()),
+    }
+    metrics = manifest.metrics
+    if metrics:
+        shown = [f"{k} {metrics[k]:.3f}" for k in ("accuracy", "quadratic_weighted_kappa", "mae", "oa_auc")
+                 if isinstance(metrics.get(k), (int, float))]
+        if shown:
+            facts["val metrics"] = ", ".join(shown)
+    return facts
