@@ -104,7 +104,7 @@ def test_secondary_capture_is_the_annotated_rgb_image():
 def test_dcmtk_reads_our_structured_report(tmp_path):
     path = tmp_path / "report.dcm"
     path.write_bytes(to_bytes(structured_report(_original(), RECORDS, "kneeoa-kl-lite0@1.0.0")))
-    out = subprocess.run(["dsrdump", str(path)], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(["dsrdump", "+Pl", str(path)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "Comprehensive SR" in out.stdout and '"Kellgren-Lawrence grade")="3"' in out.stdout
     assert "Not graded: Metal implant" in out.stdout

@@ -86,7 +86,7 @@ def create_app(service: GradingService, *, api_key: str | None = None, facts: di
         if "brightness" in fields:
             detail = f"brightness must be a number between {MIN_BRIGHTNESS:g} and {MAX_BRIGHTNESS:g}."
         elif "file" in fields:
-            detail = "The request must carry the image in a multipart form field named 'file'."
+            detail = "No image arrived in the multipart form field 'file' (it is missing or the upload was cut short)."
         else:
             detail = "The request is not valid."
         return JSONResponse({"detail": detail}, status_code=400)
