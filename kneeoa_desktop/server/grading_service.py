@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import ExportError, KneeOAError
+from .memory import trim
 
 log = logging.getLogger("kneeoa.server")
 
@@ -100,10 +101,13 @@ class GradingService:
     def _done(self, future: Future) -> None:
         with self._lock:
             self._pending -= 1
+            idle = self._pending == 0
             if future.exception() is None:
                 self.graded += 1
             else:
                 self.failed += 1
+        if idle:  # a burst is over: hand the freed heap back to the system
+            trim()
 
     def _grade(self, data: bytes, source_name: str, brightness: float | None) -> ServiceResult:
         from ..core.export import render_result, write_png_atomic

@@ -35,6 +35,7 @@ log = logging.getLogger("kneeoa.server.http")
 API_KEY_HEADER = "X-API-Key"
 PUBLIC_PATHS = {"/", "/health"}  # the page asks for the key itself; a load balancer needs /health
 DEFAULT_MAX_UPLOAD = 64_000_000
+NOT_STORED = "The server's output disk is full or unwritable; the result was not stored."
 UNEXPECTED = "An unexpected error occurred while grading; details are in the server log."
 
 
@@ -119,7 +120,9 @@ def create_app(service: GradingService, *, api_key: str | None = None, facts: di
         except KneeOAError as exc:
             status = _status_for(exc)
             log.info("predict refused (%d): %s", status, exc)
-            return JSONResponse({"detail": str(exc)}, status_code=status)
+            # The server's folders are its own business: a client is not told where they are.
+            detail = NOT_STORED if isinstance(exc, ExportError) else str(exc)
+            return JSONResponse({"detail": detail}, status_code=status)
         except Exception:  # a bug: the client gets one sentence, the log the traceback
             log.exception("predict failed")
             return JSONResponse({"detail": UNEXPECTED}, status_code=500)

@@ -79,6 +79,7 @@ def serve(options: ServeOptions) -> int:
     from .dicom_node import Destination, DicomNode
     from .grading_service import GradingService
     from .http_app import create_app
+    from .memory import limit_arenas
 
     api_key = os.environ.get(API_KEY_ENV) or None
     if not is_loopback(options.host) and not api_key:
@@ -99,6 +100,7 @@ def serve(options: ServeOptions) -> int:
     except OSError as exc:
         raise ServeError(f"The output folder {out} cannot be created ({exc.strerror}).") from None
 
+    limit_arenas()  # before the threads that would each take an arena of their own
     predictor = Predictor(options.weights)
     service = GradingService(GradingPipeline(predictor), out)
     app = create_app(service, api_key=api_key, facts=model_facts(predictor, options.weights),
