@@ -75,14 +75,14 @@ def test_switching_to_russian_changes_the_visible_interface(qtbot, make_window, 
     qtbot.waitUntil(lambda: window.file_menu.title() == "&Файл", timeout=2000)
     assert window.open_action.text() == "&Открыть…"
     assert window.verdict._caption.text() == "Предсказанная степень по Келлгрену–Лоуренсу"
-    assert window._disclaimer.text() == "Только поддержка принятия решений — не диагноз"
+    assert window.side_panel.disclaimer.text() == "Только поддержка принятия решений — не диагноз"
     assert window.model_label.text().startswith("Модель: ") and window.model_label.text() != english_status
     assert window.controls.grade_combo.itemText(grade).endswith("— прогноз модели")
     assert window.language_actions["ru"].isChecked()
     assert gui_settings.language == "ru"
     window.language_actions["en"].trigger()
     qtbot.waitUntil(lambda: window.file_menu.title() == "&File", timeout=2000)
-    assert window._disclaimer.text() == "Decision support only — not a diagnosis"
+    assert window.side_panel.disclaimer.text() == "Decision support only — not a diagnosis"
     assert gui_settings.language == "en"
     window.language_actions[i18n.SYSTEM].trigger()
     assert gui_settings.language == ""
