@@ -3,8 +3,8 @@
 In the spirit of napari's viewer model under its Qt widgets, the window keeps here what it would
 otherwise scatter over flags: which graded film is shown, which knee is selected and which grade's
 evidence is shown over each knee, how bright the overlay is, the grading request still in flight,
-and the model's status as one ``ModelStatus``. Widgets read it and listen to its two events; they
-never keep a copy of their own.
+and the model's status as one ``ModelStatus``. The window's parts read it rather than keep copies;
+its two events redraw the status bar (``status_changed``) and the image (``overlay_changed``).
 
 The overlays are made through the result's own calls (``GradingResult.overlay``, the preview's
 ``overlay_for``): changing the evidence grade or the brightness never runs the network again.
