@@ -120,7 +120,8 @@ def test_bundle_layout(bundle):
     internal = bundle / "_internal"
     for path in ("weights/manifest.json", "weights/MODEL_CARD.md", "resources/icons/kneeoa.svg",
                  "resources/translations/kneeoa_ru.qm", "resources/fonts/DejaVuSans.ttf",
-                 "resources/kneeoa-desktop.desktop", "resources/samples/synthetic-knee.png"):
+                 "resources/kneeoa-desktop.desktop", "resources/samples/synthetic-knee.png",
+                 "resources/styles/side_panel.qss", "resources/styles/status_bar.qss"):
         assert (internal / path).is_file(), path
     assert list((internal / "weights").glob("*.keras"))
     # Left out on purpose (see docs/BUILDING.md): training figures, TensorBoard, Tk, test suites.

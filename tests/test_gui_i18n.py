@@ -61,6 +61,26 @@ def test_the_ts_file_holds_every_string_in_the_code():
     assert found >= len(sources) - 10
 
 
+def test_each_self_tr_string_is_filed_under_its_own_class():
+    """Qt looks a ``self.tr`` text up under the class's name (or a base class's): a sentence moved to
+    another class must move to that context in the .ts too, or it silently stays English."""
+    import ast
+
+    known = {(c, s) for c, s, _ in _messages()}
+    checked = 0
+    for path in GUI_SOURCES:
+        for cls in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(cls, ast.ClassDef):
+                continue
+            for call in ast.walk(cls):
+                if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "tr"
+                        and isinstance(call.func.value, ast.Name) and call.func.value.id == "self"
+                        and call.args and isinstance(call.args[0], ast.Constant)):
+                    assert (cls.name, call.args[0].value) in known, f"{path.name}: {cls.name}: {call.args[0].value!r}"
+                    checked += 1
+    assert checked > 100
+
+
 def test_switching_to_russian_changes_the_visible_interface(qtbot, make_window, gui_settings, knee_png):
     window = make_window()
     window.open_path(knee_png)
@@ -75,17 +95,39 @@ def test_switching_to_russian_changes_the_visible_interface(qtbot, make_window, 
     qtbot.waitUntil(lambda: window.file_menu.title() == "&Файл", timeout=2000)
     assert window.open_action.text() == "&Открыть…"
     assert window.verdict._caption.text() == "Предсказанная степень по Келлгрену–Лоуренсу"
-    assert window._disclaimer.text() == "Только поддержка принятия решений — не диагноз"
+    assert window.side_panel.disclaimer.text() == "Только поддержка принятия решений — не диагноз"
     assert window.model_label.text().startswith("Модель: ") and window.model_label.text() != english_status
     assert window.controls.grade_combo.itemText(grade).endswith("— прогноз модели")
     assert window.language_actions["ru"].isChecked()
     assert gui_settings.language == "ru"
     window.language_actions["en"].trigger()
     qtbot.waitUntil(lambda: window.file_menu.title() == "&File", timeout=2000)
-    assert window._disclaimer.text() == "Decision support only — not a diagnosis"
+    assert window.side_panel.disclaimer.text() == "Decision support only — not a diagnosis"
     assert gui_settings.language == "en"
     window.language_actions[i18n.SYSTEM].trigger()
     assert gui_settings.language == ""
+
+
+def test_every_part_of_the_window_speaks_russian(qtbot, make_window, knee_png, tmp_path):
+    """The status bar, side panel, menus and export each translate their own texts."""
+    from .gui_helpers import wait_for_result
+
+    window = make_window()
+    window.open_path(knee_png)
+    wait_for_result(qtbot, window, knee_png)
+    window.set_language("ru")
+    qtbot.waitUntil(lambda: window.file_menu.title() == "&Файл", timeout=2000)
+    assert window.statusBar().currentMessage() == "Готово"
+    assert window.device_label.text().startswith("Устройство: ")
+    assert window.timing_label.text().startswith("Последняя оценка: ")
+    assert window.side_panel.source_caption.text() == "Рентгенограмма"
+    assert "Оценено: всё изображение" in window.side_panel.source_info.text()
+    assert window.export_action.iconText() == "Экспорт"
+    written = window.export_to(tmp_path / "ru.png")
+    assert window.statusBar().currentMessage() == f"Экспортировано: {written}"
+    window.set_language("en")
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == "Ready", timeout=2000)
+    assert window.side_panel.source_caption.text() == "Radiograph"
 
 
 def test_core_sentences_are_translated_when_known(make_window):

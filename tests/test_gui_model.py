@@ -192,10 +192,10 @@ window.start()
 
 def ready():
     end = time.time() + 120
-    while window._model_info is None and time.time() < end:
+    while window.state.model_info is None and time.time() < end:
         app.processEvents()
         time.sleep(0.01)
-    return window._model_info is not None
+    return window.state.model_info is not None
 
 assert ready(), window.model_label.text()
 for _ in range(3):
@@ -357,7 +357,7 @@ def test_dicom_patient_details_stay_out_of_title_status_bar_and_log(qtbot, make_
         window.open_path(dicom)
         wait_for_result(qtbot, window, dicom)
         window.export_to(tmp_path / "export.png")  # the export line goes to the status bar too
-        shown = [window.windowTitle(), window.statusBar().currentMessage(), window._source_info.text()]
+        shown = [window.windowTitle(), window.statusBar().currentMessage(), window.side_panel.source_info.text()]
         shown += [label.text() + label.toolTip() for label in (window.device_label, window.model_label,
                                                              window.timing_label)]
         logs.shutdown_logging()  # flushes and closes the file

@@ -150,7 +150,7 @@ def test_recent_files_reopen_and_settings_remember(qtbot, make_window, gui_setti
     again = make_window()
     assert again.controls.brightness() == pytest.approx(2.5)
     assert again.splitter.sizes()[1] == sizes[1] == 470  # the verdict pane keeps its width
-    again._fill_recent_menu()
+    again.window_actions.fill_recent_menu()
     entries = [a for a in again.recent_menu.actions() if a.toolTip() == str(variants[0])]
     assert len(entries) == 1
     entries[0].trigger()
@@ -386,7 +386,7 @@ def test_export_includes_patient_details_only_when_asked(qtbot, make_window, tmp
     dicom = samples.write_dicom(knee_pixels, tmp_path / "p.dcm")
     window.open_path(dicom)
     wait_for_result(qtbot, window, dicom)
-    assert "Doe" not in window._source_info.text()
+    assert "Doe" not in window.side_panel.source_info.text()
     plain = cv2.imread(str(window.export_to(tmp_path / "plain.png")))
     window.patient_action.setChecked(True)
     named = cv2.imread(str(window.export_to(tmp_path / "named.png")))

@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 def configure_application(app) -> None:
     from PySide6.QtGui import QGuiApplication
 
-    from .main_window import icon
+    from .resources import icon
     from .settings import APPLICATION, ORGANIZATION
 
     app.setOrganizationName(ORGANIZATION)

@@ -48,6 +48,10 @@ def default_predictor_factory():
     return Predictor()
 
 
+class ModelUnavailable(KneeOAError):
+    """The model could not be loaded; the message is the load's own sentence (model_failed sent it)."""
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """What the status bar and the About box say about the loaded model."""
@@ -155,7 +159,9 @@ class GradingWorker(QObject):
     model_failed = Signal(str)
     started = Signal(int)  # request id
     graded = Signal(object)  # GradedImage
-    failed = Signal(int, str)  # request id, one sentence
+    # Request id, one sentence, and whether the cause was a model that could not be loaded (then
+    # model_failed has already said so). Slots may take the first two only.
+    failed = Signal(int, str, bool)
 
     def __init__(self, predictor_factory: Callable[[], object], latest_id: Callable[[], int]):
         super().__init__()
@@ -172,12 +178,12 @@ class GradingWorker(QObject):
                 predictor = self._factory()
             except KneeOAError as exc:
                 self.model_failed.emit(str(exc))
-                raise
+                raise ModelUnavailable(str(exc)) from exc
             except Exception as exc:
                 _log_bug(exc)
                 message = f"The model could not be loaded ({type(exc).__name__})."
                 self.model_failed.emit(message)
-                raise KneeOAError(message) from exc
+                raise ModelUnavailable(message) from exc
             self._predictor = predictor
             self._pipeline = GradingPipeline(predictor)
             info = ModelInfo(predictor.manifest.tag, str(predictor.device),
@@ -212,12 +218,12 @@ class GradingWorker(QObject):
         try:
             result = self._grade(request)
         except KneeOAError as exc:
-            self.failed.emit(request.request_id, str(exc))
+            self.failed.emit(request.request_id, str(exc), isinstance(exc, ModelUnavailable))
         except MemoryError:
-            self.failed.emit(request.request_id, NO_MEMORY)
+            self.failed.emit(request.request_id, NO_MEMORY, False)
         except Exception as exc:  # a bug must not kill the worker thread; the window keeps working
             _log_bug(exc)
-            self.failed.emit(request.request_id, UNEXPECTED.format(type(exc).__name__))
+            self.failed.emit(request.request_id, UNEXPECTED.format(type(exc).__name__), False)
         else:
             if result is not None:
                 self.graded.emit(result)

@@ -312,6 +312,17 @@
     </message>
 </context>
 <context>
+    <name>ExportController</name>
+    <message>
+        <source>The export failed unexpectedly ({0}).</source>
+        <translation>Экспорт неожиданно завершился ошибкой ({0}).</translation>
+    </message>
+    <message>
+        <source>Exported {0}</source>
+        <translation>Экспортировано: {0}</translation>
+    </message>
+</context>
+<context>
     <name>Grades</name>
     <message>
         <source>none</source>
@@ -376,26 +387,6 @@
         <translation>Открыть рентгенограмму</translation>
     </message>
     <message>
-        <source>Loading model…</source>
-        <translation>Загрузка модели…</translation>
-    </message>
-    <message>
-        <source>Grading {0}…</source>
-        <translation>Оценка {0}…</translation>
-    </message>
-    <message>
-        <source>Model unavailable</source>
-        <translation>Модель недоступна</translation>
-    </message>
-    <message>
-        <source>Ready</source>
-        <translation>Готово</translation>
-    </message>
-    <message>
-        <source>Now using model {0}.</source>
-        <translation>Теперь используется модель {0}.</translation>
-    </message>
-    <message>
         <source>Graded {0}</source>
         <translation>Оценено: {0}</translation>
     </message>
@@ -408,12 +399,33 @@
         <translation>Изображения PNG ({0})</translation>
     </message>
     <message>
-        <source>The export failed unexpectedly ({0}).</source>
-        <translation>Экспорт неожиданно завершился ошибкой ({0}).</translation>
+        <source>About {0}</source>
+        <translation>О программе {0}</translation>
     </message>
     <message>
-        <source>Exported {0}</source>
-        <translation>Экспортировано: {0}</translation>
+        <source>The log folder {0} cannot be created.</source>
+        <translation>Не удаётся создать папку журнала {0}.</translation>
+    </message>
+    <message>
+        <source>No program is set up to open folders; the log folder is {0}.</source>
+        <translation>Не настроена программа для открытия папок; папка журнала: {0}.</translation>
+    </message>
+    <message>
+        <source>Open a knee radiograph (Ctrl+O)
+or drop an image or DICOM file here
+
+No radiograph at hand? Help ▸ Open a sample radiograph</source>
+        <translation>Откройте снимок колена (Ctrl+O)
+или перетащите сюда изображение или файл DICOM
+
+Нет снимка под рукой? Справка ▸ Открыть пример снимка</translation>
+    </message>
+</context>
+<context>
+    <name>ModelController</name>
+    <message>
+        <source>Now using model {0}.</source>
+        <translation>Теперь используется модель {0}.</translation>
     </message>
     <message>
         <source>The model that came with KneeOA Desktop is missing or damaged, so no radiograph can be graded. Please reinstall KneeOA Desktop.</source>
@@ -428,10 +440,6 @@
         <translation>Восстановить встроенную модель</translation>
     </message>
     <message>
-        <source>About {0}</source>
-        <translation>О программе {0}</translation>
-    </message>
-    <message>
         <source>Download cancelled.</source>
         <translation>Загрузка отменена.</translation>
     </message>
@@ -442,220 +450,6 @@
     <message>
         <source>Origin: {0}.</source>
         <translation>Происхождение: {0}.</translation>
-    </message>
-    <message>
-        <source>The log folder {0} cannot be created.</source>
-        <translation>Не удаётся создать папку журнала {0}.</translation>
-    </message>
-    <message>
-        <source>No program is set up to open folders; the log folder is {0}.</source>
-        <translation>Не настроена программа для открытия папок; папка журнала: {0}.</translation>
-    </message>
-    <message>
-        <source>&amp;File</source>
-        <translation>&amp;Файл</translation>
-    </message>
-    <message>
-        <source>Open &amp;Recent</source>
-        <translation>&amp;Недавние файлы</translation>
-    </message>
-    <message>
-        <source>&amp;View</source>
-        <translation>&amp;Вид</translation>
-    </message>
-    <message>
-        <source>&amp;Language</source>
-        <translation>&amp;Язык</translation>
-    </message>
-    <message>
-        <source>&amp;Region</source>
-        <translation>&amp;Область</translation>
-    </message>
-    <message>
-        <source>&amp;Help</source>
-        <translation>&amp;Справка</translation>
-    </message>
-    <message>
-        <source>Open a &amp;sample radiograph</source>
-        <translation>Открыть &amp;пример снимка</translation>
-    </message>
-    <message>
-        <source>Main toolbar</source>
-        <translation>Основная панель инструментов</translation>
-    </message>
-    <message>
-        <source>&amp;Open…</source>
-        <translation>&amp;Открыть…</translation>
-    </message>
-    <message>
-        <source>Open a radiograph (PNG, JPEG, BMP, TIFF, DICOM)</source>
-        <translation>Открыть рентгенограмму (PNG, JPEG, BMP, TIFF, DICOM)</translation>
-    </message>
-    <message>
-        <source>&amp;Export annotated PNG…</source>
-        <translation>&amp;Экспорт аннотированного PNG…</translation>
-    </message>
-    <message>
-        <source>Save the radiograph, evidence overlay and verdict as a PNG</source>
-        <translation>Сохранить рентгенограмму, карту признаков и заключение в PNG</translation>
-    </message>
-    <message>
-        <source>&amp;Quit</source>
-        <translation>В&amp;ыход</translation>
-    </message>
-    <message>
-        <source>&amp;Clear list</source>
-        <translation>&amp;Очистить список</translation>
-    </message>
-    <message>
-        <source>Include DICOM &amp;patient details in exports</source>
-        <translation>Включать в экспорт &amp;данные пациента из DICOM</translation>
-    </message>
-    <message>
-        <source>&amp;Select knee region</source>
-        <translation>&amp;Выделить область сустава</translation>
-    </message>
-    <message>
-        <source>Drag a square around one knee joint; only that region is graded</source>
-        <translation>Обведите квадратом один коленный сустав; оценивается только эта область</translation>
-    </message>
-    <message>
-        <source>&amp;Clear region</source>
-        <translation>&amp;Сбросить область</translation>
-    </message>
-    <message>
-        <source>Forget the drawn region and find the knees automatically again</source>
-        <translation>Забыть выделенную область и снова найти суставы автоматически</translation>
-    </message>
-    <message>
-        <source>&amp;Reset zoom (fit to window)</source>
-        <translation>&amp;Сбросить масштаб (по размеру окна)</translation>
-    </message>
-    <message>
-        <source>Fit the whole image into the pane</source>
-        <translation>Вписать изображение целиком в область просмотра</translation>
-    </message>
-    <message>
-        <source>Zoom &amp;in</source>
-        <translation>&amp;Увеличить</translation>
-    </message>
-    <message>
-        <source>Zoom &amp;out</source>
-        <translation>У&amp;меньшить</translation>
-    </message>
-    <message>
-        <source>Show evidence &amp;overlay</source>
-        <translation>Показывать &amp;карту признаков</translation>
-    </message>
-    <message>
-        <source>&amp;About KneeOA Desktop</source>
-        <translation>&amp;О программе KneeOA Desktop</translation>
-    </message>
-    <message>
-        <source>Check for model &amp;update…</source>
-        <translation>Проверить обновление &amp;модели…</translation>
-    </message>
-    <message>
-        <source>Download a newer model, or go back to the one bundled with the program</source>
-        <translation>Загрузить более новую модель или вернуться к встроенной модели программы</translation>
-    </message>
-    <message>
-        <source>Show &amp;log folder</source>
-        <translation>Показать папку &amp;журнала</translation>
-    </message>
-    <message>
-        <source>Open the folder holding the program&apos;s log file</source>
-        <translation>Открыть папку с файлом журнала программы</translation>
-    </message>
-    <message>
-        <source>About &amp;Qt</source>
-        <translation>О &amp;Qt</translation>
-    </message>
-    <message>
-        <source>Export</source>
-        <translation>Экспорт</translation>
-    </message>
-    <message>
-        <source>Select region</source>
-        <translation>Выделить область</translation>
-    </message>
-    <message>
-        <source>Clear region</source>
-        <translation>Сбросить область</translation>
-    </message>
-    <message>
-        <source>Fit</source>
-        <translation>По размеру</translation>
-    </message>
-    <message>
-        <source>System default</source>
-        <translation>Как в системе</translation>
-    </message>
-    <message>
-        <source>Open a knee radiograph (Ctrl+O)
-or drop an image or DICOM file here
-
-No radiograph at hand? Help ▸ Open a sample radiograph</source>
-        <translation>Откройте снимок колена (Ctrl+O)
-или перетащите сюда изображение или файл DICOM
-
-Нет снимка под рукой? Справка ▸ Открыть пример снимка</translation>
-    </message>
-    <message>
-        <source>Radiograph</source>
-        <translation>Рентгенограмма</translation>
-    </message>
-    <message>
-        <source>Device: {0}</source>
-        <translation>Устройство: {0}</translation>
-    </message>
-    <message>
-        <source>Model: {0} (downloaded)</source>
-        <translation>Модель: {0} (загружена)</translation>
-    </message>
-    <message>
-        <source>Model: {0}</source>
-        <translation>Модель: {0}</translation>
-    </message>
-    <message>
-        <source>Device: —</source>
-        <translation>Устройство: —</translation>
-    </message>
-    <message>
-        <source>Model: unavailable</source>
-        <translation>Модель: недоступна</translation>
-    </message>
-    <message>
-        <source>Model: loading…</source>
-        <translation>Модель: загрузка…</translation>
-    </message>
-    <message>
-        <source>Last grading: —</source>
-        <translation>Последняя оценка: —</translation>
-    </message>
-    <message>
-        <source>No image open.</source>
-        <translation>Изображение не открыто.</translation>
-    </message>
-    <message>
-        <source>Last grading: {0} ms</source>
-        <translation>Последняя оценка: {0} мс</translation>
-    </message>
-    <message>
-        <source>{0}×{1} pixels, {2}, {3}-bit</source>
-        <translation>{0}×{1} пикс., {2}, {3} бит</translation>
-    </message>
-    <message>
-        <source>Graded: the whole image</source>
-        <translation>Оценено: всё изображение</translation>
-    </message>
-    <message>
-        <source>Graded: region {0}×{1} at ({2}, {3})</source>
-        <translation>Оценено: область {0}×{1} в точке ({2}, {3})</translation>
-    </message>
-    <message>
-        <source>Evidence shown: {0}</source>
-        <translation>Показаны признаки: {0}</translation>
     </message>
 </context>
 <context>
@@ -847,6 +641,84 @@ No radiograph at hand? Help ▸ Open a sample radiograph</source>
     </message>
 </context>
 <context>
+    <name>SidePanel</name>
+    <message>
+        <source>No image open.</source>
+        <translation>Изображение не открыто.</translation>
+    </message>
+    <message>
+        <source>{0}×{1} pixels, {2}, {3}-bit</source>
+        <translation>{0}×{1} пикс., {2}, {3} бит</translation>
+    </message>
+    <message>
+        <source>Graded: the whole image</source>
+        <translation>Оценено: всё изображение</translation>
+    </message>
+    <message>
+        <source>Graded: region {0}×{1} at ({2}, {3})</source>
+        <translation>Оценено: область {0}×{1} в точке ({2}, {3})</translation>
+    </message>
+    <message>
+        <source>Evidence shown: {0}</source>
+        <translation>Показаны признаки: {0}</translation>
+    </message>
+    <message>
+        <source>Radiograph</source>
+        <translation>Рентгенограмма</translation>
+    </message>
+</context>
+<context>
+    <name>StatusBar</name>
+    <message>
+        <source>Loading model…</source>
+        <translation>Загрузка модели…</translation>
+    </message>
+    <message>
+        <source>Grading {0}…</source>
+        <translation>Оценка {0}…</translation>
+    </message>
+    <message>
+        <source>Model unavailable</source>
+        <translation>Модель недоступна</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>Готово</translation>
+    </message>
+    <message>
+        <source>Device: {0}</source>
+        <translation>Устройство: {0}</translation>
+    </message>
+    <message>
+        <source>Model: {0} (downloaded)</source>
+        <translation>Модель: {0} (загружена)</translation>
+    </message>
+    <message>
+        <source>Model: {0}</source>
+        <translation>Модель: {0}</translation>
+    </message>
+    <message>
+        <source>Device: —</source>
+        <translation>Устройство: —</translation>
+    </message>
+    <message>
+        <source>Model: unavailable</source>
+        <translation>Модель: недоступна</translation>
+    </message>
+    <message>
+        <source>Model: loading…</source>
+        <translation>Модель: загрузка…</translation>
+    </message>
+    <message>
+        <source>Last grading: —</source>
+        <translation>Последняя оценка: —</translation>
+    </message>
+    <message>
+        <source>Last grading: {0} ms</source>
+        <translation>Последняя оценка: {0} мс</translation>
+    </message>
+</context>
+<context>
     <name>Unexpected</name>
     <message>
         <source>An unexpected error occurred; details are in the log file {0}.</source>
@@ -890,6 +762,149 @@ No radiograph at hand? Help ▸ Open a sample radiograph</source>
     <message>
         <source>The probabilities below are shown for reference only.</source>
         <translation>Вероятности ниже приведены только для справки.</translation>
+    </message>
+</context>
+<context>
+    <name>WindowActions</name>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;Файл</translation>
+    </message>
+    <message>
+        <source>Open &amp;Recent</source>
+        <translation>&amp;Недавние файлы</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>&amp;Вид</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>&amp;Язык</translation>
+    </message>
+    <message>
+        <source>&amp;Region</source>
+        <translation>&amp;Область</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>&amp;Справка</translation>
+    </message>
+    <message>
+        <source>Open a &amp;sample radiograph</source>
+        <translation>Открыть &amp;пример снимка</translation>
+    </message>
+    <message>
+        <source>Main toolbar</source>
+        <translation>Основная панель инструментов</translation>
+    </message>
+    <message>
+        <source>&amp;Open…</source>
+        <translation>&amp;Открыть…</translation>
+    </message>
+    <message>
+        <source>Open a radiograph (PNG, JPEG, BMP, TIFF, DICOM)</source>
+        <translation>Открыть рентгенограмму (PNG, JPEG, BMP, TIFF, DICOM)</translation>
+    </message>
+    <message>
+        <source>&amp;Export annotated PNG…</source>
+        <translation>&amp;Экспорт аннотированного PNG…</translation>
+    </message>
+    <message>
+        <source>Save the radiograph, evidence overlay and verdict as a PNG</source>
+        <translation>Сохранить рентгенограмму, карту признаков и заключение в PNG</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>В&amp;ыход</translation>
+    </message>
+    <message>
+        <source>&amp;Clear list</source>
+        <translation>&amp;Очистить список</translation>
+    </message>
+    <message>
+        <source>Include DICOM &amp;patient details in exports</source>
+        <translation>Включать в экспорт &amp;данные пациента из DICOM</translation>
+    </message>
+    <message>
+        <source>&amp;Select knee region</source>
+        <translation>&amp;Выделить область сустава</translation>
+    </message>
+    <message>
+        <source>Drag a square around one knee joint; only that region is graded</source>
+        <translation>Обведите квадратом один коленный сустав; оценивается только эта область</translation>
+    </message>
+    <message>
+        <source>&amp;Clear region</source>
+        <translation>&amp;Сбросить область</translation>
+    </message>
+    <message>
+        <source>Forget the drawn region and find the knees automatically again</source>
+        <translation>Забыть выделенную область и снова найти суставы автоматически</translation>
+    </message>
+    <message>
+        <source>&amp;Reset zoom (fit to window)</source>
+        <translation>&amp;Сбросить масштаб (по размеру окна)</translation>
+    </message>
+    <message>
+        <source>Fit the whole image into the pane</source>
+        <translation>Вписать изображение целиком в область просмотра</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;in</source>
+        <translation>&amp;Увеличить</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;out</source>
+        <translation>У&amp;меньшить</translation>
+    </message>
+    <message>
+        <source>Show evidence &amp;overlay</source>
+        <translation>Показывать &amp;карту признаков</translation>
+    </message>
+    <message>
+        <source>&amp;About KneeOA Desktop</source>
+        <translation>&amp;О программе KneeOA Desktop</translation>
+    </message>
+    <message>
+        <source>Check for model &amp;update…</source>
+        <translation>Проверить обновление &amp;модели…</translation>
+    </message>
+    <message>
+        <source>Download a newer model, or go back to the one bundled with the program</source>
+        <translation>Загрузить более новую модель или вернуться к встроенной модели программы</translation>
+    </message>
+    <message>
+        <source>Show &amp;log folder</source>
+        <translation>Показать папку &amp;журнала</translation>
+    </message>
+    <message>
+        <source>Open the folder holding the program&apos;s log file</source>
+        <translation>Открыть папку с файлом журнала программы</translation>
+    </message>
+    <message>
+        <source>About &amp;Qt</source>
+        <translation>О &amp;Qt</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>Экспорт</translation>
+    </message>
+    <message>
+        <source>Select region</source>
+        <translation>Выделить область</translation>
+    </message>
+    <message>
+        <source>Clear region</source>
+        <translation>Сбросить область</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>По размеру</translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation>Как в системе</translation>
     </message>
 </context>
 </TS>
