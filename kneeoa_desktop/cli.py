@@ -218,9 +218,11 @@ def _fail(args, file, exc: BaseException) -> None:
 
 
 def _predictor(args):
+    """The model given with --weights, else the model in use (downloaded, else bundled)."""
+    from .core.model_store import active_weights_dir
     from .core.predictor import Predictor
 
-    return Predictor(args.weights)
+    return Predictor(args.weights or active_weights_dir())
 
 
 class _Progress:
@@ -311,7 +313,7 @@ def cmd_predict(args) -> int:
     progress.close()
     if csv_handle is not None and csv_handle is not sys.stdout:
         try:
-            from .core.export import write_text_atomic
+            from .core.atomic import write_text_atomic
 
             write_text_atomic(csv_handle.getvalue(), args.csv)
         except KneeOAError as exc:

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from .errors import CorruptImageError, UnsupportedFormatError
-from .imaging import check_dimensions, rescale_to_uint16, to_gray
+from .pixels import check_dimensions, rescale_to_uint16, to_gray
 
 _PATIENT_KEYWORDS = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex")
 _SAFE_KEYWORDS = ("Modality", "BodyPartExamined", "Laterality", "ImageLaterality",

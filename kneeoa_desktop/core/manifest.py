@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .atomic import write_text_atomic
 from .errors import ModelError
 from .grades import KL_LABELS
 from .paths import weights_dir
@@ -51,6 +52,10 @@ class ModelManifest:
         data["input_size"] = list(self.input_size)
         data["labels"] = list(self.labels)
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    def save(self) -> Path:
+        """Write ``manifest.json`` into ``directory``, atomically; returns its path."""
+        return write_text_atomic(self.to_json(), self.directory / MANIFEST_NAME)
 
     def verify(self) -> None:
         """Raise ModelError unless the model file exists and matches the recorded sha256."""

@@ -23,8 +23,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .atomic import write_text_atomic
 from .errors import ModelError
-from .manifest import DEFAULT_WEIGHTS_DIR, MANIFEST_NAME, ModelManifest, load_manifest, sha256_of
+from .manifest import DEFAULT_WEIGHTS_DIR, ModelManifest, load_manifest, sha256_of
 from .paths import user_dir
 
 log = logging.getLogger("kneeoa.models")
@@ -120,8 +121,7 @@ def install_model(staged_file: Path, manifest: ModelManifest, source: str) -> Mo
             installed = replace(manifest, directory=work, file=re.sub(r"[^0-9A-Za-z.+_-]", "_", manifest.name) + ".keras")
             _fsync_file(staged_file)
             os.replace(staged_file, installed.model_path)
-            (work / MANIFEST_NAME).write_text(installed.to_json(), encoding="utf-8")
-            _fsync_file(work / MANIFEST_NAME)
+            installed.save()
             if final.exists():  # a damaged earlier copy of the same model: set it aside first
                 shutil.rmtree(final, ignore_errors=True)
             os.replace(work, final)
@@ -135,8 +135,6 @@ def install_model(staged_file: Path, manifest: ModelManifest, source: str) -> Mo
 
 def activate(folder_name: str, source: str | None) -> None:
     """Point ``active.json`` at ``models/<folder_name>`` (atomically)."""
-    from .export import write_text_atomic
-
     record = {"directory": folder_name, "source": source,
               "installed": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     write_text_atomic(json.dumps(record, indent=2) + "\n", models_dir() / ACTIVE_NAME)

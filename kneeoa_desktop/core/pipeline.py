@@ -22,6 +22,7 @@ import numpy as np
 
 from .imaging import MIN_SIDE, LoadedImage, load_image
 from .localise import KneeRegion, find_knees, side_from_laterality
+from .prediction import Prediction
 from .preprocess import preprocess
 from .scope import assess, load_stats
 
@@ -32,7 +33,7 @@ Rect = tuple[int, int, int, int]  # x, y, width, height in source pixels
 class KneeResult:
     """One graded knee (or region): its place on the film, side, verdict and scope."""
 
-    prediction: object  # predictor.Prediction; ``roi`` is the visible region, None for a whole image
+    prediction: Prediction  # ``roi`` is the visible region, None for a whole image
     region: Rect  # as framed, in source pixels; may extend past the border of the film
     side: str | None  # the patient's "right" / "left", or None when unknown
     in_scope: bool
@@ -131,8 +132,6 @@ class GradingPipeline:
 
 
 def _prediction(predictor, probs, cams, features, source_name, roi, elapsed_ms):
-    from .predictor import Prediction
-
     return Prediction(probabilities=probs, evidence=cams, model=predictor.manifest.tag,
                       device=predictor.device, elapsed_ms=elapsed_ms, source_name=source_name,
                       roi=roi, features=features)

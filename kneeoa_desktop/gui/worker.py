@@ -30,7 +30,7 @@ from ..core.errors import KneeOAError
 from ..core.imaging import LoadedImage, load_image
 from ..core.overlay import EvidenceOverlay
 from ..core.pipeline import GradingPipeline, GradingResult, KneeResult
-from ..core.predictor import Prediction
+from ..core.prediction import Prediction
 from ..core.thumbnails import PREVIEW_SIDE, THUMBNAIL_SIDE  # noqa: F401  (re-exported for scripts and tests)
 from .qt_images import bgr_to_qimage
 
@@ -45,7 +45,7 @@ log = logging.getLogger("kneeoa.gui")
 def default_predictor_factory():
     from ..core.predictor import Predictor  # TensorFlow arrives with the first Predictor
 
-    return Predictor()
+    return Predictor(model_store.active_weights_dir())
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,7 @@ def train_and_release(config: TrainConfig, out_dir: Path, log=print) -> dict:
                       + ("" if not _gpu_listed() else ", GPU listed by TensorFlow"),
         "best_epoch": 1 + int(np.argmax([float(e["val_select"]) for e in epochs])),
     })
-    (out_dir / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+    manifest.save()
 
     plot_learning_curves(run_dir / "log.csv", out_dir / "learning_curves.png")
     write_png_atomic(confusion_matrix_image(report), out_dir / "confusion_matrix.png")
