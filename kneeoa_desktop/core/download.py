@@ -33,7 +33,8 @@ DEFAULT_TIMEOUT = 30.0  # seconds without a byte from the server before an attem
 DEFAULT_RETRIES = 3  # further attempts after a dropped connection; each resumes the last
 _DRIVE_ID = re.compile(r"[A-Za-z0-9_-]{20,}")
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
-_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}")  # it becomes part of a folder name
+# The version becomes part of a folder name: keep it to what release numbers are made of.
+_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}")
 
 ProgressCallback = Callable[[int, "int | None"], None]
 
@@ -60,6 +61,12 @@ def check_sha256(sha256: str) -> str:
     if not _SHA256.fullmatch(sha256):
         raise DownloadError("The SHA-256 checksum must be 64 hexadecimal characters.")
     return sha256
+
+
+def valid_version(version: str) -> bool:
+    """True for a model version the program accepts: letters, digits and . + _ -, at most 40,
+    starting with a letter or digit (the CLI's --model-version and the model dialog's field)."""
+    return _VERSION.fullmatch(version) is not None
 
 
 def default_source(template: ModelManifest | None = None) -> tuple[str | None, str]:
@@ -91,7 +98,7 @@ def download_model(source: str | None = None, sha256: str | None = None, *, vers
     if not sha256:
         raise DownloadError("A download needs the SHA-256 checksum of the file it fetches.")
     sha256 = check_sha256(sha256)
-    if version is not None and not _VERSION.fullmatch(version):
+    if version is not None and not valid_version(version):
         raise DownloadError("A model version may hold only letters, digits and . + _ - (at most 40).")
     url = resolve_source(source)
     staging = model_store.downloads_dir()

@@ -108,9 +108,7 @@ def install_model(staged_file: Path, manifest: ModelManifest, source: str) -> Mo
         raise ModelError("The downloaded model does not match its checksum; it was not installed.")
     root = models_dir()
     root.mkdir(parents=True, exist_ok=True)
-    # Name and version come from manifests and users: keep only what is safe in a folder name.
-    folder_name = re.sub(r"[^0-9A-Za-z.+_-]", "_", f"{manifest.name}-{manifest.version}-{manifest.sha256[:12]}")
-    folder_name = folder_name.lstrip(".") or "model"
+    folder_name = _safe_name(f"{manifest.name}-{manifest.version}-{manifest.sha256[:12]}")
     final = root / folder_name
     if final.is_dir() and _intact(final, manifest.sha256):
         staged_file.unlink(missing_ok=True)  # the same model is already installed
@@ -118,7 +116,7 @@ def install_model(staged_file: Path, manifest: ModelManifest, source: str) -> Mo
         work = Path(tempfile.mkdtemp(prefix=".install-", dir=root))
         try:
             # The folder is named after the checksum, so the file inside can have a plain name.
-            installed = replace(manifest, directory=work, file=re.sub(r"[^0-9A-Za-z.+_-]", "_", manifest.name) + ".keras")
+            installed = replace(manifest, directory=work, file=_safe_name(manifest.name) + ".keras")
             _fsync_file(staged_file)
             os.replace(staged_file, installed.model_path)
             installed.save()
@@ -151,6 +149,12 @@ def restore_bundled() -> ActiveModel:
     except OSError as exc:
         raise ModelError(f"Could not switch back to the bundled model ({exc.strerror or exc}).") from exc
     return bundled_model()
+
+
+def _safe_name(text: str) -> str:
+    """``text`` as a file or folder name: name and version come from manifests and users, so
+    only letters, digits and . + _ - are kept (others become _), and no leading dot."""
+    return re.sub(r"[^0-9A-Za-z.+_-]", "_", text).lstrip(".") or "model"
 
 
 def _intact(folder: Path, sha256: str) -> bool:
