@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import ExportError
+from .messages import QT_TRANSLATE_NOOP
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -45,10 +46,11 @@ def atomic_path(target: str | os.PathLike, *, suffix: str = "",
     """
     target = Path(target)
     if any(_same_file(path, target) for path in protect):
-        raise ExportError("The export would overwrite the source radiograph; choose another name.")
+        raise ExportError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "The export would overwrite the source radiograph; choose another name."))
     folder = target.parent
     if not folder.is_dir():
-        raise ExportError(f"The folder {folder} does not exist.")
+        raise ExportError(QT_TRANSLATE_NOOP("CoreMessages", "The folder {0} does not exist."), folder)
     tmp_name = None
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{suffix}", dir=folder)
@@ -64,7 +66,7 @@ def atomic_path(target: str | os.PathLike, *, suffix: str = "",
         os.replace(tmp_name, target)
         tmp_name = None
     except OSError as exc:
-        raise ExportError(_describe_os_error(exc, folder)) from exc
+        raise ExportError(*_describe_os_error(exc, folder)) from exc
     finally:
         if tmp_name is not None:
             try:
@@ -80,9 +82,10 @@ def _same_file(a: str | os.PathLike, b: Path) -> bool:
         return Path(a).resolve() == b.resolve()
 
 
-def _describe_os_error(exc: OSError, folder: Path) -> str:
+def _describe_os_error(exc: OSError, folder: Path) -> tuple:
+    """(template, values) of the sentence for a failed write."""
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"Cannot write into {folder}: permission denied or read-only."
+        return QT_TRANSLATE_NOOP("CoreMessages", "Cannot write into {0}: permission denied or read-only."), folder
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"The disk holding {folder} is full; nothing was written."
-    return f"The export could not be written ({exc.strerror or exc})."
+        return QT_TRANSLATE_NOOP("CoreMessages", "The disk holding {0} is full; nothing was written."), folder
+    return QT_TRANSLATE_NOOP("CoreMessages", "The export could not be written ({0})."), exc.strerror or exc

@@ -21,6 +21,7 @@ from .atomic import write_bytes_atomic, write_text_atomic  # noqa: F401
 from .errors import ExportError
 from .fonts import font
 from .grades import DISCLAIMER, KL_LABELS, KL_NAMES, grade_title
+from .messages import QT_TRANSLATE_NOOP
 from .overlay import DEFAULT_BRIGHTNESS, EvidenceOverlay
 from .prediction import Prediction
 
@@ -209,7 +210,7 @@ def write_png_atomic(rgb: np.ndarray, target: str | os.PathLike, *,
     # Compression level 1: a few per cent larger than the default 3, several times faster to write.
     ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1])
     if not ok:
-        raise ExportError("The annotated image could not be encoded as PNG.")
+        raise ExportError(QT_TRANSLATE_NOOP("CoreMessages", "The annotated image could not be encoded as PNG."))
     return write_bytes_atomic(encoded.tobytes(), target, protect=protect)
 
 

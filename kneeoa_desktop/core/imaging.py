@@ -23,10 +23,13 @@ from .errors import (
     UnsupportedFormatError,
 )
 from .logs import redact
+from .messages import QT_TRANSLATE_NOOP
 from .raster import decode_raster
 # The limits and conversions live in ``pixels`` (shared with ``dicom``); re-exported for callers.
 from .pixels import (MAX_FILE_BYTES, MAX_PIXELS, MIN_SIDE, check_dimensions,  # noqa: F401
                      rescale_to_uint16, to_gray, to_uint8)
+
+_FOLDER = QT_TRANSLATE_NOOP("CoreMessages", "This is a folder, not an image file.")
 
 @dataclass
 class LoadedImage:
@@ -61,9 +64,8 @@ class LoadedImage:
         x0, y0 = max(0, int(x)), max(0, int(y))
         x1, y1 = min(self.width, int(x) + int(size_w)), min(self.height, int(y) + int(size_h))
         if x1 - x0 < MIN_SIDE or y1 - y0 < MIN_SIDE:
-            raise ImageTooSmallError(
-                f"The selected region must be at least {MIN_SIDE}×{MIN_SIDE} pixels inside the image."
-            )
+            raise ImageTooSmallError(QT_TRANSLATE_NOOP(
+                "CoreMessages", "The selected region must be at least {0}×{0} pixels inside the image."), MIN_SIDE)
         meta = dict(self.metadata, roi=(x0, y0, x1 - x0, y1 - y0))
         return LoadedImage(self.pixels[y0:y1, x0:x1].copy(), self.source_name, self.format,
                            self.bit_depth, meta, dict(self.patient))
@@ -74,38 +76,40 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
     path = Path(path)
     name = path.name
     if path.is_dir():
-        raise ImageLoadError("This is a folder, not an image file.")
+        raise ImageLoadError(_FOLDER)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ImageTooLargeError("The file is larger than 1 GB, which is not a plausible radiograph.")
+            raise ImageTooLargeError(QT_TRANSLATE_NOOP(
+                "CoreMessages", "The file is larger than 1 GB, which is not a plausible radiograph."))
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ImageLoadError("The file does not exist.") from None
+        raise ImageLoadError(QT_TRANSLATE_NOOP("CoreMessages", "The file does not exist.")) from None
     except PermissionError:
-        raise ImageLoadError("The file cannot be read: permission denied.") from None
+        raise ImageLoadError(QT_TRANSLATE_NOOP("CoreMessages", "The file cannot be read: permission denied.")) from None
     except IsADirectoryError:
-        raise ImageLoadError("This is a folder, not an image file.") from None
+        raise ImageLoadError(_FOLDER) from None
     except OSError as exc:
-        raise ImageLoadError(f"The file cannot be read ({exc.strerror or exc}).") from None
+        raise ImageLoadError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "The file cannot be read ({0})."), exc.strerror or exc) from None
     return decode_image(data, name)
 
 
 def decode_image(data: bytes, source_name: str = "image") -> LoadedImage:
     """Decode image bytes held in memory."""
     if not data:
-        raise UnsupportedFormatError("The file is empty.")
+        raise UnsupportedFormatError(QT_TRANSLATE_NOOP("CoreMessages", "The file is empty."))
     header = formats.read_header(data)
     if header is None:
-        raise UnsupportedFormatError(
-            "This is not a supported image (PNG, JPEG, BMP, TIFF or DICOM)."
-        )
+        raise UnsupportedFormatError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "This is not a supported image (PNG, JPEG, BMP, TIFF or DICOM)."))
     if header.width is not None and header.height is not None:
         check_dimensions(header.width, header.height)
     elif header.format != formats.DICOM:
         # The raster decoders would find a size where our header reader did not, and could then
         # allocate gigabytes for a tiny file: a size we cannot check is a damaged header.
-        raise CorruptImageError(f"The {header.format} file is damaged or truncated: its image size cannot be read.")
+        raise CorruptImageError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "The {0} file is damaged or truncated: its image size cannot be read."), header.format)
     if header.format == formats.DICOM:
         pixels, bits, metadata, patient = decode_dicom(data)
         if patient:  # keep them out of the developer's log, whatever a later message quotes

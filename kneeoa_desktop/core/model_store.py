@@ -26,6 +26,7 @@ from pathlib import Path
 from .atomic import write_text_atomic
 from .errors import ModelError
 from .manifest import DEFAULT_WEIGHTS_DIR, ModelManifest, load_manifest, sha256_of
+from .messages import QT_TRANSLATE_NOOP
 from .paths import user_dir
 
 log = logging.getLogger("kneeoa.models")
@@ -105,7 +106,8 @@ def install_model(staged_file: Path, manifest: ModelManifest, source: str) -> Mo
     pointer switch, so an interruption at any step leaves the previous model in use.
     """
     if sha256_of(staged_file) != manifest.sha256.lower():
-        raise ModelError("The downloaded model does not match its checksum; it was not installed.")
+        raise ModelError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "The downloaded model does not match its checksum; it was not installed."))
     root = models_dir()
     root.mkdir(parents=True, exist_ok=True)
     folder_name = _safe_name(f"{manifest.name}-{manifest.version}-{manifest.sha256[:12]}")
@@ -147,7 +149,8 @@ def restore_bundled() -> ActiveModel:
     except FileNotFoundError:
         pass
     except OSError as exc:
-        raise ModelError(f"Could not switch back to the bundled model ({exc.strerror or exc}).") from exc
+        raise ModelError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "Could not switch back to the bundled model ({0})."), exc.strerror or exc) from exc
     return bundled_model()
 
 

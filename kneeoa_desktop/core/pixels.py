@@ -10,28 +10,27 @@ import cv2
 import numpy as np
 
 from .errors import CorruptImageError, ImageTooLargeError, ImageTooSmallError
+from .messages import QT_TRANSLATE_NOOP
 
-#: Refuse anything above this many pixels before decoding it (a 100-megapixel radiograph
-#: is already far beyond any real detector).
+# Refuse anything above this many pixels before decoding it (a 100-megapixel radiograph
+# is already far beyond any real detector).
 MAX_PIXELS = 100_000_000
-#: Below this, a knee joint cannot be graded.
+# Below this, a knee joint cannot be graded.
 MIN_SIDE = 64
-#: Refuse files above this size before reading them (the largest legitimate DICOM is far smaller).
+# Refuse files above this size before reading them (the largest legitimate DICOM is far smaller).
 MAX_FILE_BYTES = 1 << 30
 
 
 def check_dimensions(width: int, height: int) -> None:
     if width <= 0 or height <= 0:
-        raise CorruptImageError("The image header gives an invalid size.")
+        raise CorruptImageError(QT_TRANSLATE_NOOP("CoreMessages", "The image header gives an invalid size."))
     if width * height > MAX_PIXELS:
-        raise ImageTooLargeError(
-            f"The image is {width}×{height} pixels, more than the {MAX_PIXELS // 1_000_000} "
-            "megapixels this program accepts."
-        )
+        raise ImageTooLargeError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "The image is {0}×{1} pixels, more than the {2} megapixels this program accepts."),
+            width, height, MAX_PIXELS // 1_000_000)
     if width < MIN_SIDE or height < MIN_SIDE:
-        raise ImageTooSmallError(
-            f"The image is {width}×{height} pixels; at least {MIN_SIDE}×{MIN_SIDE} is needed."
-        )
+        raise ImageTooSmallError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "The image is {0}×{1} pixels; at least {2}×{2} is needed."), width, height, MIN_SIDE)
 
 
 def to_uint8(pixels: np.ndarray) -> np.ndarray:
@@ -53,14 +52,15 @@ def to_gray(decoded: np.ndarray) -> tuple[np.ndarray, int]:
         if channels == 4:
             decoded = decoded[:, :, :3]  # radiographs carry no meaning in alpha
         elif channels != 3:
-            raise CorruptImageError(f"Images with {channels} channels are not supported.")
+            raise CorruptImageError(QT_TRANSLATE_NOOP(
+                "CoreMessages", "Images with {0} channels are not supported."), channels)
         if decoded.dtype not in (np.uint8, np.uint16):
             decoded = rescale_to_uint16(decoded)
         # OpenCV decodes colour as BGR; its luminance weights reproduce the gray exactly
         # when the three channels are equal.
         decoded = cv2.cvtColor(np.ascontiguousarray(decoded), cv2.COLOR_BGR2GRAY)
     elif decoded.ndim != 2:
-        raise CorruptImageError("The image has an unsupported pixel layout.")
+        raise CorruptImageError(QT_TRANSLATE_NOOP("CoreMessages", "The image has an unsupported pixel layout."))
     if decoded.dtype == np.uint8:
         return decoded, 8
     if decoded.dtype == np.uint16:
@@ -73,7 +73,7 @@ def rescale_to_uint16(values: np.ndarray) -> np.ndarray:
     values = values.astype(np.float64)
     finite = np.isfinite(values)
     if not finite.any():
-        raise CorruptImageError("The image holds no valid pixel values.")
+        raise CorruptImageError(QT_TRANSLATE_NOOP("CoreMessages", "The image holds no valid pixel values."))
     lo, hi = values[finite].min(), values[finite].max()
     values = np.where(finite, values, lo)
     if hi <= lo:

@@ -16,6 +16,7 @@ from .errors import ModelError
 from .grades import NUM_GRADES
 from .imaging import LoadedImage
 from .manifest import ModelManifest, load_manifest
+from .messages import QT_TRANSLATE_NOOP
 # What a grading produced is plain data in ``prediction`` (no TensorFlow there); re-exported here.
 from .prediction import Prediction
 from .preprocess import preprocess
@@ -40,7 +41,8 @@ class Predictor:
         try:
             model = keras.saving.load_model(self.manifest.model_path, compile=False, safe_mode=True)
         except Exception as exc:  # Keras raises many types for a damaged or foreign file
-            raise ModelError(f"The model file {self.manifest.file} cannot be loaded ({type(exc).__name__}).") from exc
+            raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model file {0} cannot be loaded ({1})."),
+                             self.manifest.file, type(exc).__name__) from exc
         _check_model(model, self.manifest)
         self.model = model
         self.test_time_flip = self.manifest.test_time_flip
@@ -140,13 +142,15 @@ def _check_model(model, manifest: ModelManifest) -> None:
         # Safe mode already refuses lambdas; also refuse layer classes from outside Keras,
         # which would be code we have not reviewed.
         if not type(layer).__module__.startswith("keras."):
-            raise ModelError(f"The model contains an unknown layer type ({type(layer).__name__}); it was not loaded.")
+            raise ModelError(QT_TRANSLATE_NOOP(
+                "CoreMessages", "The model contains an unknown layer type ({0}); it was not loaded."),
+                type(layer).__name__)
         if isinstance(layer, keras.layers.Lambda):
-            raise ModelError("The model contains a Lambda layer (arbitrary code); it was not loaded.")
+            raise ModelError(QT_TRANSLATE_NOOP(
+                "CoreMessages", "The model contains a Lambda layer (arbitrary code); it was not loaded."))
     in_shape = tuple(model.inputs[0].shape[1:])
     out_shape = tuple(model.outputs[0].shape[1:])
     if in_shape != (*manifest.input_size, 1) or out_shape != (NUM_GRADES,):
-        raise ModelError(
-            f"The model's shape {in_shape}→{out_shape} does not match its manifest "
-            f"({tuple(manifest.input_size)} gray → {NUM_GRADES} grades)."
-        )
+        raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model's shape {0}→{1} does not match its manifest "
+                                           "({2} gray → {3} grades)."),
+                         in_shape, out_shape, tuple(manifest.input_size), NUM_GRADES)

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from .errors import CorruptImageError
+from .messages import QT_TRANSLATE_NOOP
 from .native_stderr import redirect_native_stderr
 from .pixels import to_gray
 
@@ -26,5 +27,6 @@ def decode_raster(data: bytes, fmt: str) -> tuple[np.ndarray, int]:
     except cv2.error:
         decoded = None
     if decoded is None or decoded.size == 0:
-        raise CorruptImageError(f"The {fmt} file is damaged or truncated and cannot be decoded.")
+        raise CorruptImageError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "The {0} file is damaged or truncated and cannot be decoded."), fmt)
     return to_gray(decoded)

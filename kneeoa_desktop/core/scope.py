@@ -32,11 +32,12 @@ import cv2
 import numpy as np
 
 from .atomic import atomic_path
+from .messages import QT_TRANSLATE_NOOP
 
 #: The three sentences a user may see; translatable templates without placeholders.
-NOTE_LATERAL = "This looks like a lateral view; KL grading needs a PA or AP view."
-NOTE_IMPLANT = "Metal implant: a replaced joint cannot be KL-graded."
-NOTE_NOT_KNEE = "This does not look like a knee radiograph."
+NOTE_LATERAL = QT_TRANSLATE_NOOP("CoreMessages", "This looks like a lateral view; KL grading needs a PA or AP view.")
+NOTE_IMPLANT = QT_TRANSLATE_NOOP("CoreMessages", "Metal implant: a replaced joint cannot be KL-graded.")
+NOTE_NOT_KNEE = QT_TRANSLATE_NOOP("CoreMessages", "This does not look like a knee radiograph.")
 NOTES = (NOTE_LATERAL, NOTE_IMPLANT, NOTE_NOT_KNEE)
 
 #: Name of the statistics file written beside a model by scripts/calibrate_scope.py.

@@ -153,7 +153,7 @@ class ModelUpdateDialog(QDialog):
         try:
             manifest = load_manifest(active.directory)
         except KneeOAError as exc:
-            self.model_value.setText(i18n.core_message(str(exc)))
+            self.model_value.setText(i18n.core_message(exc))
             self.checksum_value.setText("—")
             self.checksum_value.setToolTip("")
         else:
@@ -187,12 +187,12 @@ class ModelUpdateDialog(QDialog):
         try:
             url = download.resolve_source(source)
         except DownloadError as exc:
-            self._field_error(self.source_edit, i18n.core_message(str(exc)))
+            self._field_error(self.source_edit, i18n.core_message(exc))
             return False
         try:
             sha256 = download.check_sha256(sha256)
         except DownloadError as exc:
-            self._field_error(self.sha_edit, i18n.core_message(str(exc)))
+            self._field_error(self.sha_edit, i18n.core_message(exc))
             return False
         if version and not download.valid_version(version):
             self._field_error(self.version_edit, self.tr("The version may hold only letters, digits, dots, "
@@ -303,7 +303,7 @@ class ModelUpdateDialog(QDialog):
         try:
             model_store.restore_bundled()
         except KneeOAError as exc:
-            self.show_error(i18n.core_message(str(exc)))
+            self.show_error(i18n.core_message(exc))
             return
         self.refresh()
         self.outcome_label.setText(self.tr("The model bundled with the program is in use again."))
