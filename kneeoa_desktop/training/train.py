@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.atomic import atomic_path
+from ..core.atomic import atomic_path, write_text_atomic
 from ..core.grades import KL_LABELS, NUM_GRADES
 from ..core.manifest import ModelManifest, sha256_of
 from ..core.metrics import classification_report
@@ -49,7 +49,7 @@ def train(config: TrainConfig, log=print) -> Path:
 
     run_dir = Path(config.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+    write_text_atomic(json.dumps(asdict(config), indent=2) + "\n", run_dir / "config.json")
     keras.utils.set_random_seed(config.seed)
     best_path, log_path = run_dir / "best.keras", run_dir / "log.csv"
     done = _epochs_logged(log_path)
