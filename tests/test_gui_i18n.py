@@ -11,11 +11,14 @@ import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from PySide6.QtCore import QTranslator
 
-from kneeoa_desktop.core.errors import KneeOAError
+from kneeoa_desktop.core.errors import KneeOAError, ModelError
 from kneeoa_desktop.core.imaging import decode_image
+from kneeoa_desktop.core.messages import QT_TRANSLATE_NOOP
 from kneeoa_desktop.core.pixels import check_dimensions
 from kneeoa_desktop.core.raster import decode_raster
 from kneeoa_desktop.gui import i18n
@@ -148,3 +151,26 @@ def test_the_system_locale_is_followed_unless_a_language_was_chosen(tmp_path, la
     assert out.returncode == 0, out.stderr
     assert "TF False" in out.stdout
     assert f"TITLE {title}" in out.stdout
+
+
+def test_worker_errors_reach_the_window_translated_with_their_values(qtbot, make_window, tmp_path, knee_png):
+    """The worker's signals carry the sentence's template and values across threads, so the
+    window shows a model failure and a grading failure in Russian with their values in place."""
+    def broken():
+        raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model file {0} is missing from {1}."),
+                         "m.keras", "/nowhere")
+
+    window = make_window(factory=broken, start=False)
+    window.set_language("ru")
+    with qtbot.waitSignal(window.error_shown, timeout=10_000) as shown:
+        window.start()
+    assert shown.args[0] == "Файл модели m.keras отсутствует в /nowhere."
+    assert window.model_label.toolTip() == "Файл модели m.keras отсутствует в /nowhere."
+
+    window = make_window()
+    window.set_language("ru")
+    tiny = tmp_path / "tiny.png"
+    cv2.imwrite(str(tiny), np.zeros((32, 40), np.uint8))
+    with qtbot.waitSignal(window.error_shown, timeout=10_000) as shown:
+        window.open_path(tiny)
+    assert shown.args[0] == "Размер изображения — 40×32 пикс.; требуется не менее 64×64."
