@@ -69,6 +69,7 @@ def run(image: str | Path | None = None, weights: str | Path | None = None) -> S
     try:
         from .core.export import render_result
         from .core.imaging import load_image
+        from .core.model_store import active_weights_dir
         from .core.pipeline import GradingPipeline
         from .core.predictor import Predictor
 
@@ -76,7 +77,7 @@ def run(image: str | Path | None = None, weights: str | Path | None = None) -> S
             loaded = load_image(path)
         except KneeOAError as exc:
             raise SelfTestError(f"{path}: {exc}") from exc
-        result = GradingPipeline(Predictor(weights))(loaded)
+        result = GradingPipeline(Predictor(weights if weights is not None else active_weights_dir()))(loaded)
     except KneeOAError as exc:  # a missing or damaged model: already one sentence
         raise SelfTestError(f"{exc}") from exc
     except ImportError as exc:  # a bundle that lost a module

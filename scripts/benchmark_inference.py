@@ -50,9 +50,10 @@ def main() -> None:
 
     from kneeoa_desktop.core.imaging import load_image
     from kneeoa_desktop.core.overlay import EvidenceOverlay
+    from kneeoa_desktop.core.model_store import active_weights_dir
     from kneeoa_desktop.core.predictor import Predictor
 
-    predictor = Predictor()
+    predictor = Predictor(active_weights_dir())
 
     def one_pass():
         image = load_image(image_path)

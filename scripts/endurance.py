@@ -298,10 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-growth-mb", type=float, default=50.0)
     args = parser.parse_args(argv)
 
+    from kneeoa_desktop.core.model_store import active_weights_dir
     from kneeoa_desktop.core.predictor import Predictor
 
     images = find_images(args.images)
-    predictor = Predictor()
+    predictor = Predictor(active_weights_dir())
     print(f"images: {len(images)} from {images[0].parent.parent if len(images) > 1 else images[0].parent}; "
           f"model {predictor.manifest.tag} on {predictor.device}", flush=True)
     failed = False

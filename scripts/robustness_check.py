@@ -29,11 +29,12 @@ def main() -> None:
     if not (args.data / "val").is_dir():
         sys.exit(f"{args.data}/val not found")
 
+    from kneeoa_desktop.core.model_store import active_weights_dir
     from kneeoa_desktop.core.predictor import Predictor
     from kneeoa_desktop.training.dataset import load_split
     from kneeoa_desktop.training.robustness import format_agreement, site_agreement
 
-    predictor = Predictor(args.weights)
+    predictor = Predictor(args.weights or active_weights_dir())
     raws, grades, _ = load_split(args.data / "val", predictor.input_size, raw=True)
     if args.limit:
         raws, grades = raws[:args.limit], grades[:args.limit]

@@ -52,9 +52,10 @@ def knee_pixels(knee_png) -> np.ndarray:
 
 @pytest.fixture(scope="session")
 def predictor():
+    from kneeoa_desktop.core.model_store import active_weights_dir
     from kneeoa_desktop.core.predictor import Predictor
 
-    return Predictor()
+    return Predictor(active_weights_dir())
 
 
 # --- The quick suite: `pytest -m "not slow"` ------------------------------------------------

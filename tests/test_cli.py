@@ -175,16 +175,16 @@ def test_debug_shows_the_traceback(capsys, tmp_path):
 
 
 def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
-    from kneeoa_desktop import cli
+    from kneeoa_desktop.cli_output import Progress
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    bar = cli._Progress(10)
+    bar = Progress(10)
     bar.update(5)
     bar.close()
     assert "5/10" in capsys.readouterr().err
-    assert not cli._Progress(2).enabled  # few files: no bar
+    assert not Progress(2).enabled  # few files: no bar
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
-    assert not cli._Progress(100).enabled  # piped: no bar
+    assert not Progress(100).enabled  # piped: no bar
 
 
 def test_self_test_grades_the_built_in_sample(capsys):

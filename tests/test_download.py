@@ -7,6 +7,7 @@ address and only with $KNEEOA_ALLOW_LOOPBACK_HTTP=1 (set here); https is what us
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import threading
@@ -46,9 +47,8 @@ def test_good_download_installs_and_activates_the_model(server, unchanged_bundle
     assert manifest.tag == BUNDLED.tag and manifest.metrics == BUNDLED.metrics  # the same file
     assert seen and seen[-1] == (len(MODEL_BYTES), len(MODEL_BYTES))
     assert not list(model_store.downloads_dir().iterdir())  # nothing left half-way
-    from kneeoa_desktop.core.predictor import Predictor
-
-    assert Predictor().manifest.directory == active.directory  # the default now loads it
+    # The front doors' default (no --weights) now loads it.
+    assert cli._predictor(argparse.Namespace(weights=None)).manifest.directory == active.directory
 
 
 def test_a_different_file_gets_its_own_version_and_no_borrowed_metrics(server):

@@ -13,7 +13,7 @@ from kneeoa_desktop.core import errors
 from kneeoa_desktop.core.export import (default_export_name, export_annotated, render_annotated,
                                         write_png_atomic)
 from kneeoa_desktop.core.imaging import load_image
-from kneeoa_desktop.core.predictor import Prediction
+from kneeoa_desktop.core.prediction import Prediction
 
 from . import samples
 

@@ -29,7 +29,7 @@ from kneeoa_desktop import cli
 from kneeoa_desktop.core import errors
 from kneeoa_desktop.core.export import export_annotated
 from kneeoa_desktop.core.manifest import DEFAULT_WEIGHTS_DIR, MANIFEST_NAME, load_manifest
-from kneeoa_desktop.core.predictor import Prediction
+from kneeoa_desktop.core.prediction import Prediction
 
 from . import samples
 

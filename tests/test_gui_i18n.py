@@ -11,16 +11,26 @@ import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from PySide6.QtCore import QTranslator
 
+from kneeoa_desktop.core.errors import KneeOAError, ModelError
+from kneeoa_desktop.core.imaging import decode_image
+from kneeoa_desktop.core.messages import QT_TRANSLATE_NOOP
+from kneeoa_desktop.core.pixels import check_dimensions
+from kneeoa_desktop.core.raster import decode_raster
 from kneeoa_desktop.gui import i18n
 
 from .gui_helpers import counting, gui_settings, make_window  # noqa: F401
 
 TS = i18n.translations_dir() / "kneeoa_ru.ts"
 QM = i18n.translations_dir() / "kneeoa_ru.qm"
-GUI_SOURCES = sorted((i18n.translations_dir().parents[1] / "kneeoa_desktop" / "gui").glob("*.py"))
+PACKAGE = i18n.translations_dir().parents[1] / "kneeoa_desktop"
+# The GUI's own strings, and the core's sentences (marked with core.messages.QT_TRANSLATE_NOOP).
+GUI_SOURCES = sorted((PACKAGE / "gui").glob("*.py"))
+SOURCES = GUI_SOURCES + sorted((PACKAGE / "core").glob("*.py"))
 
 
 def _messages():
@@ -45,13 +55,14 @@ def test_every_string_is_translated_and_compiled(tmp_path):
 
 
 def test_the_ts_file_holds_every_string_in_the_code():
-    """Each self.tr / translate literal in the GUI has an entry (run pyside6-lupdate after edits)."""
+    """Each self.tr / translate literal in the GUI and each marked core sentence has an entry
+    (run pyside6-lupdate after edits: see the README)."""
     known = {(c, s) for c, s, _ in _messages()}
     sources = {s for _, s in known}
     literal = r'"(?:[^"\\]|\\.)*"'
     call = re.compile(rf"(?:self\.tr\(|(?:QT_TRANSLATE_NOOP|translate)\(\s*\"\w+\",)\s*((?:{literal}\s*)+)")
     found = 0
-    for path in GUI_SOURCES:
+    for path in SOURCES:
         for pieces in call.findall(path.read_text(encoding="utf-8")):
             # Adjacent literals are one string to Python and to lupdate.
             text = "".join(piece[1:-1] for piece in re.findall(literal, pieces))
@@ -130,18 +141,34 @@ def test_every_part_of_the_window_speaks_russian(qtbot, make_window, knee_png, t
     assert window.side_panel.source_caption.text() == "Radiograph"
 
 
+def _raised(call, *args) -> KneeOAError:
+    with pytest.raises(KneeOAError) as info:
+        call(*args)
+    return info.value
+
+
 def test_core_sentences_are_translated_when_known(make_window):
+    """Errors travel as template + values: the GUI translates the template, then fills in the
+    values; the error itself and its str() (what the window passes on) translate alike."""
+    empty = _raised(decode_image, b"")
+    damaged = _raised(decode_raster, b"\x89PNG\r\n\x1a\n", "PNG")
+    small = _raised(check_dimensions, 32, 32)
+    assert str(damaged) == "The PNG file is damaged or truncated and cannot be decoded."
+    assert str(small) == "The image is 32×32 pixels; at least 64×64 is needed."
     window = make_window()
     window.set_language("ru")
-    assert i18n.core_message("The file is empty.") == "Файл пуст."
-    assert i18n.core_message("The PNG file is damaged or truncated and cannot be decoded.") == \
-        "Файл PNG повреждён или обрезан и не может быть декодирован."
-    assert i18n.core_message("The image is 32×32 pixels; at least 64×64 is needed.") == \
-        "Размер изображения — 32×32 пикс.; требуется не менее 64×64."
+    for error in (empty, str(empty)):
+        assert i18n.core_message(error) == "Файл пуст."
+    for error in (damaged, str(damaged)):
+        assert i18n.core_message(error) == "Файл PNG повреждён или обрезан и не может быть декодирован."
+    for error in (small, str(small)):
+        assert i18n.core_message(error) == "Размер изображения — 32×32 пикс.; требуется не менее 64×64."
+    assert i18n.core_message("The file is empty.") == "Файл пуст."  # a sentence without values
     assert i18n.core_message("Some sentence the GUI has never seen.") == "Some sentence the GUI has never seen."
     assert i18n.grade_title(2) == "KL2 (минимальные)"
     window.set_language("en")
-    assert i18n.core_message("The file is empty.") == "The file is empty."
+    assert i18n.core_message(empty) == "The file is empty."
+    assert i18n.core_message(small) == "The image is 32×32 pixels; at least 64×64 is needed."
     assert i18n.grade_title(2) == "KL2 (minimal)"
 
 
@@ -167,3 +194,26 @@ def test_the_system_locale_is_followed_unless_a_language_was_chosen(tmp_path, la
     assert out.returncode == 0, out.stderr
     assert "TF False" in out.stdout
     assert f"TITLE {title}" in out.stdout
+
+
+def test_worker_errors_reach_the_window_translated_with_their_values(qtbot, make_window, tmp_path, knee_png):
+    """The worker's signals carry the sentence's template and values across threads, so the
+    window shows a model failure and a grading failure in Russian with their values in place."""
+    def broken():
+        raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model file {0} is missing from {1}."),
+                         "m.keras", "/nowhere")
+
+    window = make_window(factory=broken, start=False)
+    window.set_language("ru")
+    with qtbot.waitSignal(window.error_shown, timeout=10_000) as shown:
+        window.start()
+    assert shown.args[0] == "Файл модели m.keras отсутствует в /nowhere."
+    assert window.model_label.toolTip() == "Файл модели m.keras отсутствует в /nowhere."
+
+    window = make_window()
+    window.set_language("ru")
+    tiny = tmp_path / "tiny.png"
+    cv2.imwrite(str(tiny), np.zeros((32, 40), np.uint8))
+    with qtbot.waitSignal(window.error_shown, timeout=10_000) as shown:
+        window.open_path(tiny)
+    assert shown.args[0] == "Размер изображения — 40×32 пикс.; требуется не менее 64×64."

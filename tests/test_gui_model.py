@@ -24,7 +24,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from kneeoa_desktop.core import download, logs, model_store
+from kneeoa_desktop.core.errors import ModelError
 from kneeoa_desktop.core.manifest import DEFAULT_WEIGHTS_DIR
+from kneeoa_desktop.core.messages import QT_TRANSLATE_NOOP
 from kneeoa_desktop.gui import i18n
 from kneeoa_desktop.gui.worker import default_predictor_factory
 
@@ -380,10 +382,15 @@ def test_the_model_dialog_and_download_sentences_speak_russian(make_window):
         dialog = window.open_model_dialog()
         assert dialog.windowTitle() == "Проверка обновления модели"
         assert dialog.origin_value.text() == "поставляется с программой"
-        nested = ("The downloaded model cannot be used (The model file m.keras cannot be loaded (ValueError)); "
-                  "the model in use is unchanged.")
-        assert i18n.core_message(nested) == ("Загруженную модель нельзя использовать (Файл модели m.keras не "
-                                             "удаётся загрузить (ValueError)); текущая модель не изменилась.")
+        # One core sentence quoted inside another: both are translated.
+        why = ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model file {0} cannot be loaded ({1})."),
+                         "m.keras", "ValueError")
+        nested = download.unusable(why)
+        assert str(nested) == ("The downloaded model cannot be used (The model file m.keras cannot be loaded "
+                               "(ValueError)); the model in use is unchanged.")
+        for message in (nested, str(nested)):
+            assert i18n.core_message(message) == ("Загруженную модель нельзя использовать (Файл модели m.keras не "
+                                                  "удаётся загрузить (ValueError)); текущая модель не изменилась.")
         dialog.close()
     finally:
         window.set_language("en")

@@ -16,7 +16,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QImage
 
 from kneeoa_desktop.core.grades import LOW_CONFIDENCE
-from kneeoa_desktop.core.predictor import Prediction
+from kneeoa_desktop.core.prediction import Prediction
 from kneeoa_desktop.gui.qt_images import bgr_to_qimage, gray_to_qimage, qimage_to_bgr
 from kneeoa_desktop.gui.settings import MAX_RECENT, Settings
 

@@ -127,6 +127,10 @@ def test_dicom_with_unsupported_compression_is_one_sentence(tmp_path, knee_pixel
     with pytest.raises(errors.ImageLoadError) as info:
         load_image(path)
     assert "\n" not in str(info.value)
+    # The compression's registered name is a value of the sentence, not part of its template.
+    assert str(info.value) == (f"The DICOM pixel data uses the {info.value.values[0]} compression, "
+                               "which cannot be decoded here.")
+    assert "MPEG2" in info.value.values[0] and "MPEG2" not in info.value.template
 
 
 @pytest.mark.parametrize("kind,error", [

@@ -29,7 +29,7 @@ from kneeoa_desktop import cli
 from kneeoa_desktop.core import errors
 from kneeoa_desktop.core.export import default_export_name, export_annotated
 from kneeoa_desktop.core.imaging import load_image
-from kneeoa_desktop.core.predictor import Prediction
+from kneeoa_desktop.core.prediction import Prediction
 
 from . import samples
 

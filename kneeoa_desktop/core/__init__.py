@@ -11,7 +11,8 @@ from .imaging import LoadedImage, decode_image, load_image
 from .manifest import ModelManifest, load_manifest
 from .overlay import EvidenceOverlay, compose_overlay
 from .preprocess import equalize_histogram, preprocess
-from .predictor import Prediction, Predictor
+from .prediction import Prediction
+from .predictor import Predictor
 
 __all__ = [
     "CorruptImageError", "DISCLAIMER", "EvidenceOverlay", "ExportError", "ImageLoadError",

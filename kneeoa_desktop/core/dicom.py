@@ -13,12 +13,14 @@ import warnings
 import numpy as np
 
 from .errors import CorruptImageError, UnsupportedFormatError
-from .imaging import check_dimensions, rescale_to_uint16, to_gray
+from .messages import QT_TRANSLATE_NOOP
+from .pixels import check_dimensions, rescale_to_uint16, to_gray
 
 _PATIENT_KEYWORDS = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex")
 _SAFE_KEYWORDS = ("Modality", "BodyPartExamined", "Laterality", "ImageLaterality",
                   "ViewPosition", "StudyDate", "Manufacturer", "PhotometricInterpretation",
                   "PixelSpacing", "ImagerPixelSpacing")
+_DAMAGED_PIXELS = QT_TRANSLATE_NOOP("CoreMessages", "The DICOM pixel data is damaged and cannot be decoded.")
 
 
 def decode_dicom(data: bytes) -> tuple[np.ndarray, int, dict, dict]:
@@ -38,20 +40,23 @@ def _decode_dicom(data: bytes) -> tuple[np.ndarray, int, dict, dict]:
             warnings.simplefilter("ignore")
             ds = pydicom.dcmread(io.BytesIO(data), force=True)
     except Exception as exc:  # pydicom raises many exception types for malformed input
-        raise CorruptImageError("The DICOM file is damaged and cannot be read.") from exc
+        raise CorruptImageError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "The DICOM file is damaged and cannot be read.")) from exc
 
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
-        raise UnsupportedFormatError("The DICOM file holds no image (no pixel data).")
+        raise UnsupportedFormatError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "The DICOM file holds no image (no pixel data)."))
     try:
         rows, cols = int(ds.Rows), int(ds.Columns)
         frames = int(ds.get("NumberOfFrames", 1) or 1)
         samples = int(ds.get("SamplesPerPixel", 1) or 1)
         bits_stored = int(ds.get("BitsStored", ds.get("BitsAllocated", 16)) or 16)
     except Exception as exc:  # elements are parsed lazily, here: an unknown VR raises NotImplementedError
-        raise CorruptImageError("The DICOM file lacks a valid image size.") from exc
+        raise CorruptImageError(QT_TRANSLATE_NOOP("CoreMessages", "The DICOM file lacks a valid image size.")) from exc
     check_dimensions(cols, rows)
     if frames < 1 or frames * rows * cols * samples > 4 * 100_000_000:
-        raise CorruptImageError("The DICOM file announces an implausible number of frames.")
+        raise CorruptImageError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "The DICOM file announces an implausible number of frames."))
 
     try:
         with warnings.catch_warnings():
@@ -72,14 +77,18 @@ def _decode_dicom(data: bytes) -> tuple[np.ndarray, int, dict, dict]:
     except (RuntimeError, NotImplementedError) as exc:
         syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
         if _decoder_available(syntax):  # a decoder exists and failed: the data is damaged
-            raise CorruptImageError("The DICOM pixel data is damaged and cannot be decoded.") from exc
+            raise CorruptImageError(_DAMAGED_PIXELS) from exc
         # Only a registered name goes into the sentence: an unknown UID is file text, which may
         # hold anything (a line break included).
         known = getattr(syntax, "is_transfer_syntax", False) and syntax.name != str(syntax)
-        what = f"the {syntax.name} compression" if known else "an unknown compression"
-        raise UnsupportedFormatError(f"The DICOM pixel data uses {what}, which cannot be decoded here.") from exc
+        if known:
+            raise UnsupportedFormatError(QT_TRANSLATE_NOOP(
+                "CoreMessages", "The DICOM pixel data uses the {0} compression, which cannot be decoded here."),
+                syntax.name) from exc
+        raise UnsupportedFormatError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "The DICOM pixel data uses an unknown compression, which cannot be decoded here.")) from exc
     except Exception as exc:  # pydicom raises many types for damaged pixel data
-        raise CorruptImageError("The DICOM pixel data is damaged and cannot be decoded.") from exc
+        raise CorruptImageError(_DAMAGED_PIXELS) from exc
 
     pixels = np.asarray(pixels)
     if samples == 1:
@@ -94,7 +103,7 @@ def _decode_dicom(data: bytes) -> tuple[np.ndarray, int, dict, dict]:
             pixels = convert_color_space(pixels, photometric, "RGB")
         pixels, bits = to_gray(np.ascontiguousarray(pixels[..., ::-1]))  # RGB → BGR for OpenCV
     if pixels.ndim != 2:
-        raise CorruptImageError("The DICOM image has an unsupported pixel layout.")
+        raise CorruptImageError(QT_TRANSLATE_NOOP("CoreMessages", "The DICOM image has an unsupported pixel layout."))
 
     metadata = {"transfer_syntax": _text(getattr(ds, "file_meta", None), "TransferSyntaxUID") or "",
                 "voi_applied": bool(has_voi)}

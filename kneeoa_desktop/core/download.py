@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from . import model_store
 from .errors import DownloadCancelledError, DownloadError, KneeOAError, ModelError
 from .manifest import DEFAULT_WEIGHTS_DIR, ModelManifest, load_manifest, sha256_of
+from .messages import QT_TRANSLATE_NOOP
 
 log = logging.getLogger("kneeoa.download")
 
@@ -33,7 +34,11 @@ DEFAULT_TIMEOUT = 30.0  # seconds without a byte from the server before an attem
 DEFAULT_RETRIES = 3  # further attempts after a dropped connection; each resumes the last
 _DRIVE_ID = re.compile(r"[A-Za-z0-9_-]{20,}")
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
-_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}")  # it becomes part of a folder name
+# The version becomes part of a folder name: keep it to what release numbers are made of.
+_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}")
+
+_NO_ANSWER = QT_TRANSLATE_NOOP("CoreMessages", "The server {0} did not answer within {1} s; "
+                                               "the model in use is unchanged.")
 
 ProgressCallback = Callable[[int, "int | None"], None]
 
@@ -51,15 +56,23 @@ def resolve_source(source: str) -> str:
             and os.environ.get("KNEEOA_ALLOW_LOOPBACK_HTTP") == "1":
         return source
     if scheme == "http":
-        raise DownloadError("Model downloads must use https; plain http is refused.")
-    raise DownloadError(f"'{source}' is neither an https URL nor a Google Drive file id.")
+        raise DownloadError(QT_TRANSLATE_NOOP("CoreMessages", "Model downloads must use https; plain http is refused."))
+    raise DownloadError(QT_TRANSLATE_NOOP("CoreMessages", "'{0}' is neither an https URL nor a Google Drive file id."),
+                        source)
 
 
 def check_sha256(sha256: str) -> str:
     sha256 = sha256.strip().lower()
     if not _SHA256.fullmatch(sha256):
-        raise DownloadError("The SHA-256 checksum must be 64 hexadecimal characters.")
+        raise DownloadError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "The SHA-256 checksum must be 64 hexadecimal characters."))
     return sha256
+
+
+def valid_version(version: str) -> bool:
+    """True for a model version the program accepts: letters, digits and . + _ -, at most 40,
+    starting with a letter or digit (the CLI's --model-version and the model dialog's field)."""
+    return _VERSION.fullmatch(version) is not None
 
 
 def default_source(template: ModelManifest | None = None) -> tuple[str | None, str]:
@@ -86,19 +99,23 @@ def download_model(source: str | None = None, sha256: str | None = None, *, vers
     if source is None:
         source, default_sha = default_source(template)
         if not source:
-            raise DownloadError("This model names no download source; give a URL and its SHA-256.")
+            raise DownloadError(QT_TRANSLATE_NOOP(
+                "CoreMessages", "This model names no download source; give a URL and its SHA-256."))
         sha256 = sha256 or default_sha
     if not sha256:
-        raise DownloadError("A download needs the SHA-256 checksum of the file it fetches.")
+        raise DownloadError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "A download needs the SHA-256 checksum of the file it fetches."))
     sha256 = check_sha256(sha256)
-    if version is not None and not _VERSION.fullmatch(version):
-        raise DownloadError("A model version may hold only letters, digits and . + _ - (at most 40).")
+    if version is not None and not valid_version(version):
+        raise DownloadError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "A model version may hold only letters, digits and . + _ - (at most 40)."))
     url = resolve_source(source)
     staging = model_store.downloads_dir()
     try:
         staging.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DownloadError(f"Cannot create the download folder {staging} ({exc.strerror or exc}).") from exc
+        raise DownloadError(QT_TRANSLATE_NOOP("CoreMessages", "Cannot create the download folder {0} ({1})."),
+                            staging, exc.strerror or exc) from exc
     target = staging / f"{sha256}.keras"
     log.info("downloading %s (sha256 %s) to %s", url, sha256, target)
     _fetch(url, target, progress=progress, cancel=cancel, timeout=timeout, retries=retries)
@@ -106,22 +123,22 @@ def download_model(source: str | None = None, sha256: str | None = None, *, vers
     if sha256_of(target) != sha256:
         target.unlink(missing_ok=True)  # a wrong file must not be resumed or used later
         log.warning("checksum mismatch for %s; the file was deleted", url)
-        raise DownloadError("The downloaded file does not match the expected SHA-256 checksum; "
-                            "it was deleted and the model in use is unchanged.")
+        raise DownloadError(QT_TRANSLATE_NOOP("CoreMessages", "The downloaded file does not match the expected SHA-256 "
+                                              "checksum; it was deleted and the model in use is unchanged."))
     manifest = _manifest_for(template, sha256, source, version, target)
     try:
         (validate or _load_with_predictor)(manifest)
     except KneeOAError as exc:
         target.unlink(missing_ok=True)
-        raise DownloadError(f"The downloaded model cannot be used ({_strip_period(str(exc))}); "
-                            "the model in use is unchanged.") from exc
+        raise unusable(exc) from exc
     try:
         return model_store.install_model(target, manifest, source)
     except ModelError as exc:
-        raise DownloadError(str(exc)) from exc
+        raise DownloadError(exc.message) from exc
     except OSError as exc:
-        raise DownloadError(f"The model could not be saved in {model_store.models_dir()} "
-                            f"({exc.strerror or exc}); the model in use is unchanged.") from exc
+        raise DownloadError(QT_TRANSLATE_NOOP("CoreMessages", "The model could not be saved in {0} ({1}); "
+                                              "the model in use is unchanged."),
+                            model_store.models_dir(), exc.strerror or exc) from exc
 
 
 def _fetch(url: str, target: Path, *, progress, cancel, timeout: float, retries: int) -> None:
@@ -138,33 +155,36 @@ def _fetch(url: str, target: Path, *, progress, cancel, timeout: float, retries:
                        progress=progress, timeout=timeout, retries=retries, cancel=cancel)
     except GdownCancelled:
         log.info("download of %s cancelled; the partial file is kept for resuming", url)
-        raise DownloadCancelledError("The download was cancelled; the model in use is unchanged.") from None
+        raise DownloadCancelledError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "The download was cancelled; the model in use is unchanged.")) from None
     except requests.HTTPError as exc:
         status = exc.response.status_code if exc.response is not None else "?"
         reason = exc.response.reason if exc.response is not None else ""
         log.warning("download of %s refused: HTTP %s %s", url, status, reason)
-        raise DownloadError(f"The server refused the download (HTTP {status} {reason}".rstrip()
-                            + "); the model in use is unchanged.") from exc
+        raise DownloadError(QT_TRANSLATE_NOOP("CoreMessages", "The server refused the download (HTTP {0}); "
+                                              "the model in use is unchanged."),
+                            f"{status} {reason}".rstrip()) from exc
     except FileURLRetrievalError as exc:
         log.warning("Google Drive refused %s: %s", url, exc)
-        raise DownloadError("Google Drive did not hand out the file (is it shared with anyone who "
-                            "has the link?); the model in use is unchanged.") from exc
+        raise DownloadError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "Google Drive did not hand out the file (is it shared with anyone who has the link?); "
+                            "the model in use is unchanged.")) from exc
     except requests.Timeout as exc:
         log.warning("download of %s timed out: %s", url, exc)
-        raise DownloadError(f"The server {host} did not answer within {timeout:g} s; "
-                            "the model in use is unchanged.") from exc
+        raise DownloadError(_NO_ANSWER, host, f"{timeout:g}") from exc
     except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, GdownError) as exc:
         if _timed_out(exc):
             log.warning("download of %s timed out: %s", url, exc)
-            raise DownloadError(f"The server {host} did not answer within {timeout:g} s; "
-                                "the model in use is unchanged.") from exc
+            raise DownloadError(_NO_ANSWER, host, f"{timeout:g}") from exc
         log.warning("download of %s failed: %s", url, exc, exc_info=True)
-        raise DownloadError(f"The connection to {host} failed or dropped; the part received is kept "
-                            "so that the next attempt resumes, and the model in use is unchanged.") from exc
+        raise DownloadError(QT_TRANSLATE_NOOP("CoreMessages", "The connection to {0} failed or dropped; the part "
+                                              "received is kept so that the next attempt resumes, and the model in "
+                                              "use is unchanged."), host) from exc
     except OSError as exc:
         log.warning("download of %s could not be written: %s", url, exc, exc_info=True)
-        raise DownloadError(f"The download could not be written to {target.parent} "
-                            f"({exc.strerror or exc}); the model in use is unchanged.") from exc
+        raise DownloadError(QT_TRANSLATE_NOOP("CoreMessages", "The download could not be written to {0} ({1}); "
+                                              "the model in use is unchanged."),
+                            target.parent, exc.strerror or exc) from exc
 
 
 def _timed_out(exc: BaseException) -> bool:
@@ -211,5 +231,7 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _strip_period(text: str) -> str:
-    return text[:-1] if text.endswith(".") else text
+def unusable(exc: KneeOAError) -> DownloadError:
+    """The error for a downloaded model that failed its check; ``exc`` (why) is quoted inside."""
+    return DownloadError(QT_TRANSLATE_NOOP("CoreMessages", "The downloaded model cannot be used ({0}); "
+                                           "the model in use is unchanged."), exc.message.as_clause())

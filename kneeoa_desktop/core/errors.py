@@ -1,11 +1,40 @@
-"""Typed errors the user can cause; each carries one human sentence as its message.
+"""Typed errors the user can cause; each carries a message template and its values.
 
-Front doors (CLI, GUI) show ``str(error)`` and nothing else; tracebacks are for developers.
+``str(error)`` is the English sentence (a ``messages.Message``), and front doors show that and
+nothing else; tracebacks are for developers. A GUI translates ``error.template`` and fills in
+``error.values`` (see ``messages``); templates are marked with ``messages.QT_TRANSLATE_NOOP``.
 """
+
+from __future__ import annotations
+
+from .messages import Message
 
 
 class KneeOAError(Exception):
-    """Base class: anything a user can cause, with a one-sentence explanation."""
+    """Base class: anything a user can cause, with a one-sentence explanation.
+
+    ``KneeOAError(template, *values)``, or ``KneeOAError(message)`` to raise another error's
+    ``Message`` again (its template and values are kept).
+    """
+
+    def __init__(self, template: str, *values):
+        if isinstance(template, Message) and not values:
+            message = template
+        else:
+            message = Message(template, *values)
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def template(self) -> str:
+        return self.message.template
+
+    @property
+    def values(self) -> tuple:
+        return self.message.values
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class ImageLoadError(KneeOAError):
@@ -33,7 +62,7 @@ class ModelError(KneeOAError):
 
 
 class ExportError(KneeOAError):
-    """The annotated image could not be written."""
+    """A file could not be written (the annotated image, a CSV, a manifest, the model pointer)."""
 
 
 class DownloadError(KneeOAError):

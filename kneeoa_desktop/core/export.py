@@ -1,16 +1,14 @@
 """The annotated PNG for the record: radiograph + evidence overlay + a legible verdict panel.
 
 Text is drawn with Pillow and the bundled DejaVu Sans, so any file name (Cyrillic included)
-and the em dash of the disclaimer render correctly. The file is written atomically: a
-temporary file in the target folder, flushed, then renamed over the target. The source
+and the em dash of the disclaimer render correctly. The file is written atomically (``atomic``:
+a temporary file in the target folder, flushed, then renamed over the target). The source
 radiograph is never overwritten, and DICOM patient identifiers appear only when asked for.
 """
 
 from __future__ import annotations
 
-import errno
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,14 +16,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+# The atomic writers live in ``atomic``; re-exported here for the callers that know them by this module.
+from .atomic import write_bytes_atomic, write_text_atomic  # noqa: F401
 from .errors import ExportError
-from .grades import DISCLAIMER, KL_LABELS, KL_NAMES, grade_title
-from .overlay import DEFAULT_BRIGHTNESS, EvidenceOverlay
 from .fonts import font
-from .predictor import Prediction
-
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
+from .grades import DISCLAIMER, KL_LABELS, KL_NAMES, grade_title
+from .messages import QT_TRANSLATE_NOOP
+from .overlay import DEFAULT_BRIGHTNESS, EvidenceOverlay
+from .prediction import Prediction
 
 _PANEL_BG = (250, 250, 248)
 _TEXT = (20, 20, 20)
@@ -212,59 +210,8 @@ def write_png_atomic(rgb: np.ndarray, target: str | os.PathLike, *,
     # Compression level 1: a few per cent larger than the default 3, several times faster to write.
     ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1])
     if not ok:
-        raise ExportError("The annotated image could not be encoded as PNG.")
+        raise ExportError(QT_TRANSLATE_NOOP("CoreMessages", "The annotated image could not be encoded as PNG."))
     return write_bytes_atomic(encoded.tobytes(), target, protect=protect)
-
-
-def write_text_atomic(text: str, target: str | os.PathLike) -> Path:
-    return write_bytes_atomic(text.encode("utf-8"), Path(target))
-
-
-def write_bytes_atomic(data: bytes, target: Path, *, protect: tuple[str | os.PathLike, ...] = ()) -> Path:
-    """Write to a temporary file beside ``target``, flush it to disk, then rename it over
-    ``target``: a reader sees the old file or the whole new one, never half of it."""
-    if any(_same_file(path, target) for path in protect):
-        raise ExportError("The export would overwrite the source radiograph; choose another name.")
-    folder = target.parent
-    if not folder.is_dir():
-        raise ExportError(f"The folder {folder} does not exist.")
-    tmp_name = None
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part", dir=folder)
-        try:  # mkstemp makes 0600; an export is an ordinary file
-            os.chmod(tmp_name, 0o666 & ~_UMASK)
-        except OSError:  # vfat/exFAT and some network mounts refuse chmod but accept the file
-            pass
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-        tmp_name = None
-    except OSError as exc:
-        raise ExportError(_describe_os_error(exc, folder)) from exc
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass
-    return target
-
-
-def _same_file(a: str | os.PathLike, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)  # also catches hard links and case-insensitive names
-    except OSError:  # one of them does not exist (yet)
-        return Path(a).resolve() == b.resolve()
-
-
-def _describe_os_error(exc: OSError, folder: Path) -> str:
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"Cannot write into {folder}: permission denied or read-only."
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"The disk holding {folder} is full; nothing was written."
-    return f"The export could not be written ({exc.strerror or exc})."
 
 
 def export_result(result, target: str | os.PathLike, *, source_path: str | os.PathLike | None = None,

@@ -11,11 +11,13 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .atomic import write_text_atomic
 from .errors import ModelError
 from .grades import KL_LABELS
+from .messages import QT_TRANSLATE_NOOP
 from .paths import weights_dir
 
-#: Where the shipped default model lives (the repository's or the bundle's ``weights/``).
+# Where the shipped default model lives (the repository's or the bundle's ``weights/``).
 DEFAULT_WEIGHTS_DIR = weights_dir()
 MANIFEST_NAME = "manifest.json"
 
@@ -32,7 +34,7 @@ class ModelManifest:
     training: dict = field(default_factory=dict)
     download_url: str | None = None
     description: str = ""
-    #: Average the network over the radiograph and its mirror image (left/right knees mirror).
+    # Average the network over the radiograph and its mirror image (left/right knees mirror).
     test_time_flip: bool = False
     directory: Path = field(default=DEFAULT_WEIGHTS_DIR, compare=False)
 
@@ -52,17 +54,20 @@ class ModelManifest:
         data["labels"] = list(self.labels)
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
+    def save(self) -> Path:
+        """Write ``manifest.json`` into ``directory``, atomically; returns its path."""
+        return write_text_atomic(self.to_json(), self.directory / MANIFEST_NAME)
+
     def verify(self) -> None:
         """Raise ModelError unless the model file exists and matches the recorded sha256."""
         path = self.model_path
         if not path.is_file():
-            raise ModelError(f"The model file {path.name} is missing from {path.parent}.")
+            raise ModelError(QT_TRANSLATE_NOOP(
+                "CoreMessages", "The model file {0} is missing from {1}."), path.name, path.parent)
         actual = sha256_of(path)
         if actual != self.sha256.lower():
-            raise ModelError(
-                f"The model file {path.name} is damaged or was altered (its checksum does not "
-                "match the manifest)."
-            )
+            raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model file {0} is damaged or was altered (its "
+                                                 "checksum does not match the manifest)."), path.name)
 
 
 def load_manifest(path: str | Path | None = None) -> ModelManifest:
@@ -73,9 +78,10 @@ def load_manifest(path: str | Path | None = None) -> ModelManifest:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ModelError(f"The model manifest {path} is missing.") from None
+        raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model manifest {0} is missing."), path) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise ModelError(f"The model manifest {path} is unreadable or damaged.") from None
+        raise ModelError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "The model manifest {0} is unreadable or damaged."), path) from None
     try:
         manifest = ModelManifest(
             name=str(data["name"]),
@@ -92,11 +98,12 @@ def load_manifest(path: str | Path | None = None) -> ModelManifest:
             directory=path.parent,
         )
     except (KeyError, TypeError, ValueError, IndexError):
-        raise ModelError(f"The model manifest {path} lacks required fields.") from None
+        raise ModelError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "The model manifest {0} lacks required fields."), path) from None
     if len(manifest.labels) != len(KL_LABELS):
-        raise ModelError("The model manifest must list exactly five KL grades.")
+        raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model manifest must list exactly five KL grades."))
     if Path(manifest.file).name != manifest.file:
-        raise ModelError("The model manifest names a file outside its own folder.")
+        raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model manifest names a file outside its own folder."))
     return manifest
 
 

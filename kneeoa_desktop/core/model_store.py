@@ -23,8 +23,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .atomic import write_text_atomic
 from .errors import ModelError
-from .manifest import DEFAULT_WEIGHTS_DIR, MANIFEST_NAME, ModelManifest, load_manifest, sha256_of
+from .manifest import DEFAULT_WEIGHTS_DIR, ModelManifest, load_manifest, sha256_of
+from .messages import QT_TRANSLATE_NOOP
 from .paths import user_dir
 
 log = logging.getLogger("kneeoa.models")
@@ -104,12 +106,11 @@ def install_model(staged_file: Path, manifest: ModelManifest, source: str) -> Mo
     pointer switch, so an interruption at any step leaves the previous model in use.
     """
     if sha256_of(staged_file) != manifest.sha256.lower():
-        raise ModelError("The downloaded model does not match its checksum; it was not installed.")
+        raise ModelError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "The downloaded model does not match its checksum; it was not installed."))
     root = models_dir()
     root.mkdir(parents=True, exist_ok=True)
-    # Name and version come from manifests and users: keep only what is safe in a folder name.
-    folder_name = re.sub(r"[^0-9A-Za-z.+_-]", "_", f"{manifest.name}-{manifest.version}-{manifest.sha256[:12]}")
-    folder_name = folder_name.lstrip(".") or "model"
+    folder_name = _safe_name(f"{manifest.name}-{manifest.version}-{manifest.sha256[:12]}")
     final = root / folder_name
     if final.is_dir() and _intact(final, manifest.sha256):
         staged_file.unlink(missing_ok=True)  # the same model is already installed
@@ -117,11 +118,10 @@ def install_model(staged_file: Path, manifest: ModelManifest, source: str) -> Mo
         work = Path(tempfile.mkdtemp(prefix=".install-", dir=root))
         try:
             # The folder is named after the checksum, so the file inside can have a plain name.
-            installed = replace(manifest, directory=work, file=re.sub(r"[^0-9A-Za-z.+_-]", "_", manifest.name) + ".keras")
+            installed = replace(manifest, directory=work, file=_safe_name(manifest.name) + ".keras")
             _fsync_file(staged_file)
             os.replace(staged_file, installed.model_path)
-            (work / MANIFEST_NAME).write_text(installed.to_json(), encoding="utf-8")
-            _fsync_file(work / MANIFEST_NAME)
+            installed.save()
             if final.exists():  # a damaged earlier copy of the same model: set it aside first
                 shutil.rmtree(final, ignore_errors=True)
             os.replace(work, final)
@@ -135,8 +135,6 @@ def install_model(staged_file: Path, manifest: ModelManifest, source: str) -> Mo
 
 def activate(folder_name: str, source: str | None) -> None:
     """Point ``active.json`` at ``models/<folder_name>`` (atomically)."""
-    from .export import write_text_atomic
-
     record = {"directory": folder_name, "source": source,
               "installed": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     write_text_atomic(json.dumps(record, indent=2) + "\n", models_dir() / ACTIVE_NAME)
@@ -151,8 +149,15 @@ def restore_bundled() -> ActiveModel:
     except FileNotFoundError:
         pass
     except OSError as exc:
-        raise ModelError(f"Could not switch back to the bundled model ({exc.strerror or exc}).") from exc
+        raise ModelError(QT_TRANSLATE_NOOP(
+            "CoreMessages", "Could not switch back to the bundled model ({0})."), exc.strerror or exc) from exc
     return bundled_model()
+
+
+def _safe_name(text: str) -> str:
+    """``text`` as a file or folder name: name and version come from manifests and users, so
+    only letters, digits and . + _ - are kept (others become _), and no leading dot."""
+    return re.sub(r"[^0-9A-Za-z.+_-]", "_", text).lstrip(".") or "model"
 
 
 def _intact(folder: Path, sha256: str) -> bool:

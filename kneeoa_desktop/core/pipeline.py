@@ -6,8 +6,9 @@ load → find the knees (``localise``) → cut each knee's region → preprocess
 regions in one batch) → scope check (``scope``) → one ``KneeResult`` per knee. A single-joint
 crop is one region, the whole image, graded exactly as before; a bilateral film gives two
 (patient's right first, on the image's left). A ``region`` given by the user overrides the
-localiser. Nothing here knows about Qt; the CLI, the GUI worker and the self-test all grade
-through this call, and export and overlay read what it returns.
+localiser. ``grade_whole(images)`` grades a batch of single-joint crops, each as one whole
+region (``kneeoa evaluate``). Nothing here knows about Qt; the CLI, the GUI worker, the self-test
+and the evaluation all grade through this class, and export and overlay read what it returns.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 
 from .imaging import MIN_SIDE, LoadedImage, load_image
 from .localise import KneeRegion, find_knees, side_from_laterality
+from .prediction import Prediction
 from .preprocess import preprocess
 from .scope import assess, load_stats
 
@@ -32,7 +34,7 @@ Rect = tuple[int, int, int, int]  # x, y, width, height in source pixels
 class KneeResult:
     """One graded knee (or region): its place on the film, side, verdict and scope."""
 
-    prediction: object  # predictor.Prediction; ``roi`` is the visible region, None for a whole image
+    prediction: Prediction  # ``roi`` is the visible region, None for a whole image
     region: Rect  # as framed, in source pixels; may extend past the border of the film
     side: str | None  # the patient's "right" / "left", or None when unknown
     in_scope: bool
@@ -100,42 +102,62 @@ class GradingPipeline:
     def __call__(self, source: str | os.PathLike | LoadedImage, region: Rect | None = None) -> GradingResult:
         start = time.perf_counter()
         image = source if isinstance(source, LoadedImage) else load_image(Path(source))
-        meta = image.metadata
-        laterality = meta.get("ImageLaterality") or meta.get("Laterality")
+        laterality = _laterality(image)
         if region is not None:
             crop = image.crop(*region)  # clamped to the film; refuses a region that is too small
             found = [KneeRegion(*crop.metadata["roi"], side=side_from_laterality(laterality), score=float("nan"),
                                 whole_image=False)]
             manual = True
         else:
-            found = find_knees(image.pixels, _spacing(meta), laterality) or [
-                KneeRegion(0, 0, image.width, image.height, side_from_laterality(laterality), float("-inf"), True)]
+            found = find_knees(image.pixels, _spacing(image.metadata), laterality) or [_whole(image)]
             manual = False
-        crops = [_cut(image, r) for r in found]
+        return self._grade([(image, found)], manual, start)[0]
+
+    def grade_whole(self, images: list[LoadedImage]) -> list[GradingResult]:
+        """Grade each film as one region, the whole image, without looking for knees, and all of
+        them in one network pass: for a folder of single-joint crops (``kneeoa evaluate``)."""
+        return self._grade([(image, [_whole(image)]) for image in images], False, time.perf_counter())
+
+    def _grade(self, films: list[tuple[LoadedImage, list[KneeRegion]]], manual: bool,
+               start: float) -> list[GradingResult]:
+        """Cut and preprocess every region of every film, run the network once, check scope."""
+        crops = [[_cut(image, r) for r in found] for image, found in films]
         size = self.predictor.input_size
-        batch = np.stack([preprocess(c, size) for c in crops])
+        batch = np.stack([preprocess(c, size) for film in crops for c in film])
         probs, cams, features = self.predictor.predict_array(batch, with_features=True)
         elapsed = (time.perf_counter() - start) * 1000.0
-        knees = []
-        for i, (r, crop) in enumerate(zip(found, crops)):
-            visible = None if r.whole_image else _visible(r, image)
-            prediction = _prediction(self.predictor, probs[i], cams[i], features[i], image.source_name,
-                                     visible, elapsed / len(found))
-            score = None if manual or not np.isfinite(r.score) else float(r.score)
-            verdict = assess(crop, features[i], self.scope_stats, localiser_score=score,
-                             view_position=meta.get("ViewPosition"),
-                             context=None if r.whole_image else _context(image, r))
-            knees.append(KneeResult(prediction, (r.x, r.y, r.width, r.height), r.side, verdict.in_scope,
-                                    verdict.note, r.whole_image, manual, score, verdict.reasons))
-        return GradingResult(image, image.display_u8(), knees, time.perf_counter() - start)
+        results, i = [], 0
+        for (image, found), film in zip(films, crops):
+            meta = image.metadata
+            knees = []
+            for r, crop in zip(found, film):
+                visible = None if r.whole_image else _visible(r, image)
+                prediction = _prediction(self.predictor, probs[i], cams[i], features[i], image.source_name,
+                                         visible, elapsed / len(batch))
+                score = None if manual or not np.isfinite(r.score) else float(r.score)
+                verdict = assess(crop, features[i], self.scope_stats, localiser_score=score,
+                                 view_position=meta.get("ViewPosition"),
+                                 context=None if r.whole_image else _context(image, r))
+                knees.append(KneeResult(prediction, (r.x, r.y, r.width, r.height), r.side, verdict.in_scope,
+                                        verdict.note, r.whole_image, manual, score, verdict.reasons))
+                i += 1
+            results.append(GradingResult(image, image.display_u8(), knees, time.perf_counter() - start))
+        return results
 
 
 def _prediction(predictor, probs, cams, features, source_name, roi, elapsed_ms):
-    from .predictor import Prediction
-
     return Prediction(probabilities=probs, evidence=cams, model=predictor.manifest.tag,
                       device=predictor.device, elapsed_ms=elapsed_ms, source_name=source_name,
                       roi=roi, features=features)
+
+
+def _laterality(image: LoadedImage) -> str | None:
+    return image.metadata.get("ImageLaterality") or image.metadata.get("Laterality")
+
+
+def _whole(image: LoadedImage) -> KneeRegion:
+    """The whole film as one region (a single-joint crop, or nothing knee-like was found)."""
+    return KneeRegion(0, 0, image.width, image.height, side_from_laterality(_laterality(image)), float("-inf"), True)
 
 
 def _spacing(meta: dict) -> float | None:

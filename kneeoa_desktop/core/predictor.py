@@ -8,86 +8,29 @@ head falls back to Grad-CAM on its last 4-D layer.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from .errors import ModelError
-from .grades import LOW_CONFIDENCE, NUM_GRADES, OA_THRESHOLD
+from .grades import NUM_GRADES
 from .imaging import LoadedImage
 from .manifest import ModelManifest, load_manifest
+from .messages import QT_TRANSLATE_NOOP
+# What a grading produced is plain data in ``prediction`` (no TensorFlow there); re-exported here.
+from .prediction import Prediction
 from .preprocess import preprocess
-
-
-@dataclass
-class Prediction:
-    """What one grading produced; plain data, safe to hand between threads."""
-
-    probabilities: np.ndarray  # (5,) float64, sums to 1
-    evidence: np.ndarray  # (h, w, 5) float32 in [0, 1], at the network's feature resolution
-    model: str  # "name@version"
-    device: str
-    elapsed_ms: float = 0.0
-    source_name: str = ""
-    roi: tuple[int, int, int, int] | None = None  # (x, y, w, h) when a region was graded
-    metadata: dict = field(default_factory=dict)
-    # The network's pooled features (the "gap" layer), flip-averaged like the probabilities:
-    # what the scope check compares with the training images' features.
-    features: np.ndarray | None = None
-
-    @property
-    def grade(self) -> int:
-        return int(np.argmax(self.probabilities))
-
-    @property
-    def oa_probability(self) -> float:
-        """P(KL ≥ 2): radiographic osteoarthritis."""
-        return float(self.probabilities[OA_THRESHOLD:].sum())
-
-    @property
-    def confidence(self) -> float:
-        return float(self.probabilities.max())
-
-    @property
-    def low_confidence(self) -> bool:
-        """True when the top probability is below ``grades.LOW_CONFIDENCE``."""
-        return self.confidence < LOW_CONFIDENCE
-
-    def evidence_map(self, grade: int | None = None, shape: tuple[int, int] | None = None) -> np.ndarray:
-        """Evidence for ``grade`` (default: the predicted one), upsampled to ``shape`` (h, w)."""
-        grade = self.grade if grade is None else int(grade)
-        if not 0 <= grade < NUM_GRADES:
-            raise ValueError(f"grade must be 0..{NUM_GRADES - 1}")
-        cam = np.ascontiguousarray(self.evidence[:, :, grade])
-        if shape is None or tuple(shape) == cam.shape:
-            return cam.copy()
-        up = cv2.resize(cam, (int(shape[1]), int(shape[0])), interpolation=cv2.INTER_CUBIC)
-        return np.clip(up, 0.0, 1.0, out=up)
-
-    def as_dict(self) -> dict:
-        return {
-            "file": self.source_name,
-            "probabilities": [round(float(p), 6) for p in self.probabilities],
-            "grade": self.grade,
-            "oa_probability": round(self.oa_probability, 6),
-            "model": self.model,
-            "device": self.device,
-            "roi": list(self.roi) if self.roi else None,
-        }
+from .runtime import tensorflow_runtime
 
 
 class Predictor:
-    """Loads the model once (sha256-checked, safe mode) and grades images."""
+    """Loads the model once (sha256-checked, safe mode) and grades images.
 
-    def __init__(self, weights: str | Path | ModelManifest | None = None):
-        from .runtime import tensorflow_runtime
+    ``weights`` is a folder holding ``manifest.json`` (or the manifest itself); the model in use
+    is ``model_store.active_weights_dir()``, which the front doors pass.
+    """
 
-        if weights is None:  # the model in use: a downloaded one if the user installed one
-            from .model_store import active_weights_dir
-
-            weights = active_weights_dir()
+    def __init__(self, weights: str | Path | ModelManifest):
         self.manifest = weights if isinstance(weights, ModelManifest) else load_manifest(weights)
         self.manifest.verify()
         runtime = tensorflow_runtime()
@@ -98,7 +41,8 @@ class Predictor:
         try:
             model = keras.saving.load_model(self.manifest.model_path, compile=False, safe_mode=True)
         except Exception as exc:  # Keras raises many types for a damaged or foreign file
-            raise ModelError(f"The model file {self.manifest.file} cannot be loaded ({type(exc).__name__}).") from exc
+            raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model file {0} cannot be loaded ({1})."),
+                             self.manifest.file, type(exc).__name__) from exc
         _check_model(model, self.manifest)
         self.model = model
         self.test_time_flip = self.manifest.test_time_flip
@@ -198,13 +142,15 @@ def _check_model(model, manifest: ModelManifest) -> None:
         # Safe mode already refuses lambdas; also refuse layer classes from outside Keras,
         # which would be code we have not reviewed.
         if not type(layer).__module__.startswith("keras."):
-            raise ModelError(f"The model contains an unknown layer type ({type(layer).__name__}); it was not loaded.")
+            raise ModelError(QT_TRANSLATE_NOOP(
+                "CoreMessages", "The model contains an unknown layer type ({0}); it was not loaded."),
+                type(layer).__name__)
         if isinstance(layer, keras.layers.Lambda):
-            raise ModelError("The model contains a Lambda layer (arbitrary code); it was not loaded.")
+            raise ModelError(QT_TRANSLATE_NOOP(
+                "CoreMessages", "The model contains a Lambda layer (arbitrary code); it was not loaded."))
     in_shape = tuple(model.inputs[0].shape[1:])
     out_shape = tuple(model.outputs[0].shape[1:])
     if in_shape != (*manifest.input_size, 1) or out_shape != (NUM_GRADES,):
-        raise ModelError(
-            f"The model's shape {in_shape}→{out_shape} does not match its manifest "
-            f"({tuple(manifest.input_size)} gray → {NUM_GRADES} grades)."
-        )
+        raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model's shape {0}→{1} does not match its manifest "
+                                           "({2} gray → {3} grades)."),
+                         in_shape, out_shape, tuple(manifest.input_size), NUM_GRADES)

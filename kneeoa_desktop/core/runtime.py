@@ -6,12 +6,11 @@ TensorFlow costs seconds to import, so nothing imports it at module level: front
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
-import tempfile
 import threading
 from dataclasses import dataclass
+
+from .native_stderr import redirect_native_stderr
 
 _lock = threading.Lock()
 _runtime: "Runtime | None" = None
@@ -39,7 +38,7 @@ def tensorflow_runtime() -> Runtime:
             # users see our one-line messages, not library logs.
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
             os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-            with _capture_native_stderr() as captured:
+            with redirect_native_stderr(capture=True) as captured:
                 import tensorflow as tf
                 import keras
 
@@ -59,34 +58,3 @@ def tensorflow_runtime() -> Runtime:
                     device = "GPU"
             _runtime = Runtime(tf, keras, device, kind, captured.text)
         return _runtime
-
-
-class _Captured:
-    text = ""
-
-
-@contextlib.contextmanager
-def _capture_native_stderr():
-    """Route file descriptor 2 into a temporary file while TensorFlow starts.
-
-    Its C++ layers (absl, XLA, CUDA probing) write straight to fd 2, ignoring
-    TF_CPP_MIN_LOG_LEVEL for some messages; a command-line user must see only our lines.
-    """
-    captured = _Captured()
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stderr (e.g. a windowed app)
-        yield captured
-        return
-    sys.stderr.flush()
-    saved = os.dup(fd)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), fd)
-        try:
-            yield captured
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, fd)
-            os.close(saved)
-            sink.seek(0)
-            captured.text = sink.read().decode("utf-8", "replace")

@@ -25,17 +25,19 @@ from ``Predictor`` and are handed in as a plain array.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from .atomic import atomic_path
+from .messages import QT_TRANSLATE_NOOP
+
 #: The three sentences a user may see; translatable templates without placeholders.
-NOTE_LATERAL = "This looks like a lateral view; KL grading needs a PA or AP view."
-NOTE_IMPLANT = "Metal implant: a replaced joint cannot be KL-graded."
-NOTE_NOT_KNEE = "This does not look like a knee radiograph."
+NOTE_LATERAL = QT_TRANSLATE_NOOP("CoreMessages", "This looks like a lateral view; KL grading needs a PA or AP view.")
+NOTE_IMPLANT = QT_TRANSLATE_NOOP("CoreMessages", "Metal implant: a replaced joint cannot be KL-graded.")
+NOTE_NOT_KNEE = QT_TRANSLATE_NOOP("CoreMessages", "This does not look like a knee radiograph.")
 NOTES = (NOTE_LATERAL, NOTE_IMPLANT, NOTE_NOT_KNEE)
 
 #: Name of the statistics file written beside a model by scripts/calibrate_scope.py.
@@ -142,20 +144,13 @@ def with_thresholds(stats: ScopeStats, threshold: float, doubt: float, model_tag
 def save_stats(stats: ScopeStats, weights_dir: str | os.PathLike) -> Path:
     """Write ``scope.npz`` into ``weights_dir`` atomically (temporary file, then rename)."""
     target = Path(weights_dir) / STATS_FILE
-    fd, tmp = tempfile.mkstemp(prefix=".scope-", suffix=".npz", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o644)  # readable like the model beside it (mkstemp gives 0600)
-            np.savez_compressed(
-                handle, version=np.int64(STATS_VERSION), mean=stats.mean.astype(np.float32),
-                components=stats.components.astype(np.float32), variances=stats.variances,
-                residual_variance=np.float64(stats.residual_variance),
-                threshold=np.float64(stats.threshold), doubt=np.float64(stats.doubt),
-                model_tag=np.str_(stats.model_tag))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(target, suffix=".npz") as (_tmp, handle):
+        np.savez_compressed(
+            handle, version=np.int64(STATS_VERSION), mean=stats.mean.astype(np.float32),
+            components=stats.components.astype(np.float32), variances=stats.variances,
+            residual_variance=np.float64(stats.residual_variance),
+            threshold=np.float64(stats.threshold), doubt=np.float64(stats.doubt),
+            model_tag=np.str_(stats.model_tag))
     return target
 
 

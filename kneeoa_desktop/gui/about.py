@@ -52,7 +52,7 @@ def about_html(model: ModelInfo | None = None, weights=None) -> str:
     try:
         manifest = load_manifest(weights if weights is not None else active.directory)
     except KneeOAError as exc:
-        rows = [(translate("About", "Model"), i18n.core_message(str(exc))), origin, log_file]
+        rows = [(translate("About", "Model"), i18n.core_message(exc)), origin, log_file]
         parts.append(_table(rows))
     else:
         height, width = manifest.input_size

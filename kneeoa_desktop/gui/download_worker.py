@@ -16,6 +16,7 @@ from typing import Callable
 from PySide6.QtCore import QThread, QT_TRANSLATE_NOOP, Signal
 
 from ..core.errors import DownloadCancelledError, KneeOAError
+from ..core.messages import Message
 
 log = logging.getLogger("kneeoa.gui")
 
@@ -31,8 +32,8 @@ class ModelDownload(QThread):
     progressed = Signal(object, object)  # bytes received, total bytes or None (object: may exceed 2**31)
     transferred = Signal()  # every byte is in: the file is now checked and test-loaded (seconds)
     installed = Signal(object)  # core.manifest.ModelManifest of the model now in use
-    failed = Signal(str)  # one sentence; the model in use is unchanged
-    cancelled = Signal(str)  # one sentence; the model in use is unchanged
+    failed = Signal(object)  # one sentence (a core.messages.Message); the model in use is unchanged
+    cancelled = Signal(object)  # one sentence (a core.messages.Message); the model in use is unchanged
 
     def __init__(self, source: str, sha256: str, version: str | None = None, *,
                  validate: Callable | None = None, download: Callable | None = None, parent=None):
@@ -60,12 +61,12 @@ class ModelDownload(QThread):
             manifest = download(self.source, self.sha256, version=self.version, progress=self._progress,
                                 cancel=self._cancel, validate=self._validate)
         except DownloadCancelledError as exc:
-            self.cancelled.emit(str(exc))
+            self.cancelled.emit(exc.message)
         except KneeOAError as exc:
-            self.failed.emit(str(exc))
+            self.failed.emit(exc.message)
         except Exception:  # a bug must not take the thread (or the window) with it
             log.exception("unexpected error while downloading a model from %s", self.source)
-            self.failed.emit(UNEXPECTED)
+            self.failed.emit(Message(UNEXPECTED))
         else:
             log.info("model %s downloaded from %s and in use", manifest.tag, self.source)
             self.installed.emit(manifest)

@@ -57,7 +57,7 @@ class ExportController(QObject):
                 source_name=shown.image.source_name or shown.path.name, overlay=state.overlay,
                 patient=shown.image.patient if patient and shown.image.patient else None)
         except KneeOAError as exc:
-            self.failed.emit(i18n.core_message(str(exc)), Path(target).name)
+            self.failed.emit(i18n.core_message(exc), Path(target).name)
             return None
         except Exception as exc:  # a bug must not take the user's work with it
             log.error("unexpected error while exporting %s", Path(target).name, exc_info=exc)

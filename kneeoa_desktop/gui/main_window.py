@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBo
 from ..core import logs
 from ..core.formats import IMAGE_SUFFIXES
 from ..core.overlay import EvidenceOverlay
+from ..core.messages import Message
 from . import i18n
 from .about import about_html
 from .actions import WindowActions
@@ -226,8 +227,8 @@ class MainWindow(QMainWindow):
                  "" if len(result.knees) == 1 else "s", 1000 * result.seconds, result.prediction.model)
         self.result_shown.emit(result)
 
-    @Slot(int, str, bool)
-    def _on_failed(self, request_id: int, message: str, model_unavailable: bool = False) -> None:
+    @Slot(int, object, bool)
+    def _on_failed(self, request_id: int, message: Message, model_unavailable: bool = False) -> None:
         if not self.grader.is_latest(request_id) or self._closed:
             return
         pending = self.state.finish()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from ..core import model_store
 from ..core.errors import KneeOAError
+from ..core.messages import Message
 from . import i18n
 from .model_dialog import ModelUpdateDialog
 from .viewer_state import ViewerState
@@ -54,8 +55,8 @@ class ModelController(QObject):
         if self._state.model_ready(info) and not self._state.busy:
             self._window.status_bar.show_news(self.tr("Now using model {0}.").format(info.tag))
 
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
+    @Slot(object)
+    def _on_failed(self, message: Message) -> None:
         self._state.model_failed(message)
         self.show_failure(message)  # the request that needed the model then stays quiet
 
@@ -101,7 +102,7 @@ class ModelController(QObject):
         try:
             model_store.restore_bundled()
         except KneeOAError as exc:
-            self._window.show_error(i18n.core_message(str(exc)))
+            self._window.show_error(i18n.core_message(exc))
             return
         self.reload()
 

@@ -11,7 +11,6 @@ that came with the program; downloaded files stay on disk and nothing in ``weigh
 from __future__ import annotations
 
 import logging
-import re
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, Signal
@@ -28,8 +27,6 @@ from .message_boxes import MessageSlot
 
 log = logging.getLogger("kneeoa.gui")
 
-# The version becomes part of a folder name: keep it to what release numbers are made of.
-_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}")
 PROGRESS_STEPS = 1000  # the bar counts per mille: byte counts may not fit in Qt's int
 
 
@@ -156,7 +153,7 @@ class ModelUpdateDialog(QDialog):
         try:
             manifest = load_manifest(active.directory)
         except KneeOAError as exc:
-            self.model_value.setText(i18n.core_message(str(exc)))
+            self.model_value.setText(i18n.core_message(exc))
             self.checksum_value.setText("—")
             self.checksum_value.setToolTip("")
         else:
@@ -190,14 +187,14 @@ class ModelUpdateDialog(QDialog):
         try:
             url = download.resolve_source(source)
         except DownloadError as exc:
-            self._field_error(self.source_edit, i18n.core_message(str(exc)))
+            self._field_error(self.source_edit, i18n.core_message(exc))
             return False
         try:
             sha256 = download.check_sha256(sha256)
         except DownloadError as exc:
-            self._field_error(self.sha_edit, i18n.core_message(str(exc)))
+            self._field_error(self.sha_edit, i18n.core_message(exc))
             return False
-        if version and not _VERSION.fullmatch(version):
+        if version and not download.valid_version(version):
             self._field_error(self.version_edit, self.tr("The version may hold only letters, digits, dots, "
                                                          "dashes, plus signs and underscores (e.g. 0.3.0)."))
             return False
@@ -306,7 +303,7 @@ class ModelUpdateDialog(QDialog):
         try:
             model_store.restore_bundled()
         except KneeOAError as exc:
-            self.show_error(i18n.core_message(str(exc)))
+            self.show_error(i18n.core_message(exc))
             return
         self.refresh()
         self.outcome_label.setText(self.tr("The model bundled with the program is in use again."))

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..core.grades import KL_LABELS, LOW_CONFIDENCE, NUM_GRADES
-from ..core.predictor import Prediction
+from ..core.prediction import Prediction
 from . import i18n
 
 ACCENT = QColor("#b8237f")  # the overlay's magenta, darkened for text on white

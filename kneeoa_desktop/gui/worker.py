@@ -27,17 +27,21 @@ from PySide6.QtGui import QImage
 
 from ..core import model_store, thumbnails
 from ..core.errors import KneeOAError
+from ..core.messages import Message
 from ..core.imaging import LoadedImage, load_image
 from ..core.overlay import EvidenceOverlay
 from ..core.pipeline import GradingPipeline, GradingResult, KneeResult
-from ..core.predictor import Prediction
+from ..core.prediction import Prediction
 from ..core.thumbnails import PREVIEW_SIDE, THUMBNAIL_SIDE  # noqa: F401  (re-exported for scripts and tests)
 from .qt_images import bgr_to_qimage
 
-# Worker sentences are English, like the core's; the window translates them (context CoreMessages).
+# Worker sentences are English templates, like the core's (``core.messages``); the window
+# translates them (context CoreMessages) and fills in the values.
 NO_MEMORY = QT_TRANSLATE_NOOP("CoreMessages", "There is not enough memory to grade this image.")
 # The details (message, traceback) of a bug are for the log file, not for the clinician.
-UNEXPECTED = "An unexpected error occurred while grading ({0}); details are in the log file."
+UNEXPECTED = QT_TRANSLATE_NOOP("CoreMessages", "An unexpected error occurred while grading ({0}); "
+                                               "details are in the log file.")
+MODEL_UNLOADABLE = QT_TRANSLATE_NOOP("CoreMessages", "The model could not be loaded ({0}).")
 
 log = logging.getLogger("kneeoa.gui")
 
@@ -45,7 +49,7 @@ log = logging.getLogger("kneeoa.gui")
 def default_predictor_factory():
     from ..core.predictor import Predictor  # TensorFlow arrives with the first Predictor
 
-    return Predictor()
+    return Predictor(model_store.active_weights_dir())
 
 
 class ModelUnavailable(KneeOAError):
@@ -156,12 +160,12 @@ class GradingWorker(QObject):
 
     model_loading = Signal()
     model_ready = Signal(object)  # ModelInfo
-    model_failed = Signal(str)
+    model_failed = Signal(object)  # core.messages.Message (a str): one sentence, template and values
     started = Signal(int)  # request id
     graded = Signal(object)  # GradedImage
-    # Request id, one sentence, and whether the cause was a model that could not be loaded (then
-    # model_failed has already said so). Slots may take the first two only.
-    failed = Signal(int, str, bool)
+    # Request id, one sentence (a core.messages.Message), and whether the cause was a model that
+    # could not be loaded (then model_failed has already said so). Slots may take the first two only.
+    failed = Signal(int, object, bool)
 
     def __init__(self, predictor_factory: Callable[[], object], latest_id: Callable[[], int]):
         super().__init__()
@@ -177,11 +181,11 @@ class GradingWorker(QObject):
             try:
                 predictor = self._factory()
             except KneeOAError as exc:
-                self.model_failed.emit(str(exc))
-                raise ModelUnavailable(str(exc)) from exc
+                self.model_failed.emit(exc.message)
+                raise ModelUnavailable(exc.message) from exc
             except Exception as exc:
                 _log_bug(exc)
-                message = f"The model could not be loaded ({type(exc).__name__})."
+                message = Message(MODEL_UNLOADABLE, type(exc).__name__)
                 self.model_failed.emit(message)
                 raise ModelUnavailable(message) from exc
             self._predictor = predictor
@@ -218,12 +222,12 @@ class GradingWorker(QObject):
         try:
             result = self._grade(request)
         except KneeOAError as exc:
-            self.failed.emit(request.request_id, str(exc), isinstance(exc, ModelUnavailable))
+            self.failed.emit(request.request_id, exc.message, isinstance(exc, ModelUnavailable))
         except MemoryError:
-            self.failed.emit(request.request_id, NO_MEMORY, False)
+            self.failed.emit(request.request_id, Message(NO_MEMORY), False)
         except Exception as exc:  # a bug must not kill the worker thread; the window keeps working
             _log_bug(exc)
-            self.failed.emit(request.request_id, UNEXPECTED.format(type(exc).__name__), False)
+            self.failed.emit(request.request_id, Message(UNEXPECTED, type(exc).__name__), False)
         else:
             if result is not None:
                 self.graded.emit(result)

@@ -132,7 +132,7 @@ class GradingService:
 
     def write(self, data: bytes, name: str) -> Path:
         """Write ``data`` atomically as ``<out>/name`` (the DICOM node's SC and SR files)."""
-        from ..core.export import write_bytes_atomic
+        from ..core.atomic import write_bytes_atomic
 
         target = self.out_dir / name
         if target.parent != self.out_dir:  # names are made by us; refuse anything with a path

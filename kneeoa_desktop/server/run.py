@@ -74,6 +74,7 @@ def serve(options: ServeOptions) -> int:
     import uvicorn
 
     from ..core.model_info import model_facts
+    from ..core.model_store import active_weights_dir
     from ..core.pipeline import GradingPipeline
     from ..core.predictor import Predictor
     from .dicom_node import Destination, DicomNode
@@ -101,7 +102,7 @@ def serve(options: ServeOptions) -> int:
         raise ServeError(f"The output folder {out} cannot be created ({exc.strerror}).") from None
 
     limit_arenas()  # before the threads that would each take an arena of their own
-    predictor = Predictor(options.weights)
+    predictor = Predictor(options.weights or active_weights_dir())
     service = GradingService(GradingPipeline(predictor), out)
     app = create_app(service, api_key=api_key, facts=model_facts(predictor, options.weights),
                      max_upload_bytes=int(options.max_upload_mb * 1_000_000))

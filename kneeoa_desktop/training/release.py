@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.atomic import write_text_atomic
 from ..core.grades import KL_LABELS
 from ..core.metrics import headline_figures, paired_difference_interval
 from ..core.preprocess import preprocess
@@ -120,14 +121,14 @@ def train_and_release(config: TrainConfig, out_dir: Path, log=print) -> dict:
                       + ("" if not _gpu_listed() else ", GPU listed by TensorFlow"),
         "best_epoch": 1 + int(np.argmax([float(e["val_select"]) for e in epochs])),
     })
-    (out_dir / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+    manifest.save()
 
     plot_learning_curves(run_dir / "log.csv", out_dir / "learning_curves.png")
     write_png_atomic(confusion_matrix_image(report), out_dir / "confusion_matrix.png")
     reliability_diagram(grades, calibrated(passes, temperature), out_dir / "reliability.png",
                         title=f"Reliability on val, T = {temperature:.2f} (numbers: images per bin)")
     plot_evidence_examples(raws, grades, predictor, out_dir / "evidence_examples.png")
-    (run_dir / "val_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_text_atomic(json.dumps(report, indent=2) + "\n", run_dir / "val_report.json")
     write_model_card(out_dir / "MODEL_CARD.md", manifest, counts, epochs)
     log(format_report(report))
     return report

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import time
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
+from ..core.atomic import atomic_path, write_text_atomic
 from ..core.grades import KL_LABELS, NUM_GRADES
 from ..core.manifest import ModelManifest, sha256_of
 from ..core.metrics import classification_report
@@ -49,7 +49,7 @@ def train(config: TrainConfig, log=print) -> Path:
 
     run_dir = Path(config.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+    write_text_atomic(json.dumps(asdict(config), indent=2) + "\n", run_dir / "config.json")
     keras.utils.set_random_seed(config.seed)
     best_path, log_path = run_dir / "best.keras", run_dir / "log.csv"
     done = _epochs_logged(log_path)
@@ -152,14 +152,14 @@ def export_model(checkpoint: Path, out_dir: Path, config: TrainConfig, metrics: 
     clean.set_weights(trained.get_weights())
     out_dir.mkdir(parents=True, exist_ok=True)
     file_name = f"{config.model_name}.keras"
-    tmp = out_dir / f".{file_name}.tmp.keras"
-    clean.save(tmp)
-    os.replace(tmp, out_dir / file_name)
+    with atomic_path(out_dir / file_name, suffix=".keras") as (tmp, handle):
+        handle.close()  # Keras writes the file by name
+        clean.save(tmp)
     manifest = ModelManifest(
         name=config.model_name, version=config.model_version, file=file_name,
         sha256=sha256_of(out_dir / file_name), input_size=tuple(config.input_size),
         labels=KL_LABELS, metrics=metrics, description=description,
         training={k: v for k, v in asdict(config).items() if k not in ("cache_dir", "run_dir")},
         directory=out_dir)
-    (out_dir / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+    manifest.save()
     return manifest

@@ -91,6 +91,10 @@
         <translation>Файл невозможно прочитать: доступ запрещён.</translation>
     </message>
     <message>
+        <source>The file cannot be read ({0}).</source>
+        <translation>Файл невозможно прочитать ({0}).</translation>
+    </message>
+    <message>
         <source>The file is empty.</source>
         <translation>Файл пуст.</translation>
     </message>
@@ -99,8 +103,16 @@
         <translation>Это не изображение поддерживаемого формата (PNG, JPEG, BMP, TIFF или DICOM).</translation>
     </message>
     <message>
+        <source>The {0} file is damaged or truncated: its image size cannot be read.</source>
+        <translation>Файл {0} повреждён или обрезан: размер изображения не удаётся прочитать.</translation>
+    </message>
+    <message>
         <source>The image header gives an invalid size.</source>
         <translation>В заголовке изображения указан недопустимый размер.</translation>
+    </message>
+    <message>
+        <source>Images with {0} channels are not supported.</source>
+        <translation>Изображения с {0} каналами не поддерживаются.</translation>
     </message>
     <message>
         <source>The image has an unsupported pixel layout.</source>
@@ -129,6 +141,14 @@
     <message>
         <source>The DICOM pixel data is damaged and cannot be decoded.</source>
         <translation>Пиксельные данные DICOM повреждены и не могут быть декодированы.</translation>
+    </message>
+    <message>
+        <source>The DICOM pixel data uses the {0} compression, which cannot be decoded here.</source>
+        <translation>Пиксельные данные DICOM используют сжатие {0}, которое здесь не удаётся декодировать.</translation>
+    </message>
+    <message>
+        <source>The DICOM pixel data uses an unknown compression, which cannot be decoded here.</source>
+        <translation>Пиксельные данные DICOM используют неизвестное сжатие, которое здесь не удаётся декодировать.</translation>
     </message>
     <message>
         <source>The DICOM image has an unsupported pixel layout.</source>
@@ -171,6 +191,10 @@
         <translation>Для загрузки нужна контрольная сумма SHA-256 загружаемого файла.</translation>
     </message>
     <message>
+        <source>A model version may hold only letters, digits and . + _ - (at most 40).</source>
+        <translation>Версия модели может содержать только буквы, цифры и символы . + _ - (не более 40).</translation>
+    </message>
+    <message>
         <source>The downloaded file does not match the expected SHA-256 checksum; it was deleted and the model in use is unchanged.</source>
         <translation>Загруженный файл не совпадает с ожидаемой контрольной суммой SHA-256; он удалён, текущая модель не изменилась.</translation>
     </message>
@@ -209,6 +233,10 @@
     <message>
         <source>The disk holding {0} is full; nothing was written.</source>
         <translation>Диск, на котором находится {0}, заполнен; ничего не записано.</translation>
+    </message>
+    <message>
+        <source>The export could not be written ({0}).</source>
+        <translation>Не удалось записать экспортируемый файл ({0}).</translation>
     </message>
     <message>
         <source>The image is {0}×{1} pixels, more than the {2} megapixels this program accepts.</source>
