@@ -29,6 +29,7 @@ pytest.importorskip("fastapi", reason="the server extra is not installed (pip in
 pytest.importorskip("pynetdicom", reason="the server extra is not installed (pip install -e '.[server]')")
 httpx = pytest.importorskip("httpx", reason="httpx is not installed (it comes with the test extra)")
 
+from .conftest import needs_data  # noqa: E402
 from .samples import write_dicom  # noqa: E402
 
 KEY = "test-key-0123456789abcdef"
@@ -139,6 +140,20 @@ def test_curl_predict_gives_the_original_keys_and_the_cli_records(live, predicto
     assert image is not None and image.shape[0] >= 224
     result_id = answer["filenames"][0].rsplit("/", 1)[1]
     assert (live.out / "results" / result_id).read_bytes() == png.stdout
+
+
+@needs_data
+def test_a_bilateral_film_gives_one_record_per_knee(live):
+    from .test_localise import bilateral_film, _val_crop
+
+    film, _ = bilateral_film(_val_crop("R"), _val_crop("L"))
+    ok, png = cv2.imencode(".png", film)
+    answer = httpx.post(live.url + "/predict", files={"file": ("bilateral.png", png.tobytes())}, headers=AUTH,
+                        timeout=120).json()
+    assert [r["knee"] for r in answer["results"]] == ["right", "left"]
+    assert answer["payload"] == [r["probabilities"] for r in answer["results"]]
+    assert len(answer["filenames"]) == 1  # one annotated film shows both knees
+    assert all(r["in_scope"] and r["region"] != [0, 0, film.shape[1], film.shape[0]] for r in answer["results"])
 
 
 def test_refusals_are_one_sentence_4xx(live, knee_png, tmp_path):
