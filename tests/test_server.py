@@ -200,3 +200,22 @@ def test_cli_serve_help_and_bad_arguments():
     assert out.returncode == 0 and "X-API-Key" in out.stdout and "--forward" in out.stdout
     bad = subprocess.run([*run, "--port", "70000"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "between 1 and 65535" in bad.stderr
+
+
+def test_old_annotated_images_are_pruned(tmp_path):
+    import os
+    import time
+
+    from kneeoa_desktop.server.grading_service import GradingService
+
+    service = GradingService(pipeline=None, out_dir=tmp_path, keep_hours=1)
+    try:
+        old, new = (service.results_dir / f"{c * 32}.png" for c in "ab")
+        for path in (old, new):
+            path.write_bytes(b"png")
+        os.utime(old, (time.time() - 7200, time.time() - 7200))
+        service._prune()
+        assert not old.exists() and new.exists()
+        assert service.result_path("b" * 32) == new and service.result_path("a" * 32) is None
+    finally:
+        service.close()

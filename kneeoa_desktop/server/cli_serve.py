@@ -40,6 +40,16 @@ def _megabytes(text: str) -> float:
     return value
 
 
+def _hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0.01 <= value <= 24 * 366:
+        raise argparse.ArgumentTypeError("keep results between 0.01 hours and a year")
+    return value
+
+
 def add_parser(sub) -> None:
     s = sub.add_parser(
         "serve", help="grade for other systems: an HTTP service and a DICOM node (needs the server extra)",
@@ -63,6 +73,9 @@ def add_parser(sub) -> None:
     s.add_argument("--out", metavar="DIR",
                    help="where annotated PNGs (results/) and DICOM results go (default: the user data "
                         "folder's server/)")
+    s.add_argument("--keep-hours", type=_hours, default=24.0, metavar="H",
+                   help="delete annotated PNGs (results/) older than this (default: %(default)s); the DICOM "
+                        "objects in --out are kept")
     s.add_argument("--max-upload-mb", type=_megabytes, default=64.0, metavar="MB",
                    help="refuse HTTP uploads larger than this (default: %(default)s)")
 
@@ -81,5 +94,6 @@ def cmd_serve(args) -> int:
 
     options = ServeOptions(host=args.host, port=args.port, dicom_port=None if args.no_dicom else args.dicom_port,
                            ae_title=args.ae_title, out=Path(args.out) if args.out else None,
-                           forward=args.forward, weights=args.weights, max_upload_mb=args.max_upload_mb)
+                           forward=args.forward, weights=args.weights, max_upload_mb=args.max_upload_mb,
+                           keep_hours=args.keep_hours)
     return serve(options)

@@ -5,7 +5,8 @@ wait for its future. One worker thread means one grading at a time on the one mo
 network already uses every core, and TensorFlow's GPU, if present), requests are answered in
 the order they came, and nothing is lost while others wait. Annotated images are written
 atomically into ``<out>/results/<id>.png`` with an unguessable id, so a reader sees a whole
-file or none, and an id can never name a file outside that folder.
+file or none, and an id can never name a file outside that folder; they are deleted after
+``keep_hours`` (24 by default), the DICOM objects in ``<out>`` are left for the PACS side.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import secrets
 import string
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,8 @@ from .memory import trim
 
 log = logging.getLogger("kneeoa.server")
 
+DEFAULT_KEEP_HOURS = 24.0  # how long an annotated PNG stays fetchable at /results/<id>.png
+PRUNE_EVERY_S = 60.0
 ID_BYTES = 16  # 128 random bits, written as 32 lowercase hex digits
 _HEX = frozenset(string.hexdigits.lower())
 
@@ -61,7 +65,8 @@ def is_result_id(text: str) -> bool:
 class GradingService:
     """Owns the pipeline and the output folder; ``submit`` queues a grading and returns a future."""
 
-    def __init__(self, pipeline, out_dir: str | Path, *, max_pending: int = 1000):
+    def __init__(self, pipeline, out_dir: str | Path, *, max_pending: int = 1000,
+                 keep_hours: float = DEFAULT_KEEP_HOURS):
         self.pipeline = pipeline
         self.out_dir = Path(out_dir)
         self.results_dir = self.out_dir / "results"
@@ -73,6 +78,8 @@ class GradingService:
         self._closed = False
         self.graded = 0
         self.failed = 0
+        self.keep_seconds = keep_hours * 3600.0
+        self._last_prune = 0.0
 
     @property
     def model(self) -> str:
@@ -119,9 +126,28 @@ class GradingService:
         rgb = render_result(result, brightness=DEFAULT_BRIGHTNESS if brightness is None else brightness,
                             source_name=source_name)
         result_id = secrets.token_hex(ID_BYTES)
+        self._prune()
         path = write_png_atomic(rgb, self.results_dir / f"{result_id}.png")
         records = [knee.as_dict() for knee in result.knees]
         return ServiceResult(result_id, records, path, result, rgb)
+
+    def _prune(self) -> None:
+        """Delete annotated PNGs older than ``keep_hours`` (at most once a minute), so that a
+        server running for months does not fill its disk with images clients fetched long ago."""
+        now = time.time()
+        if now - self._last_prune < PRUNE_EVERY_S:
+            return
+        self._last_prune = now
+        removed = 0
+        for path in self.results_dir.glob("*.png"):
+            try:
+                if now - path.stat().st_mtime > self.keep_seconds:
+                    path.unlink()
+                    removed += 1
+            except OSError:  # gone already, or not ours to delete: leave it
+                pass
+        if removed:
+            log.info("removed %d annotated image(s) older than %.0f h", removed, self.keep_seconds / 3600)
 
     def result_path(self, result_id: str) -> Path | None:
         """The PNG of ``result_id``, or None when the id is malformed or unknown."""

@@ -34,6 +34,7 @@ class ServeOptions:
     forward: str | None = None  # AE@host:port
     weights: str | None = None
     max_upload_mb: float = 64.0
+    keep_hours: float = 24.0
 
 
 class ServeError(KneeOAError):
@@ -103,7 +104,7 @@ def serve(options: ServeOptions) -> int:
 
     limit_arenas()  # before the threads that would each take an arena of their own
     predictor = Predictor(options.weights or active_weights_dir())
-    service = GradingService(GradingPipeline(predictor), out)
+    service = GradingService(GradingPipeline(predictor), out, keep_hours=options.keep_hours)
     app = create_app(service, api_key=api_key, facts=model_facts(predictor, options.weights),
                      max_upload_bytes=int(options.max_upload_mb * 1_000_000))
     node = None
