@@ -52,7 +52,7 @@ def resolve_source(source: str) -> str:
     scheme = parts.scheme.lower()
     if scheme == "https" and parts.hostname:
         return source
-    if scheme == "http" and parts.hostname and _loopback(parts.hostname) \
+    if scheme == "http" and parts.hostname and is_loopback(parts.hostname) \
             and os.environ.get("KNEEOA_ALLOW_LOOPBACK_HTTP") == "1":
         return source
     if scheme == "http":
@@ -222,7 +222,8 @@ def _load_with_predictor(manifest: ModelManifest) -> None:
     Predictor(manifest)
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (plain-HTTP downloads and the server's binding)."""
     if host == "localhost":
         return True
     try:

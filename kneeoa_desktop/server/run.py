@@ -8,7 +8,6 @@ half-written whatever the moment of the signal.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import signal
@@ -17,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.download import is_loopback  # noqa: F401  (also the tests' import)
 from ..core.errors import KneeOAError
 
 log = logging.getLogger("kneeoa.server")
@@ -39,15 +39,6 @@ class ServeOptions:
 
 class ServeError(KneeOAError):
     """The server cannot start as asked (a port taken, a missing key, a bad destination)."""
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def default_out_dir() -> Path:
