@@ -82,7 +82,7 @@ def test_bilateral_film_gives_right_then_left_centred():
     film, truth = bilateral_film(_val_crop("R"), _val_crop("L"))
     regions = find_knees(film)
     assert [r.side for r in regions] == ["right", "left"]
-    assert not any(r.whole_image for r in regions)
+    assert not any(r.whole_image or r.squared for r in regions)
     for region, centre in zip(regions, truth):
         assert _centred(region, centre), (region, centre)
 
@@ -106,7 +106,49 @@ def test_single_knee_film_uses_dicom_laterality():
     for code, side in (("R", "right"), ("L", "left")):
         regions = find_knees(film, laterality=code)
         assert len(regions) == 1 and regions[0].side == side and not regions[0].whole_image
+        assert not regions[0].squared
         assert _centred(regions[0], (film.shape[1] / 2, film.shape[0] / 2))
+
+
+def band(crop: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The central band of a square crop at width:height, resized to width × height: a crop of
+    another shape, as another hospital might send (as scripts/measure_crop_framing.py makes)."""
+    n = crop.shape[0]
+    if width >= height:
+        h = round(n * height / width)
+        cut = crop[(n - h) // 2:(n - h) // 2 + h]
+    else:
+        w = round(n * width / height)
+        cut = crop[:, (n - w) // 2:(n - w) // 2 + w]
+    return cv2.resize(cut, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+@needs_data
+@pytest.mark.parametrize("make", [
+    lambda c: band(c, 300, 162),
+    lambda c: band(c, 162, 300),
+    lambda c: band(c, 280, 224),  # within the aspect of the whole-crop test
+    lambda c: cv2.copyMakeBorder(c, 0, 0, 45, 45, cv2.BORDER_CONSTANT, value=0),  # on a wider dark film
+    lambda c: cv2.copyMakeBorder(c, 45, 45, 0, 0, cv2.BORDER_REPLICATE),  # a taller film
+], ids=["wide 300x162", "tall 162x300", "wide 280x224", "wider dark film", "taller film"])
+def test_a_crop_of_another_shape_is_one_squared_region(make):
+    """Not squashed to a square, and not searched for a smaller knee: the centred square of its
+    longer side, to be filled with black past the image (``squared``)."""
+    image = make(_val_crop("R", "1"))
+    h, w = image.shape
+    n = max(h, w)
+    regions = find_knees(image, laterality="L")
+    assert regions == [KneeRegion(-((n - w) // 2), -((n - h) // 2), n, n, "left", regions[0].score, False, True)]
+
+
+@needs_data
+@pytest.mark.parametrize("border", [cv2.BORDER_REPLICATE, cv2.BORDER_CONSTANT], ids=["replicated", "dark"])
+def test_a_knee_on_a_larger_film_is_found_not_squared(border):
+    """A knee a third of the film's height is looked for on it, not taken for a crop (how well it
+    is then framed is test_single_knee_film_uses_dicom_laterality's matter)."""
+    film = cv2.copyMakeBorder(_val_crop("L", "3"), 224, 224, 112, 112, border, value=0)
+    regions = find_knees(film)
+    assert regions and not any(r.whole_image or r.squared for r in regions)
 
 
 @pytest.mark.parametrize("pixels", [

@@ -13,7 +13,16 @@ re-centred by the mean offset between the SVM's peak and the joint measured on k
 
 Decisions (measured by ``scripts/measure_localiser.py``):
 - An image that already is a single-joint crop (square-ish and the whole image is
-  knee-like at the scale of a crop) is one ``whole_image`` region, exactly as graded before.
+  knee-like at the scale of a crop) is one region: a square one is the ``whole_image`` region,
+  exactly as graded before; any other shape (another hospital's 300×162 crop) is framed as the
+  centred square of its longer side, black past the border (``squared``), so that the joint keeps
+  its shape and scale rather than being squashed (``scripts/measure_crop_framing.py``: of the
+  fills measured, black framed wide, tall and wider crops at least as well as repeated or
+  mirrored border pixels).
+  An image too oblong for that test is a crop when no bilateral pair is found and its square
+  (border repeated, or black) scores as a crop and at least as well as the best window inside it;
+  the pair comes first because a portrait bilateral film, squared, can score as one joint, and
+  the window comparison keeps a knee on a larger film (a third of its height) a found region.
 - Regions are squares of ``FRAME`` × the SVM window, which frames the joint like kneeKL224.
   They are reported as found, in source pixels, and may extend past the image border
   (negative x/y or beyond width/height); whoever cuts them pads with the border value.
@@ -64,7 +73,10 @@ class KneeRegion:
     """One knee joint, as a square in the source image's pixels.
 
     The square may extend past the image border (see the module notes). ``side`` is the
-    patient's side ("right" is on the image's left on a PA film) or None when unknown."""
+    patient's side ("right" is on the image's left on a PA film) or None when unknown.
+    ``squared``: a single-joint crop of another shape, the square centred on it; what lies past
+    its border is black (the network's equalisation then leaves the crop's own tones as they
+    are), where past a film's border the border pixels are repeated."""
 
     x: int
     y: int
@@ -73,6 +85,7 @@ class KneeRegion:
     side: str | None
     score: float
     whole_image: bool
+    squared: bool = False
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -204,6 +217,24 @@ def _is_joint_crop(work: np.ndarray) -> tuple[bool, float, bool]:
     return score >= CROP_SCORE_MIN, score, mirrored
 
 
+def _square(work: np.ndarray, border: int) -> np.ndarray:
+    """The image centred on a square of its longer side, filled by ``border`` (black: 0)."""
+    h, w = work.shape
+    n = max(h, w)
+    top, left = (n - h) // 2, (n - w) // 2
+    return cv2.copyMakeBorder(work, top, n - h - top, left, n - w - left, border, value=0)
+
+
+def _crop_region(w: int, h: int, score: float, laterality: str | None) -> KneeRegion:
+    """A single-joint crop as one region: the whole image when square, else the centred square
+    of its longer side (``squared``: whoever cuts it fills the rest with black)."""
+    side = side_from_laterality(laterality)
+    if w == h:
+        return KneeRegion(0, 0, w, h, side, score, True)
+    n = max(w, h)
+    return KneeRegion(-((n - w) // 2), -((n - h) // 2), n, n, side, score, False, squared=True)
+
+
 def _best(peaks: list[_Peak]) -> _Peak | None:
     """The highest peak, its size refined by a parabola over its neighbouring scales."""
     if not peaks:
@@ -246,9 +277,10 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     ``pixels``: 2-D uint8/uint16 (or any real type). ``pixel_spacing_mm``: the detector's
     pixel spacing when known (DICOM), which narrows the window sizes searched.
     ``laterality``: DICOM (Image)Laterality, "R"/"L", for a single knee.
-    Returns one ``whole_image`` region for a single-joint crop, one region per knee found on a
-    film (two on a bilateral PA film: image-left = patient's right), or [] when nothing scores
-    as a knee (``KNEE_SCORE_MIN``)."""
+    Returns one region for a single-joint crop (``whole_image`` when square, else the centred
+    square of its longer side), one region per knee found on a film (two on a bilateral PA
+    film: image-left = patient's right), or [] when nothing scores as a knee
+    (``KNEE_SCORE_MIN``)."""
     pixels = np.asarray(pixels)
     if pixels.ndim != 2 or min(pixels.shape) < _MIN_SIDE or not np.isfinite(pixels).all():
         return []
@@ -258,7 +290,7 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     work, scale = _work_image(pixels)
     crop, score, _ = _is_joint_crop(work)
     if crop:
-        return [KneeRegion(0, 0, w, h, side_from_laterality(laterality), score, True)]
+        return [_crop_region(w, h, score, laterality)]
     scales = _scales(work, scale, pixel_spacing_mm)
     peaks = _peaks(work, scales)
     ww = work.shape[1]
@@ -270,6 +302,14 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
         right, left = pair
         return [_region(right, scale, "right"), _region(left, scale, "left")]
     best = _best(peaks)
+    if max(h, w) / min(h, w) > _CROP_ASPECT:
+        # A crop of another shape (e.g. 300×162): squared, it is one more window at the scale of
+        # a crop, and it must beat every window found inside (a knee on a larger film does).
+        # Squared on black a narrow band scores as the crop it is; with its border repeated, a
+        # wide one or a loosely framed film more often does: the better of the two counts.
+        score = max(_whole_score(_square(work, b))[0] for b in (cv2.BORDER_REPLICATE, cv2.BORDER_CONSTANT))
+        if score >= CROP_SCORE_MIN and (best is None or score >= best.score):
+            return [_crop_region(w, h, score, laterality)]
     if best is None or best.score < KNEE_SCORE_MIN:
         return []
     side = side_from_laterality(laterality)

@@ -4,11 +4,13 @@
 
 load → find the knees (``localise``) → cut each knee's region → preprocess → network (all
 regions in one batch) → scope check (``scope``) → one ``KneeResult`` per knee. A single-joint
-crop is one region, the whole image, graded exactly as before; a bilateral film gives two
-(patient's right first, on the image's left). A ``region`` given by the user overrides the
-localiser. ``grade_whole(images)`` grades a batch of single-joint crops, each as one whole
-region (``kneeoa evaluate``). Nothing here knows about Qt; the CLI, the GUI worker, the self-test
-and the evaluation all grade through this class, and export and overlay read what it returns.
+crop is one region: a square one the whole image, graded exactly as before, one of another
+shape the centred square of its longer side, black past its border (not squashed); a bilateral
+film gives two (patient's right first, on the image's left). A ``region`` given by the user
+overrides the localiser. ``grade_whole(images)`` grades a batch of single-joint crops, each as
+one whole region, resized as it is (``kneeoa evaluate``, for folders of square crops). Nothing here knows about Qt; the CLI, the GUI
+worker, the self-test and the evaluation all grade through this class, and export and overlay
+read what it returns.
 """
 
 from __future__ import annotations
@@ -193,7 +195,8 @@ def _context(image: LoadedImage, region: KneeRegion) -> np.ndarray:
 
 
 def _cut(image: LoadedImage, region: KneeRegion) -> np.ndarray:
-    """The region's pixels; where it reaches past the film, the border pixels are repeated."""
+    """The region's pixels; where it reaches past the film, the border pixels are repeated (a
+    joint found on a film) or black (a crop of another shape, ``squared``)."""
     if region.whole_image:
         return image.pixels
     x0, y0 = region.x, region.y
@@ -204,5 +207,6 @@ def _cut(image: LoadedImage, region: KneeRegion) -> np.ndarray:
         return image.pixels  # degenerate: grade the whole film, the scope check will judge it
     pads = (max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w))
     if any(pads):
-        inside = cv2.copyMakeBorder(inside, *pads, cv2.BORDER_REPLICATE)
+        border = cv2.BORDER_CONSTANT if region.squared else cv2.BORDER_REPLICATE
+        inside = cv2.copyMakeBorder(inside, *pads, border, value=0)
     return inside

@@ -1,0 +1,90 @@
+"""What the pipeline hands the network for each kind of region, with a stand-in network (no
+TensorFlow): a square crop as it is, a crop of another shape squared on black rather than
+squashed, a knee on a film cut with the film's border repeated where it reaches past it."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import pytest
+
+from kneeoa_desktop.core import pipeline
+from kneeoa_desktop.core.imaging import LoadedImage
+from kneeoa_desktop.core.localise import KneeRegion
+from kneeoa_desktop.core.pipeline import GradingPipeline
+from kneeoa_desktop.core.preprocess import preprocess
+
+from .conftest import DATA_DIR, needs_data
+from .test_localise import _val_crop, band
+
+
+class StandInNetwork:
+    """Records the network input; every grade equally likely, no evidence."""
+
+    input_size = (224, 224)
+    device = "test"
+    manifest = SimpleNamespace(tag="stand-in@0", directory=None)
+
+    def __init__(self):
+        self.inputs = []
+
+    def predict_array(self, batch, with_features=False):
+        self.inputs.extend(batch)
+        n = len(batch)
+        return np.full((n, 5), 0.2), np.zeros((n, 14, 14, 5), np.float32), np.zeros((n, 8), np.float32)
+
+
+def _grade(pixels: np.ndarray):
+    network = StandInNetwork()
+    result = GradingPipeline(network)(LoadedImage(pixels, "knee.png", "PNG", 8))
+    return result, network.inputs
+
+
+@needs_data
+def test_a_square_crop_is_the_network_input_as_it_is():
+    crop = _val_crop("R", "2")
+    result, inputs = _grade(crop)
+    [knee] = result.knees
+    assert knee.whole_image and knee.region == (0, 0, 224, 224) and knee.prediction.roi is None
+    np.testing.assert_array_equal(inputs[0], preprocess(crop))
+
+
+@needs_data
+def test_a_wide_crop_is_squared_on_black_not_squashed():
+    image = band(_val_crop("R", "2"), 300, 162)
+    result, inputs = _grade(image)
+    [knee] = result.knees
+    assert not knee.whole_image and knee.region == (0, -69, 300, 300) and knee.visible == (0, 0, 300, 162)
+    squared = cv2.copyMakeBorder(image, 69, 69, 0, 0, cv2.BORDER_CONSTANT, value=0)
+    np.testing.assert_array_equal(inputs[0], preprocess(squared))
+    assert knee.visible_evidence().shape == (162, 300)
+    assert result.overlay().compose(1.0).shape == (162, 300, 3)
+
+
+@pytest.mark.parametrize("squared, border", [(True, cv2.BORDER_CONSTANT), (False, cv2.BORDER_REPLICATE)],
+                         ids=["squared crop: black", "knee on a film: border repeated"])
+def test_what_fills_a_region_past_the_film(monkeypatch, squared, border):
+    film = np.random.default_rng(0).integers(30, 220, (120, 200), dtype=np.uint8)
+    region = KneeRegion(-10, -40, 200, 200, None, 1.0, False, squared=squared)
+    monkeypatch.setattr(pipeline, "find_knees", lambda pixels, spacing=None, laterality=None: [region])
+    result, inputs = _grade(film)
+    expected = cv2.copyMakeBorder(film[:, :190], 40, 40, 10, 0, border, value=0)
+    np.testing.assert_array_equal(inputs[0], preprocess(expected))
+    assert result.knees[0].visible == (0, 0, 190, 120)
+
+
+@needs_data
+@pytest.mark.parametrize("name", ["4/9070207R.png", "0/9006140R.png"])
+def test_a_wide_crop_is_graded_like_its_square_original(predictor, name):
+    """With the real model (slow): a clear KL4 and a clear KL0, cut to 300×162 as another
+    hospital might crop them, keep their grade and P(OA) and stay in scope (all of val:
+    scripts/measure_crop_framing.py, README "Full films")."""
+    crop = cv2.imread(str(DATA_DIR / "val" / name), cv2.IMREAD_GRAYSCALE)
+    grader = GradingPipeline(predictor)
+    original = grader(LoadedImage(crop, "square.png", "PNG", 8)).knees[0]
+    [wide] = grader(LoadedImage(band(crop, 300, 162), "wide.png", "PNG", 8)).knees
+    assert wide.region == (0, -69, 300, 300) and wide.in_scope
+    assert wide.prediction.grade == original.prediction.grade
+    assert abs(wide.prediction.oa_probability - original.prediction.oa_probability) < 0.1
