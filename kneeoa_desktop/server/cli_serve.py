@@ -14,40 +14,28 @@ from pathlib import Path
 NEEDED = ("fastapi", "uvicorn", "multipart", "pynetdicom")
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a port number") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError("a port is between 1 and 65535")
-    return value
+def _bounded(kind: type, low: float, high: float, what: str, refusal: str):
+    """An argparse type: a ``kind`` number between ``low`` and ``high``, else one sentence."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not {what}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(refusal)
+        return value
+    return parse
+
+
+_port = _bounded(int, 1, 65535, "a port number", "a port is between 1 and 65535")
+_megabytes = _bounded(float, 0.1, 2000, "a number", "the upload limit is between 0.1 and 2000 MB")
+_hours = _bounded(float, 0.01, 24 * 366, "a number", "keep results between 0.01 hours and a year")
 
 
 def _ae_title(text: str) -> str:
     if not 1 <= len(text) <= 16 or not text.isascii() or "\\" in text or not text.strip():
         raise argparse.ArgumentTypeError("an AE title is 1 to 16 ASCII characters")
     return text
-
-
-def _megabytes(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0.1 <= value <= 2000:
-        raise argparse.ArgumentTypeError("the upload limit is between 0.1 and 2000 MB")
-    return value
-
-
-def _hours(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0.01 <= value <= 24 * 366:
-        raise argparse.ArgumentTypeError("keep results between 0.01 hours and a year")
-    return value
 
 
 def add_parser(sub) -> None:
