@@ -16,6 +16,7 @@ import os
 import sys
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import __version__
@@ -105,17 +106,21 @@ def cmd_predict(args) -> int:
     failures = len(empty_folders)
     progress = Progress(len(files))
     used_names: set[str] = set()
-    for index, path in enumerate(files):
+    # The annotated PNG of one film is drawn and written on a second thread while the next film
+    # is graded (encoding and the network both release the GIL); a film counts, and its records
+    # are printed, only once its PNG is on disk, in the order the files were given.
+    writer = ThreadPoolExecutor(max_workers=1) if overlay_dir is not None else None
+    pending = None
+
+    def finish(index, path, result, written) -> int:
         try:
-            result = pipeline(path)
-            if overlay_dir is not None:
-                _write_overlay(result, path, overlay_dir, args, used_names)
+            if written is not None:
+                written.result()
         except Exception as exc:  # user errors, and bugs too, must not stop the other files
-            failures += 1
             progress.close()
             _fail(args, path, exc)
             progress.update(index + 1)
-            continue
+            return 1
         for knee in result.knees:
             prediction = knee.prediction
             prediction.source_name = str(path)
@@ -124,6 +129,30 @@ def cmd_predict(args) -> int:
                       prediction.elapsed_ms)
             records.add(path, knee)
         progress.update(index + 1)
+        return 0
+
+    try:
+        for index, path in enumerate(files):
+            try:
+                result = pipeline(path)
+            except Exception as exc:  # user errors, and bugs too, must not stop the other files
+                result, error = None, exc
+            if pending is not None:
+                failures += finish(*pending)
+                pending = None
+            if result is None:
+                failures += 1
+                progress.close()
+                _fail(args, path, error)
+                progress.update(index + 1)
+                continue
+            written = writer.submit(_write_overlay, result, path, overlay_dir, args, used_names) if writer else None
+            pending = (index, path, result, written)
+        if pending is not None:
+            failures += finish(*pending)
+    finally:
+        if writer is not None:
+            writer.shutdown(wait=True)
     progress.close()
     try:
         records.finish()
@@ -250,6 +279,9 @@ def cmd_train(args) -> int:
             print("kneeoa: training needs matplotlib for its figures: pip install 'kneeoa-desktop[train]'",
                   file=sys.stderr)
         return EXIT_FAILED
+    if args.init_from and not Path(args.init_from).is_file():
+        print(f"kneeoa: {args.init_from}: no such model file", file=sys.stderr)
+        return EXIT_FAILED
     from .training.release import train_and_release
 
     config = TrainConfig(
@@ -257,7 +289,7 @@ def cmd_train(args) -> int:
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         ordinal_weight=args.ordinal_weight, class_weight_power=args.class_weight_power, seed=args.seed,
         limit_per_grade=args.limit_per_grade, steps_per_epoch=args.steps_per_epoch,
-        architecture=args.architecture, freeze_through=args.freeze_through,
+        architecture=args.architecture, freeze_through=args.freeze_through, init_from=args.init_from,
         jit_compile=args.xla, model_name=args.name, model_version=args.model_version,
         cache_dir=args.cache_dir or str(Path(user_cache_dir("kneeoa")) / "datasets"))
     out = Path(args.out)

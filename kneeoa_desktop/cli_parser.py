@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--freeze-through", type=int, default=defaults.freeze_through, metavar="N",
                    help="lite0: keep the stem and blocks 0…N at their ImageNet weights "
                         "(-1: train everything; default: %(default)s)")
+    t.add_argument("--init-from", metavar="MODEL.keras",
+                   help="start from this finished model's weights instead of ImageNet (a second, "
+                        "less frozen stage; the architecture must match)")
     t.add_argument("--xla", action="store_true",
                    help="compile with XLA (about twice as fast for cnn; much slower for lite0 on CPU)")
     from .server.cli_serve import add_parser as add_serve_parser

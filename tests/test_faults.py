@@ -292,6 +292,36 @@ def test_cli_csv_fault_is_one_line_and_leaves_nothing(fault, tmp_path, knee_png,
     assert list(out_dir.iterdir()) == []
 
 
+@pytest.mark.slow
+def test_cli_overlays_written_beside_grading_keep_order_and_failures(tmp_path, knee_png, predictor):
+    """`predict --overlay-dir` writes one film's PNG while grading the next: a film whose export
+    fails and one that cannot be read are each one error line, in the order given, and only the
+    films whose PNG was written print results."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    names = ["a.png", "b.png", "c.png", "d.png"]
+    for name in names:
+        (folder / name).write_bytes(knee_png.read_bytes())
+    (folder / "b.png").write_bytes(b"\x89PNG broken")
+    real_write = cli._write_overlay
+
+    def failing_for_c(result, path, *args):
+        if path.name == "c.png":
+            raise errors.ExportError("The annotated image could not be written.")
+        return real_write(result, path, *args)
+
+    out_dir = tmp_path / "overlays"
+    with mock.patch.object(cli, "_predictor", lambda args: predictor), \
+            mock.patch.object(cli, "_write_overlay", failing_for_c):
+        code, out, err = run_cli("predict", "--json", "--overlay-dir", out_dir,
+                                 *(folder / name for name in names))
+    assert code == 1
+    assert [Path(json.loads(line)["file"]).name for line in out.splitlines()] == ["a.png", "d.png"]
+    errors_printed = [line for line in err.splitlines() if line.startswith("kneeoa: ")]
+    assert [Path(line.split(": ")[1]).name for line in errors_printed] == ["b.png", "c.png"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["a_kneeoa.png", "d_kneeoa.png"]
+
+
 def test_export_where_chmod_is_refused(tmp_path, knee_pixels):
     """vfat/exFAT mounts (without `quiet`) and some SMB/FUSE mounts answer chmod with EPERM while
     files can be written there: the export should still succeed, with the default mode."""

@@ -81,6 +81,29 @@ def test_train_refuses_a_missing_dataset(capsys, tmp_path):
     assert err.count("\n") == 1 and "not a folder" in err
 
 
+def test_train_refuses_a_missing_starting_model(capsys, tmp_path, tiny_dataset):
+    assert main(["train", "--data", str(tiny_dataset), "--init-from", str(tmp_path / "none.keras")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "none.keras: no such model file" in err
+
+
+@pytest.mark.slow
+def test_a_second_stage_starts_from_a_finished_model_by_layer_name(tmp_path):
+    from kneeoa_desktop.core.architecture import build_model
+    from kneeoa_desktop.training.train import copy_weights
+
+    finished = build_model("cnn", (64, 64), widths=(8, 8, 8, 8), temperature=1.3)
+    for layer in finished.layers:  # weights no fresh model could have by chance
+        layer.set_weights([np.random.default_rng(1).normal(size=w.shape) for w in layer.get_weights()])
+    finished.save(tmp_path / "finished.keras")
+    fresh = build_model("cnn", (64, 64), widths=(8, 8, 8, 8))
+    assert copy_weights(tmp_path / "finished.keras", fresh) == sum(1 for l in fresh.layers if l.weights)
+    for a, b in zip(finished.get_weights(), fresh.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="does not match this architecture"):
+        copy_weights(tmp_path / "finished.keras", build_model("cnn", (64, 64), widths=(8, 8, 8, 16)))
+
+
 def test_class_weights_favour_rare_grades():
     grades = np.array([0] * 80 + [1] * 10 + [2] * 5 + [3] * 4 + [4] * 1)
     w = class_weights(grades, 0.5)

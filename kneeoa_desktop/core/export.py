@@ -201,14 +201,21 @@ def _ellipsize(text: str, font, width: float, draw) -> str:
     return text + "…"
 
 
+_PNG_OPTIONS = [cv2.IMWRITE_PNG_COMPRESSION, 1]
+if hasattr(cv2, "IMWRITE_PNG_FILTER"):  # OpenCV ≥ 4.10; older ones keep libpng's adaptive filters
+    _PNG_OPTIONS += [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
+
+
 def write_png_atomic(rgb: np.ndarray, target: str | os.PathLike, *,
                      protect: tuple[str | os.PathLike, ...] = ()) -> Path:
     """Encode ``rgb`` as PNG and write it to ``target`` atomically; never onto a protected file."""
     target = Path(target)
     if target.suffix.lower() != ".png":
         target = target.with_name(target.name + ".png")
-    # Compression level 1: a few per cent larger than the default 3, several times faster to write.
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    # Compression level 1 with the one "up" filter: about as small as the default (level 3,
+    # adaptive filters) and about half the time of level 1 with adaptive filters (measured on our
+    # 995×640 annotated films, where encoding was the largest cost of `predict --overlay-dir`).
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), _PNG_OPTIONS)
     if not ok:
         raise ExportError(QT_TRANSLATE_NOOP("CoreMessages", "The annotated image could not be encoded as PNG."))
     return write_bytes_atomic(encoded.tobytes(), target, protect=protect)

@@ -17,6 +17,9 @@ class TrainConfig:
     architecture: str = "lite0"  # "lite0" (ImageNet-pretrained) or "cnn" (from scratch; tiny tests)
     pretrained: bool = True  # start lite0 from its ImageNet weights
     freeze_through: int = 4  # lite0: stem and blocks 0…N stay frozen (-1: none)
+    # A second stage: start from a finished model's weights (e.g. the shipped .keras) instead of
+    # ImageNet, typically with fewer blocks frozen and a lower learning rate.
+    init_from: str | None = None
     widths: tuple[int, ...] = (24, 48, 96, 192)  # cnn only
     epochs: int = 10
     batch_size: int = 32

@@ -93,12 +93,22 @@ def train(config: TrainConfig, log=print) -> Path:
     steps = config.steps_per_epoch or max(1, len(y_train) // batch)
 
     model = build_model(config.architecture, size, widths=tuple(config.widths))
-    if config.architecture == "lite0" and config.pretrained:
-        from .pretrained import freeze_through, load_lite0_imagenet
+    if config.init_from:
+        # A private copy: --out may overwrite the starting model, and a resumed run must not notice.
+        start_file = run_dir / "init.keras"
+        if not start_file.is_file():
+            with atomic_path(start_file, suffix=".keras") as (_tmp, handle):
+                handle.write(Path(config.init_from).read_bytes())
+        copied = copy_weights(start_file, model)
+        log(f"started from {config.init_from} ({copied} layers' weights)")
+    elif config.architecture == "lite0" and config.pretrained:
+        from .pretrained import load_lite0_imagenet
 
         load_lite0_imagenet(model)
-        if config.freeze_through >= 0:
-            freeze_through(model, config.freeze_through)
+    if config.architecture == "lite0" and config.freeze_through >= 0:
+        from .pretrained import freeze_through
+
+        freeze_through(model, config.freeze_through)
     total = config.epochs * steps
     warmup = min(steps, total // 10)
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -122,6 +132,32 @@ def train(config: TrainConfig, log=print) -> Path:
     model.fit(train_ds, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=0,
               shuffle=False)
     return best_path
+
+
+def copy_weights(source: str | Path, model) -> int:
+    """Copy every weighted layer of the `.keras` file ``source`` into ``model`` by layer name.
+
+    Names, not order, so a clean exported model (with its temperature layer) and a training
+    checkpoint both serve. A layer of ``model`` with weights but no namesake in ``source``
+    (another architecture) is an error, not a silent partial start.
+    """
+    import keras
+
+    trained = keras.saving.load_model(source, compile=False, safe_mode=True)
+    by_name = {layer.name: layer for layer in trained.layers}
+    copied, missing = 0, []
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        twin = by_name.get(layer.name)
+        if twin is None or [w.shape for w in twin.weights] != [w.shape for w in layer.weights]:
+            missing.append(layer.name)
+            continue
+        layer.set_weights(twin.get_weights())
+        copied += 1
+    if missing:
+        raise ValueError(f"{source} does not match this architecture (e.g. layer {missing[0]!r}).")
+    return copied
 
 
 def _log_rows(log_path: Path) -> list[dict]:
