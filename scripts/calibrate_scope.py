@@ -6,11 +6,15 @@
    (the training's own site-like changes: framing, tone, sharpness, noise), so that films from
    other hospitals are not "far" merely for looking different → PCA statistics
    (core.scope.fit_stats), rare grades weighted up so that severe OA does not look unusual;
+   and, since a single-knee image of another shape is framed as a square with black bars
+   (``--squared``: training crops cut to random wide and tall shapes and framed so), so that
+   such a crop from another hospital is not "far" merely for its bars;
 2. distance threshold = the (1 - target) quantile of the validation images' distances, so at
    most ``--false-alarms`` (default 3 %) of in-scope val crops are flagged; leaves room below
    the 5 % allowed on unseen films;
 3. writes DIR/scope.npz atomically, then reports: false alarms on val overall, per KL grade and
-   under the site shifts that mimic other hospitals' films; detection of the real replaced-knee
+   under the site shifts that mimic other hospitals' films and on val crops of other shapes
+   framed as squares (the crop-framing shapes of scripts/measure_crop_framing.py); detection of the real replaced-knee
    films in shared/data/out-of-scope/implants (and which are missed); time per assessment.
 
 Everything model-dependent is recomputed here from the given weights folder; nothing is
@@ -33,7 +37,20 @@ from kneeoa_desktop.core import scope  # noqa: E402
 from kneeoa_desktop.core.imaging import load_image  # noqa: E402
 from kneeoa_desktop.core.preprocess import preprocess  # noqa: E402
 
+from measure_crop_framing import SHAPES, band, pad_square  # noqa: E402  (same folder)
+
 SHIFTS = ("sharpened", "gamma 0.7", "gamma 1.4", "zoomed out")
+#: The crop shapes whose squared framing is reported (the padded ones the pipeline makes).
+SQUARED_SHAPES = ("wide 300x162", "tall 162x300", "wide 280x224")
+
+
+def squared_crop(raw: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A square crop cut to a random wide or tall shape (height:width 0.5–0.9 or its inverse),
+    framed as the pipeline frames such an image: centred on a black square of its longer side."""
+    ratio = float(np.exp(rng.uniform(np.log(0.5), np.log(0.9))))
+    n = raw.shape[0]
+    shape = (n, round(n * ratio)) if rng.random() < 0.6 else (round(n * ratio), n)  # (width, height)
+    return pad_square(band(raw, *shape), 0)  # 0 = cv2.BORDER_CONSTANT, black
 
 
 def _images(folder: Path, limit: int | None, seed: int = 0) -> tuple[list[Path], np.ndarray]:
@@ -77,6 +94,8 @@ def main(argv=None) -> int:
     parser.add_argument("--shrinkage", type=float, default=0.1)
     parser.add_argument("--train-limit", type=int, default=None, help="use at most this many training images")
     parser.add_argument("--augmented", type=int, default=2500, help="augmented training copies to add")
+    parser.add_argument("--squared", type=int, default=1500,
+                        help="training crops cut to other shapes and squared with black bars to add")
     parser.add_argument("--max-weight", type=float, default=4.0, help="cap on the weight of a rare grade")
     parser.add_argument("--dry-run", action="store_true", help="report only; do not write scope.npz")
     args = parser.parse_args(argv)
@@ -98,11 +117,14 @@ def main(argv=None) -> int:
         predictor.predict_array(np.stack([preprocess_augmented(train_raw[i], rng, size, augment_image)
                                           for i in pick[s:s + 64]]), with_features=True)[2]
         for s in range(0, len(pick), 64)]) if len(pick) else np.zeros((0, train.shape[1]))
-    reference = np.concatenate([train, augmented.astype(np.float64)])
-    ref_grades = np.concatenate([train_grades, train_grades[pick]])
+    pick_sq = rng.choice(len(train_raw), min(args.squared, len(train_raw)), replace=False)
+    squared = _features(predictor, [squared_crop(train_raw[i], rng) for i in pick_sq]) \
+        if len(pick_sq) else np.zeros((0, train.shape[1]))
+    reference = np.concatenate([train, augmented.astype(np.float64), squared])
+    ref_grades = np.concatenate([train_grades, train_grades[pick], train_grades[pick_sq]])
     counts = np.bincount(ref_grades, minlength=5).astype(np.float64)
     grade_weight = np.clip(np.median(counts) / np.maximum(counts, 1), 1.0, args.max_weight)
-    print(f"reference features {reference.shape} ({len(augmented)} augmented) in "
+    print(f"reference features {reference.shape} ({len(augmented)} augmented, {len(squared)} squared) in "
           f"{time.perf_counter() - t0:.0f} s; grade weights {np.round(grade_weight, 2).tolist()}")
     stats = scope.fit_stats(reference, args.components, args.shrinkage, grade_weight[ref_grades])
 
@@ -139,6 +161,12 @@ def main(argv=None) -> int:
         shifted = [site_shift(r, name, i) for i, r in enumerate(val_raw)]
         v = verdicts(shifted, _features(predictor, shifted))
         print(f"  {name:11s} {_rate([not x.in_scope for x in v])}")
+
+    print("\nval crops of other shapes, framed as squares with black bars:")
+    for name in SQUARED_SHAPES:
+        framed = [pad_square(SHAPES[name](r), 0) for r in val_raw]
+        v = verdicts(framed, _features(predictor, framed))
+        print(f"  {name:13s} {_rate([not x.in_scope for x in v])}")
 
     print(f"\nreplaced-knee films ({args.implants}):")
     implant_paths = sorted(args.implants.glob("*.jpg"))

@@ -29,6 +29,8 @@ pytest.importorskip("fastapi", reason="the server extra is not installed (pip in
 pytest.importorskip("pynetdicom", reason="the server extra is not installed (pip install -e '.[server]')")
 httpx = pytest.importorskip("httpx", reason="httpx is not installed (it comes with the test extra)")
 
+from kneeoa_desktop.core.manifest import DEFAULT_WEIGHTS_DIR, load_manifest  # noqa: E402
+
 from .conftest import needs_data  # noqa: E402
 from .samples import write_dicom  # noqa: E402
 
@@ -190,7 +192,8 @@ def test_the_api_key_is_required_and_checked(live, knee_png):
 
 def test_model_and_docs(live):
     model = httpx.get(live.url + "/model", headers=AUTH, timeout=30).json()
-    assert model["model"] == "kneeoa-kl-lite0@1.0.0" and len(model["sha256"]) == 64 and model["device"]
+    shipped = load_manifest(DEFAULT_WEIGHTS_DIR)
+    assert model["model"] == shipped.tag and model["sha256"] == shipped.sha256 and model["device"]
     assert httpx.get(live.url + "/docs", headers=AUTH, timeout=30).status_code == 200
     schema = httpx.get(live.url + "/openapi.json", headers=AUTH, timeout=30).json()
     assert "/predict" in schema["paths"] and "/results/{result_id}.png" in schema["paths"]

@@ -67,9 +67,7 @@ def write_model_card(target: Path, manifest: ModelManifest, counts: dict[str, li
         "",
         f"{manifest.description} Preprocessing: the program's one `preprocess` function "
         "(histogram equalisation, area resize, scale to [0, 1]). "
-        + (f"The stem and blocks 0–{t.get('freeze_through')} keep their ImageNet weights; the rest is "
-           "fine-tuned. " if t.get("architecture") == "lite0" and t.get("freeze_through", -1) >= 0 else "")
-        + "Augmentation on the raw pixels, before preprocessing, for what differs between hospitals: "
+        "Augmentation on the raw pixels, before preprocessing, for what differs between hospitals: "
         "left/right flip; zoom (0.92–1.12, or zoomed out to 0.75 with dark or mirrored borders), "
         "aspect-ratio changes (0.8–1.25), rotation ±8°, shift ±5 %; unsharp masking or smoothing; "
         "gamma 0.6–1.6; noise. "
@@ -78,14 +76,14 @@ def write_model_card(target: Path, manifest: ModelManifest, counts: dict[str, li
            "and true grade distributions (an ordinal penalty: far misses cost more)"
            if t.get("ordinal_weight") else "(no ordinal term)")
         + f"; class weights = (inverse frequency)^{t.get('class_weight_power')}. "
-        f"AdamW, learning rate {t.get('learning_rate')} with warm-up and cosine decay, weight decay "
-        f"{t.get('weight_decay')}, batch {t.get('batch_size')}, seed {t.get('seed')}"
-        + (", XLA" if t.get("jit_compile") else "") + ". "
-        f"{t.get('epochs_run')} epochs in {t.get('training_minutes')} minutes on {t.get('trained_on')}. "
-        "The checkpoint is chosen by the mean of two validation kappas, on val as it is and on val "
-        "re-processed as other hospitals' films look (a proxy for other sites: sharpened, smoothed, "
-        "re-exposed, noisy, zoomed out, stretched, rotated), so that a model that only fits this "
-        f"cohort's look is not preferred: epoch {t.get('best_epoch')} is shipped.",
+        f"AdamW with warm-up and cosine decay, weight decay {t.get('weight_decay')}, batch "
+        f"{t.get('batch_size')}, seed {t.get('seed')}" + (", XLA" if t.get("jit_compile") else "") + ". "
+        + _stages(t)
+        + "In each stage the checkpoint is chosen by the mean of two validation kappas, on val as it "
+        "is and on val re-processed as other hospitals' films look (a proxy for other sites: "
+        "sharpened, smoothed, re-exposed, noisy, zoomed out, stretched, rotated), so that a model that "
+        f"only fits this cohort's look is not preferred: epoch {t.get('best_epoch')} of the "
+        f"{'last stage' if t.get('init_model') else 'run'} is shipped.",
         "",
         "![learning curves](learning_curves.png)",
         "",
@@ -152,11 +150,7 @@ def write_model_card(target: Path, manifest: ModelManifest, counts: dict[str, li
         "## Reproduce",
         "",
         "```bash",
-        f"kneeoa train --data ../shared/data/{t.get('data_dir')} --architecture {t.get('architecture')} "
-        f"--freeze-through {t.get('freeze_through')} --epochs {t.get('epochs')} "
-        f"--batch-size {t.get('batch_size')} --learning-rate {t.get('learning_rate')} "
-        f"--ordinal-weight {t.get('ordinal_weight')} --class-weight-power {t.get('class_weight_power')} "
-        f"--seed {t.get('seed')} --version {manifest.version} --out weights",
+        *_reproduce(t, manifest.version),
         "```",
         "",
         "It resumes from the run folder's backup if interrupted; results vary slightly with "
@@ -165,6 +159,48 @@ def write_model_card(target: Path, manifest: ModelManifest, counts: dict[str, li
         "",
     ]
     return write_text_atomic("\n".join(lines), target)
+
+
+def _frozen(t: dict) -> str:
+    if t.get("architecture") != "lite0" or t.get("freeze_through", -1) < 0:
+        return "everything trained"
+    return f"stem and blocks 0–{t.get('freeze_through')} frozen"
+
+
+def _stages(t: dict) -> str:
+    """What each training stage did: one run from ImageNet, or a second stage on a finished model."""
+    first = t.get("init_model")
+    this = (f"learning rate {t.get('learning_rate')}, {_frozen(t)}, {t.get('epochs_run')} epochs in "
+            f"{t.get('training_minutes')} minutes on {t.get('trained_on')}. ")
+    if not first:
+        start = "ImageNet weights" if t.get("architecture") == "lite0" and t.get("pretrained", True) else "random weights"
+        return f"One stage from {start}: " + this
+    ft = first.get("training", {})
+    origin = "ImageNet weights" if ft.get("architecture") == "lite0" and ft.get("pretrained", True) else (
+        "random weights" if ft else "weights whose training is not recorded")
+    return (f"Two stages. Stage 1 (model {first['tag']}) from {origin}: learning rate "
+            f"{ft.get('learning_rate')}, {_frozen(ft)}, {ft.get('epochs_run')} epochs in "
+            f"{ft.get('training_minutes')} minutes. Stage 2 from stage 1's weights: " + this)
+
+
+def _command(t: dict, version: str, out: str, init_from: str | None = None) -> str:
+    return (f"kneeoa train --data ../shared/data/{t.get('data_dir')} --architecture {t.get('architecture')} "
+            f"--freeze-through {t.get('freeze_through')} --epochs {t.get('epochs')} "
+            f"--batch-size {t.get('batch_size')} --learning-rate {t.get('learning_rate')} "
+            f"--ordinal-weight {t.get('ordinal_weight')} --class-weight-power {t.get('class_weight_power')} "
+            f"--seed {t.get('seed')} --version {version} --out {out}"
+            + (f" --init-from {init_from}" if init_from else ""))
+
+
+def _reproduce(t: dict, version: str) -> list[str]:
+    first = t.get("init_model")
+    if not first:
+        return [_command(t, version, "weights")]
+    name = first["tag"].split("@")[0]
+    return [f"# stage 1 ({first['tag']})",
+            _command(first.get("training", {}), first["tag"].split("@")[-1], "stage1"),
+            "# stage 2",
+            _command(t, version, "weights", f"stage1/{name}.keras")]
 
 
 def _ci(m: dict, key: str) -> str:

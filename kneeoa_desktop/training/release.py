@@ -121,6 +121,8 @@ def train_and_release(config: TrainConfig, out_dir: Path, log=print) -> dict:
                       + ("" if not _gpu_listed() else ", GPU listed by TensorFlow"),
         "best_epoch": 1 + int(np.argmax([float(e["val_select"]) for e in epochs])),
     })
+    if config.init_from:  # a second stage: name the model it started from and how that was made
+        manifest.training["init_model"] = _init_model(Path(config.init_from))
     manifest.save()
 
     plot_learning_curves(run_dir / "log.csv", out_dir / "learning_curves.png")
@@ -132,6 +134,17 @@ def train_and_release(config: TrainConfig, out_dir: Path, log=print) -> dict:
     write_model_card(out_dir / "MODEL_CARD.md", manifest, counts, epochs)
     log(format_report(report))
     return report
+
+
+def _init_model(path: Path) -> dict:
+    """The starting model's tag, file hash and training record (its manifest, if beside it)."""
+    from ..core.manifest import load_manifest, sha256_of
+
+    try:
+        first = load_manifest(path.parent)
+    except Exception:  # a bare .keras (e.g. a run's checkpoint): its hash is what we know
+        return {"tag": path.name, "sha256": sha256_of(path), "training": {}}
+    return {"tag": first.tag, "sha256": sha256_of(path), "training": dict(first.training)}
 
 
 def _gpu_listed() -> bool:
