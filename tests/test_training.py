@@ -74,16 +74,19 @@ def test_tiny_training_end_to_end(capsys, tmp_path, tiny_dataset, knee_png):
     assert "training already finished (2 epochs" in capsys.readouterr().out
     assert len((run / "log.csv").read_text().strip().splitlines()) == 3
 
-    # A second stage starts from the finished model and says so in its manifest and card.
-    out2 = tmp_path / "model2"
-    assert main(["train", "--data", str(tiny_dataset), "--out", str(out2), "--run-dir", str(tmp_path / "run2"),
+    # A second stage starts from the finished model and says so in its manifest and card, even
+    # when it is written over the folder it started from.
+    started_from = load_manifest(out)
+    assert main(["train", "--data", str(tiny_dataset), "--out", str(out), "--run-dir", str(tmp_path / "run2"),
                  "--cache-dir", str(tmp_path / "cache"), "--epochs", "1", "--steps-per-epoch", "1",
                  "--batch-size", "4", "--architecture", "cnn", "--xla", "--name", "kneeoa-kl-cnn",
                  "--version", "9.9.10-test", "--init-from", str(out / "kneeoa-kl-cnn.keras")]) == 0
     assert f"started from {out / 'kneeoa-kl-cnn.keras'}" in capsys.readouterr().out
-    first, started_from = load_manifest(out2).training["init_model"], load_manifest(out)
+    second = load_manifest(out)
+    first = second.training["init_model"]
+    assert second.version == "9.9.10-test" and second.sha256 != started_from.sha256
     assert first["tag"] == started_from.tag and first["sha256"] == started_from.sha256
-    card = (out2 / "MODEL_CARD.md").read_text()
+    card = (out / "MODEL_CARD.md").read_text()
     assert f"Two stages. Stage 1 (model {started_from.tag}) from random weights" in card
     assert "--out stage1" in card and "--init-from stage1/kneeoa-kl-cnn.keras" in card
 

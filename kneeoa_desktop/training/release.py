@@ -70,6 +70,10 @@ def train_and_release(config: TrainConfig, out_dir: Path, log=print) -> dict:
     log(format_summary(counts))
     plot_dataset_summary(counts, out_dir / "dataset_summary.png")
 
+    init_record = run_dir / "init.json"
+    if config.init_from and not init_record.is_file():
+        # Read before anything is written: --out may be the starting model's own folder.
+        write_text_atomic(json.dumps(_init_model(Path(config.init_from)), indent=2) + "\n", init_record)
     best = train(config, log)
     description = DESCRIPTIONS[config.architecture]
     predictor = Predictor(export_model(best, out_dir, config, {}, description))
@@ -122,7 +126,7 @@ def train_and_release(config: TrainConfig, out_dir: Path, log=print) -> dict:
         "best_epoch": 1 + int(np.argmax([float(e["val_select"]) for e in epochs])),
     })
     if config.init_from:  # a second stage: name the model it started from and how that was made
-        manifest.training["init_model"] = _init_model(Path(config.init_from))
+        manifest.training["init_model"] = json.loads(init_record.read_text())
     manifest.save()
 
     plot_learning_curves(run_dir / "log.csv", out_dir / "learning_curves.png")
