@@ -167,18 +167,22 @@ def _frozen(t: dict) -> str:
     return f"stem and blocks 0–{t.get('freeze_through')} frozen"
 
 
+def _origin(t: dict) -> str:
+    """Where a stage's weights started, from its training record."""
+    if not t:
+        return "weights whose training is not recorded"
+    return "ImageNet weights" if t.get("architecture") == "lite0" and t.get("pretrained", True) else "random weights"
+
+
 def _stages(t: dict) -> str:
     """What each training stage did: one run from ImageNet, or a second stage on a finished model."""
     first = t.get("init_model")
     this = (f"learning rate {t.get('learning_rate')}, {_frozen(t)}, {t.get('epochs_run')} epochs in "
             f"{t.get('training_minutes')} minutes on {t.get('trained_on')}. ")
     if not first:
-        start = "ImageNet weights" if t.get("architecture") == "lite0" and t.get("pretrained", True) else "random weights"
-        return f"One stage from {start}: " + this
+        return f"One stage from {_origin(t)}: " + this
     ft = first.get("training", {})
-    origin = "ImageNet weights" if ft.get("architecture") == "lite0" and ft.get("pretrained", True) else (
-        "random weights" if ft else "weights whose training is not recorded")
-    return (f"Two stages. Stage 1 (model {first['tag']}) from {origin}: learning rate "
+    return (f"Two stages. Stage 1 (model {first['tag']}) from {_origin(ft)}: learning rate "
             f"{ft.get('learning_rate')}, {_frozen(ft)}, {ft.get('epochs_run')} epochs in "
             f"{ft.get('training_minutes')} minutes. Stage 2 from stage 1's weights: " + this)
 

@@ -142,11 +142,12 @@ def train_and_release(config: TrainConfig, out_dir: Path, log=print) -> dict:
 
 def _init_model(path: Path) -> dict:
     """The starting model's tag, file hash and training record (its manifest, if beside it)."""
+    from ..core.errors import ModelError
     from ..core.manifest import load_manifest, sha256_of
 
     try:
         first = load_manifest(path.parent)
-    except Exception:  # a bare .keras (e.g. a run's checkpoint): its hash is what we know
+    except ModelError:  # a bare .keras (e.g. a run's checkpoint): its hash is what we know
         return {"tag": path.name, "sha256": sha256_of(path), "training": {}}
     return {"tag": first.tag, "sha256": sha256_of(path), "training": dict(first.training)}
 

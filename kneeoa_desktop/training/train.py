@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.atomic import atomic_path, write_text_atomic
+from ..core.atomic import atomic_path, write_bytes_atomic, write_text_atomic
 from ..core.grades import KL_LABELS, NUM_GRADES
 from ..core.manifest import ModelManifest, sha256_of
 from ..core.metrics import classification_report
@@ -97,8 +97,7 @@ def train(config: TrainConfig, log=print) -> Path:
         # A private copy: --out may overwrite the starting model, and a resumed run must not notice.
         start_file = run_dir / "init.keras"
         if not start_file.is_file():
-            with atomic_path(start_file, suffix=".keras") as (_tmp, handle):
-                handle.write(Path(config.init_from).read_bytes())
+            write_bytes_atomic(Path(config.init_from).read_bytes(), start_file)
         copied = copy_weights(start_file, model)
         log(f"started from {config.init_from} ({copied} layers' weights)")
     elif config.architecture == "lite0" and config.pretrained:
