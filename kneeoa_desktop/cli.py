@@ -112,15 +112,18 @@ def cmd_predict(args) -> int:
     writer = ThreadPoolExecutor(max_workers=1) if overlay_dir is not None else None
     pending = None
 
+    def failed(index, path, exc) -> int:
+        progress.close()  # the message goes on its own line, then the bar goes on
+        _fail(args, path, exc)
+        progress.update(index + 1)
+        return 1
+
     def finish(index, path, result, written) -> int:
         try:
             if written is not None:
                 written.result()
         except Exception as exc:  # user errors, and bugs too, must not stop the other files
-            progress.close()
-            _fail(args, path, exc)
-            progress.update(index + 1)
-            return 1
+            return failed(index, path, exc)
         for knee in result.knees:
             prediction = knee.prediction
             prediction.source_name = str(path)
@@ -141,10 +144,7 @@ def cmd_predict(args) -> int:
                 failures += finish(*pending)
                 pending = None
             if result is None:
-                failures += 1
-                progress.close()
-                _fail(args, path, error)
-                progress.update(index + 1)
+                failures += failed(index, path, error)
                 continue
             written = writer.submit(_write_overlay, result, path, overlay_dir, args, used_names) if writer else None
             pending = (index, path, result, written)
@@ -290,7 +290,7 @@ def cmd_train(args) -> int:
         ordinal_weight=args.ordinal_weight, class_weight_power=args.class_weight_power, seed=args.seed,
         limit_per_grade=args.limit_per_grade, steps_per_epoch=args.steps_per_epoch,
         architecture=args.architecture, freeze_through=args.freeze_through, init_from=args.init_from,
-        jit_compile=args.xla, model_name=args.name, model_version=args.model_version,
+        squared_rate=args.squared_rate, jit_compile=args.xla, model_name=args.name, model_version=args.model_version,
         cache_dir=args.cache_dir or str(Path(user_cache_dir("kneeoa")) / "datasets"))
     out = Path(args.out)
     report = train_and_release(config, out, log=lambda text: print(text, flush=True))

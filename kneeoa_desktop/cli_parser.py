@@ -109,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--init-from", metavar="MODEL.keras",
                    help="start from this finished model's weights instead of ImageNet (a second, "
                         "less frozen stage; the architecture must match)")
+    t.add_argument("--squared-crops", dest="squared_rate", type=float, default=defaults.squared_rate,
+                   metavar="RATE",
+                   help="share of training crops cut to a wide or tall band and squared on black, as "
+                        "the app frames such a crop; above 0 the best epoch is also judged on val cut "
+                        "so (default: %(default)s)")
     t.add_argument("--xla", action="store_true",
                    help="compile with XLA (about twice as fast for cnn; much slower for lite0 on CPU)")
     from .server.cli_serve import add_parser as add_serve_parser

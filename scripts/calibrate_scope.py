@@ -35,9 +35,10 @@ sys.path.insert(0, str(REPO))
 
 from kneeoa_desktop.core import scope  # noqa: E402
 from kneeoa_desktop.core.imaging import load_image  # noqa: E402
+from kneeoa_desktop.core.localise import pad_to_square  # noqa: E402
 from kneeoa_desktop.core.preprocess import preprocess  # noqa: E402
 
-from measure_crop_framing import SHAPES, band, pad_square  # noqa: E402  (same folder)
+from measure_crop_framing import SHAPES, band  # noqa: E402  (same folder)
 
 SHIFTS = ("sharpened", "gamma 0.7", "gamma 1.4", "zoomed out")
 #: The crop shapes whose squared framing is reported (the padded ones the pipeline makes).
@@ -50,7 +51,7 @@ def squared_crop(raw: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ratio = float(np.exp(rng.uniform(np.log(0.5), np.log(0.9))))
     n = raw.shape[0]
     shape = (n, round(n * ratio)) if rng.random() < 0.6 else (round(n * ratio), n)  # (width, height)
-    return pad_square(band(raw, *shape), 0)  # 0 = cv2.BORDER_CONSTANT, black
+    return pad_to_square(band(raw, *shape), 0)  # 0 = cv2.BORDER_CONSTANT, black
 
 
 def _images(folder: Path, limit: int | None, seed: int = 0) -> tuple[list[Path], np.ndarray]:
@@ -164,7 +165,7 @@ def main(argv=None) -> int:
 
     print("\nval crops of other shapes, framed as squares with black bars:")
     for name in SQUARED_SHAPES:
-        framed = [pad_square(SHAPES[name](r), 0) for r in val_raw]
+        framed = [pad_to_square(SHAPES[name](r), 0) for r in val_raw]
         v = verdicts(framed, _features(predictor, framed))
         print(f"  {name:13s} {_rate([not x.in_scope for x in v])}")
 

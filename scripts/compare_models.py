@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from kneeoa_desktop.core.metrics import (bootstrap_intervals, headline_figures,  # noqa: E402
-                                         paired_difference_interval)
+                                         paired_difference_intervals)
 
 KEYS = ("accuracy", "quadratic_weighted_kappa", "mae", "ece")
 SHORT = {"accuracy": "acc", "quadratic_weighted_kappa": "kappa", "mae": "MAE", "ece": "ECE"}
@@ -44,8 +44,9 @@ def _row(name: str, grades, probs, resamples: int) -> str:
 
 def _difference(name: str, grades, base, other, resamples: int) -> str:
     cells = []
+    intervals = paired_difference_intervals(grades, base, other, KEYS, resamples=resamples)
     for k in KEYS:
-        lo, hi = paired_difference_interval(grades, base, other, key=k, resamples=resamples)
+        lo, hi = intervals[k]
         delta = headline_figures(grades, other)[k] - headline_figures(grades, base)[k]
         real = " real" if lo > 0 or hi < 0 else ""
         cells.append(f"  {SHORT[k]} {delta:+.3f} [{lo:+.3f}, {hi:+.3f}]{real}")

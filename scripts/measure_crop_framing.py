@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from kneeoa_desktop.core.grades import OA_THRESHOLD  # noqa: E402
 from kneeoa_desktop.core.imaging import LoadedImage  # noqa: E402
+from kneeoa_desktop.core.localise import pad_to_square  # noqa: E402
 from kneeoa_desktop.core.metrics import (bootstrap_intervals, paired_difference_interval,  # noqa: E402
                                          quadratic_weighted_kappa)
 
@@ -74,14 +75,6 @@ SHAPES = {
 }
 
 
-def pad_square(img: np.ndarray, border: int) -> np.ndarray:
-    """Centred on a square of its longer side; the joint keeps its aspect ratio and scale."""
-    h, w = img.shape
-    n = max(h, w)
-    top, left = (n - h) // 2, (n - w) // 2
-    return cv2.copyMakeBorder(img, top, n - h - top, left, n - w - left, border, value=0)
-
-
 def centre_square(img: np.ndarray) -> np.ndarray:
     h, w = img.shape
     n = min(h, w)
@@ -91,9 +84,9 @@ def centre_square(img: np.ndarray) -> np.ndarray:
 #: How the derived image is framed before the pipeline sees it.
 FRAMINGS = {
     "today": lambda im: im,
-    "pad-replicate": lambda im: pad_square(im, cv2.BORDER_REPLICATE),
-    "pad-reflect": lambda im: pad_square(im, cv2.BORDER_REFLECT),
-    "pad-black": lambda im: pad_square(im, cv2.BORDER_CONSTANT),
+    "pad-replicate": lambda im: pad_to_square(im, cv2.BORDER_REPLICATE),
+    "pad-reflect": lambda im: pad_to_square(im, cv2.BORDER_REFLECT),
+    "pad-black": lambda im: pad_to_square(im, cv2.BORDER_CONSTANT),
     "centre-square": centre_square,
 }
 

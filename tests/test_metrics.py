@@ -8,7 +8,8 @@ import pytest
 
 from kneeoa_desktop.core.metrics import (bootstrap_intervals, classification_report, confusion_matrix,
                                          expected_calibration_error, headline_figures,
-                                         paired_difference_interval, quadratic_weighted_kappa, roc_auc)
+                                         paired_difference_interval, paired_difference_intervals,
+                                         quadratic_weighted_kappa, roc_auc)
 
 
 def test_confusion_matrix():
@@ -142,3 +143,13 @@ def test_paired_difference_interval():
     perfect = np.eye(5)[y]
     low, high = paired_difference_interval(y, probs, perfect, resamples=200)
     assert 0.0 < low <= high <= 1.0  # the perfect grader is really better
+
+
+def test_paired_difference_intervals_share_one_bootstrap():
+    y, probs = _toy_set(60)
+    perfect = np.eye(5)[y]
+    both = paired_difference_intervals(y, probs, perfect, ("accuracy", "mae"), resamples=200, seed=3)
+    # Each figure's interval is the one its own single-figure bootstrap (same seed) gives.
+    assert both["accuracy"] == paired_difference_interval(y, probs, perfect, "accuracy", 200, 3)
+    assert both["mae"] == paired_difference_interval(y, probs, perfect, "mae", 200, 3)
+    assert both["accuracy"][0] > 0 and both["mae"][1] < 0  # perfect: more right, smaller error

@@ -63,6 +63,22 @@ def test_a_wide_crop_is_squared_on_black_not_squashed():
     assert result.overlay().compose(1.0).shape == (162, 300, 3)
 
 
+@needs_data
+@pytest.mark.parametrize("wide", [True, False], ids=["wide band", "tall band"])
+def test_training_frames_a_band_as_the_pipeline_frames_that_crop(wide):
+    from kneeoa_desktop.training.augment import band as cut_band
+    from kneeoa_desktop.training.augment import framing_proxy
+
+    crop = _val_crop("R", "2")
+    image = cut_band(crop, 162 / 300, wide=wide)
+    result, inputs = _grade(image)
+    [knee] = result.knees
+    assert not knee.whole_image and knee.region[2:] == (224, 224)  # squared, not squashed
+    # The framing proxy that helps choose the checkpoint cycles wide, tall, …: image 0 wide, 1 tall.
+    proxy = framing_proxy(np.stack([crop, crop]))[0 if wide else 1]
+    np.testing.assert_array_equal(inputs[0], proxy)
+
+
 @pytest.mark.parametrize("squared, border", [(True, cv2.BORDER_CONSTANT), (False, cv2.BORDER_REPLICATE)],
                          ids=["squared crop: black", "knee on a film: border repeated"])
 def test_what_fills_a_region_past_the_film(monkeypatch, squared, border):

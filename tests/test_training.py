@@ -13,7 +13,7 @@ from kneeoa_desktop.cli import main
 from kneeoa_desktop.core.imaging import load_image
 from kneeoa_desktop.core.manifest import load_manifest, sha256_of
 from kneeoa_desktop.core.predictor import Predictor
-from kneeoa_desktop.training.augment import SITE_SHIFTS, augment_image, site_shift
+from kneeoa_desktop.training.augment import SITE_SHIFTS, augment_image, site_shift, squared_band
 from kneeoa_desktop.training.train import class_weights
 
 
@@ -80,7 +80,8 @@ def test_tiny_training_end_to_end(capsys, tmp_path, tiny_dataset, knee_png):
     assert main(["train", "--data", str(tiny_dataset), "--out", str(out), "--run-dir", str(tmp_path / "run2"),
                  "--cache-dir", str(tmp_path / "cache"), "--epochs", "1", "--steps-per-epoch", "1",
                  "--batch-size", "4", "--architecture", "cnn", "--xla", "--name", "kneeoa-kl-cnn",
-                 "--version", "9.9.10-test", "--init-from", str(out / "kneeoa-kl-cnn.keras")]) == 0
+                 "--version", "9.9.10-test", "--init-from", str(out / "kneeoa-kl-cnn.keras"),
+                 "--squared-crops", "0.5"]) == 0
     assert f"started from {out / 'kneeoa-kl-cnn.keras'}" in capsys.readouterr().out
     second = load_manifest(out)
     first = second.training["init_model"]
@@ -89,6 +90,10 @@ def test_tiny_training_end_to_end(capsys, tmp_path, tiny_dataset, knee_png):
     card = (out / "MODEL_CARD.md").read_text()
     assert f"Two stages. Stage 1 (model {started_from.tag}) from random weights" in card
     assert "--out stage1" in card and "--init-from stage1/kneeoa-kl-cnn.keras" in card
+    # The second stage trained on crops squared on black, and was judged on val cut so too.
+    assert second.training["squared_rate"] == 0.5 and "--squared-crops 0.5 --init-from" in card
+    assert "50% of the training crops cut to wide or tall bands and squared on black" in card
+    assert "val_frame_kappa" in (tmp_path / "run2" / "log.csv").read_text().splitlines()[0].split(",")
 
 
 def test_train_refuses_a_missing_dataset(capsys, tmp_path):
@@ -139,6 +144,28 @@ def test_augmentation_is_seeded_varied_and_fed_through_preprocessing(knee_pixels
     # What the network sees is always an output of the app's own preprocessing: equalised, so
     # its gray levels reach the top of the range whatever the augmentation did to exposure.
     assert a.max() == 1.0
+
+
+def test_a_squared_band_keeps_a_band_of_the_crop_and_blacks_out_the_rest(knee_pixels):
+    raw = cv2.resize(knee_pixels, (224, 224), interpolation=cv2.INTER_AREA).astype(np.float32) + 1
+    seen = set()
+    for seed in range(40):
+        out = squared_band(raw, np.random.default_rng(seed))
+        assert out.shape == raw.shape
+        rows, cols = np.flatnonzero(out.any(axis=1)), np.flatnonzero(out.any(axis=0))
+        wide = len(cols) == 224
+        seen.add(wide)
+        kept = rows if wide else cols
+        assert 0.5 * 224 - 1 <= len(kept) <= 0.9 * 224 + 1  # short side 0.5–0.9 of the crop
+        assert np.array_equal(kept, np.arange(kept[0], kept[-1] + 1))  # one band, centred on black
+        assert abs((kept[0] + kept[-1]) / 2 - 111.5) <= 1
+        inside = out[kept[0]:kept[-1] + 1] if wide else out[:, kept[0]:kept[-1] + 1]
+        assert any(np.array_equal(inside, raw[s:s + len(kept)] if wide else raw[:, s:s + len(kept)])
+                   for s in range(0, 224 - len(kept) + 1))  # the crop's own pixels, uncut
+    assert seen == {True, False}  # both wide and tall bands are drawn
+    # A run that asks for no squared crops draws exactly what it drew before the option existed.
+    np.testing.assert_array_equal(augment_image(raw.astype(np.uint8), np.random.default_rng(7)),
+                                  augment_image(raw.astype(np.uint8), np.random.default_rng(7), 0.0))
 
 
 def test_site_shifts_change_the_pixels_but_keep_the_size(knee_pixels):

@@ -217,12 +217,15 @@ def _is_joint_crop(work: np.ndarray) -> tuple[bool, float, bool]:
     return score >= CROP_SCORE_MIN, score, mirrored
 
 
-def _square(work: np.ndarray, border: int) -> np.ndarray:
-    """The image centred on a square of its longer side, filled by ``border`` (black: 0)."""
-    h, w = work.shape
+def pad_to_square(pixels: np.ndarray, border: int = cv2.BORDER_CONSTANT) -> np.ndarray:
+    """The image centred on a square of its longer side, filled by ``border`` (constant: black).
+
+    How the pipeline frames a single-joint crop of another shape (``KneeRegion.squared``); the
+    training augmentation and the measuring scripts frame theirs with this same function."""
+    h, w = pixels.shape[:2]
     n = max(h, w)
     top, left = (n - h) // 2, (n - w) // 2
-    return cv2.copyMakeBorder(work, top, n - h - top, left, n - w - left, border, value=0)
+    return cv2.copyMakeBorder(pixels, top, n - h - top, left, n - w - left, border, value=0)
 
 
 def _crop_region(w: int, h: int, score: float, laterality: str | None) -> KneeRegion:
@@ -307,7 +310,7 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
         # a crop, and it must beat every window found inside (a knee on a larger film does).
         # Squared on black a narrow band scores as the crop it is; with its border repeated, a
         # wide one or a loosely framed film more often does: the better of the two counts.
-        score = max(_whole_score(_square(work, b))[0] for b in (cv2.BORDER_REPLICATE, cv2.BORDER_CONSTANT))
+        score = max(_whole_score(pad_to_square(work, b))[0] for b in (cv2.BORDER_REPLICATE, cv2.BORDER_CONSTANT))
         if score >= CROP_SCORE_MIN and (best is None or score >= best.score):
             return [_crop_region(w, h, score, laterality)]
     if best is None or best.score < KNEE_SCORE_MIN:

@@ -123,14 +123,22 @@ def bootstrap_intervals(y_true, probabilities, resamples: int = 2000, seed: int 
     return {k: [float(np.quantile(v, tail)), float(np.quantile(v, 1.0 - tail))] for k, v in draws.items()}
 
 
+def paired_difference_intervals(y_true, probs_a, probs_b, keys=("quadratic_weighted_kappa",),
+                                resamples: int = 2000, seed: int = 0) -> dict[str, list[float]]:
+    """95 % interval of figure(b) − figure(a) for each of ``keys``, on the same resampled images
+    (one bootstrap for all figures): is b really better?"""
+    y_true = np.asarray(y_true, np.int64)
+    rng = np.random.default_rng(seed)
+    diffs = {key: [] for key in keys}
+    for _ in range(resamples):
+        pick = rng.integers(0, len(y_true), len(y_true))
+        fig_a, fig_b = headline_figures(y_true[pick], probs_a[pick]), headline_figures(y_true[pick], probs_b[pick])
+        for key in keys:
+            diffs[key].append(fig_b[key] - fig_a[key])
+    return {key: [float(np.quantile(d, 0.025)), float(np.quantile(d, 0.975))] for key, d in diffs.items()}
+
+
 def paired_difference_interval(y_true, probs_a, probs_b, key: str = "quadratic_weighted_kappa",
                                resamples: int = 2000, seed: int = 0) -> list[float]:
     """95 % interval of figure(b) − figure(a) on the same resampled images: is b really better?"""
-    y_true = np.asarray(y_true, np.int64)
-    rng = np.random.default_rng(seed)
-    diffs = []
-    for _ in range(resamples):
-        pick = rng.integers(0, len(y_true), len(y_true))
-        diffs.append(headline_figures(y_true[pick], probs_b[pick])[key]
-                     - headline_figures(y_true[pick], probs_a[pick])[key])
-    return [float(np.quantile(diffs, 0.025)), float(np.quantile(diffs, 0.975))]
+    return paired_difference_intervals(y_true, probs_a, probs_b, (key,), resamples, seed)[key]

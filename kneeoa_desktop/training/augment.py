@@ -6,8 +6,13 @@ image is transformed on its raw pixels and then passes through the core's one ``
 function, exactly like a film at inference; the network never sees an input the app could not
 produce. Plain numpy/OpenCV, run inside ``tf.data`` so the model itself stays a pure graph.
 
+Other hospitals also send single-knee crops of other shapes (a wide band, a tall strip); the
+pipeline frames such a crop centred on a black square (``core.localise.pad_to_square``), so
+``squared_band`` cuts training crops the same way, at the rate the run's configuration gives.
+
 ``site_shift`` applies one fixed, seeded set of such changes: the validation proxy for other
-hospitals' films, used to choose the checkpoint and by ``scripts/robustness_check.py``.
+hospitals' films, used to choose the checkpoint and by ``scripts/robustness_check.py``;
+``framing_proxy`` is the same for crops of other shapes.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..core.localise import pad_to_square
 from ..core.preprocess import preprocess
 
 
@@ -44,8 +50,28 @@ def reframe(pixels: np.ndarray, rng: np.random.Generator, zoom: float, aspect: f
                           borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
 
 
-def augment_image(raw: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One random site-like variant of a raw uint8 radiograph, preprocessed: (H, W, 1) float32."""
+def band(pixels: np.ndarray, ratio: float, wide: bool, offset: float = 0.0) -> np.ndarray:
+    """The band of a square crop whose short side is ``ratio`` × its side: full width and cut in
+    height (``wide``), or full height and cut in width; moved off centre by ``offset`` × the side."""
+    n = pixels.shape[0]
+    keep = max(1, round(n * ratio))
+    start = int(np.clip(round((n - keep) / 2 + offset * n), 0, n - keep))
+    return pixels[start:start + keep, :] if wide else pixels[:, start:start + keep]
+
+
+def squared_band(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random wide (60 %) or tall band, short side 0.5–0.9 of the crop, slightly off centre,
+    framed as the pipeline frames such a crop: centred on a black square of its longer side."""
+    ratio = float(np.exp(rng.uniform(np.log(0.5), np.log(0.9))))
+    cut = band(pixels, ratio, wide=bool(rng.random() < 0.6), offset=float(rng.uniform(-0.05, 0.05)))
+    return pad_to_square(cut)
+
+
+def augment_image(raw: np.ndarray, rng: np.random.Generator, squared_rate: float = 0.0) -> np.ndarray:
+    """One random site-like variant of a raw uint8 radiograph, preprocessed: (H, W, 1) float32.
+
+    ``squared_rate``: the share of variants cut to a band of another shape and squared on black
+    (``squared_band``), as a crop of that shape reaches the network through the pipeline."""
     x = raw.astype(np.float32)
     if rng.random() < 0.5:  # left and right knees mirror each other
         x = x[:, ::-1]
@@ -61,6 +87,9 @@ def augment_image(raw: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         x = gamma(x, np.exp(rng.uniform(np.log(0.6), np.log(1.6))))
     if rng.random() < 0.3:
         x = x + rng.normal(0.0, rng.uniform(2.0, 10.0), x.shape)
+    # Drawn only when asked for, so that a run without it draws exactly what it drew before.
+    if squared_rate > 0 and rng.random() < squared_rate:
+        x = squared_band(np.clip(x, 0, 255), rng)
     return preprocess(np.clip(np.rint(x), 0, 255).astype(np.uint8), raw.shape)
 
 
@@ -88,4 +117,18 @@ def site_proxy(raws: np.ndarray, seed: int = 0) -> np.ndarray:
     """Each raw image under one site shift (cycling through them): preprocessed (N, H, W, 1)."""
     names = list(SITE_SHIFTS)
     return np.stack([preprocess(site_shift(raw, names[i % len(names)], seed + i), raw.shape)
+                     for i, raw in enumerate(raws)])
+
+
+#: The crop shapes of the framing proxy (short side ÷ long side, wide or tall), as another
+#: hospital might send them: the bands ``scripts/measure_crop_framing.py`` reports.
+FRAMING_SHIFTS = {"wide 300x162": (162 / 300, True), "tall 162x300": (162 / 300, False),
+                  "wide 280x224": (224 / 280, True)}
+
+
+def framing_proxy(raws: np.ndarray) -> np.ndarray:
+    """Each raw image cut to one of the proxy's band shapes (cycling) and squared on black, as
+    the pipeline frames such a crop: preprocessed (N, H, W, 1)."""
+    shapes = list(FRAMING_SHIFTS.values())
+    return np.stack([preprocess(pad_to_square(band(raw, *shapes[i % len(shapes)])), raw.shape)
                      for i, raw in enumerate(raws)])

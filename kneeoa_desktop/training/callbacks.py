@@ -21,13 +21,15 @@ class ValidationMetrics(keras.callbacks.Callback):
     """Adds val figures to each epoch's logs, the loss measured as in training (same loss, weights).
 
     ``val_shift_*`` are the same figures on the site proxy (val re-processed as other hospitals'
-    films look, ``augment.site_proxy``); ``val_select``, the mean of the two kappas, chooses the
-    checkpoint, so that a model that only fits this cohort's look is not preferred.
+    films look, ``augment.site_proxy``); ``val_frame_*``, when a framing proxy is given, on val cut
+    to other crop shapes (``augment.framing_proxy``). ``val_select``, the mean of the kappas,
+    chooses the checkpoint, so that a model that only fits this cohort's look is not preferred.
     """
 
-    def __init__(self, inputs, grades, sample_weight, proxy, loss):
+    def __init__(self, inputs, grades, sample_weight, proxy, loss, framing=None):
         super().__init__()
         self.inputs, self.grades, self.weight, self.proxy, self.loss = inputs, grades, sample_weight, proxy, loss
+        self.framing = framing
 
     def on_epoch_begin(self, epoch, logs=None):
         self.start = time.time()
@@ -45,7 +47,13 @@ class ValidationMetrics(keras.callbacks.Callback):
         logs["val_oa_auc"] = report["oa_auc"]
         logs["val_shift_accuracy"] = shifted["accuracy"]
         logs["val_shift_kappa"] = shifted["quadratic_weighted_kappa"]
-        logs["val_select"] = (report["quadratic_weighted_kappa"] + shifted["quadratic_weighted_kappa"]) / 2
+        kappas = [report["quadratic_weighted_kappa"], shifted["quadratic_weighted_kappa"]]
+        if self.framing is not None:
+            framed = classification_report(self.grades, predict_probabilities(self.model, self.framing))
+            logs["val_frame_accuracy"] = framed["accuracy"]
+            logs["val_frame_kappa"] = framed["quadratic_weighted_kappa"]
+            kappas.append(framed["quadratic_weighted_kappa"])
+        logs["val_select"] = float(np.mean(kappas))
         logs["seconds"] = time.time() - self.start
 
 
@@ -68,4 +76,10 @@ class ProgressLog(keras.callbacks.Callback):
         self.log(f"epoch {epoch + 1}: loss {logs['loss']:.4f} acc {logs['accuracy']:.3f} | val loss "
                  f"{logs['val_loss']:.4f} acc {logs['val_accuracy']:.3f} kappa {logs['val_kappa']:.3f} "
                  f"mae {logs['val_mae']:.3f} | site proxy acc {logs['val_shift_accuracy']:.3f} kappa "
-                 f"{logs['val_shift_kappa']:.3f} ({time.time() - self.start:.0f} s)")
+                 f"{logs['val_shift_kappa']:.3f}{self._framing(logs)} ({time.time() - self.start:.0f} s)")
+
+    @staticmethod
+    def _framing(logs) -> str:
+        if "val_frame_kappa" not in logs:
+            return ""
+        return f" | other shapes acc {logs['val_frame_accuracy']:.3f} kappa {logs['val_frame_kappa']:.3f}"

@@ -29,6 +29,10 @@ class TrainConfig:
     ordinal_weight: float = 1.0  # weight of the squared-EMD term (0: plain cross-entropy)
     class_weight_power: float = 0.5  # 0: none; 1: inverse frequency; 0.5: inverse sqrt
     seed: int = 1234
+    # Share of training crops cut to a band of another shape and squared on black, as the pipeline
+    # frames another hospital's wide or tall crop; above 0 the checkpoint is also chosen by val
+    # cut to such shapes (augment.framing_proxy). 1.0.0 was trained without (0.0).
+    squared_rate: float = 0.0
     limit_per_grade: int | None = None  # tiny runs for tests
     steps_per_epoch: int | None = None
     # XLA doubles the small CNN's speed but makes depthwise convolutions ~7× slower on CPU.

@@ -167,6 +167,12 @@ def _frozen(t: dict) -> str:
     return f"stem and blocks 0–{t.get('freeze_through')} frozen"
 
 
+def _squared(t: dict) -> str:
+    rate = t.get("squared_rate") or 0
+    return (f"{rate:.0%} of the training crops cut to wide or tall bands and squared on black "
+            f"(best epoch judged on val cut so too), ") if rate else ""
+
+
 def _origin(t: dict) -> str:
     """Where a stage's weights started, from its training record."""
     if not t:
@@ -177,7 +183,7 @@ def _origin(t: dict) -> str:
 def _stages(t: dict) -> str:
     """What each training stage did: one run from ImageNet, or a second stage on a finished model."""
     first = t.get("init_model")
-    this = (f"learning rate {t.get('learning_rate')}, {_frozen(t)}, {t.get('epochs_run')} epochs in "
+    this = (f"learning rate {t.get('learning_rate')}, {_frozen(t)}, {_squared(t)}{t.get('epochs_run')} epochs in "
             f"{t.get('training_minutes')} minutes on {t.get('trained_on')}. ")
     if not first:
         return f"One stage from {_origin(t)}: " + this
@@ -193,6 +199,7 @@ def _command(t: dict, version: str, out: str, init_from: str | None = None) -> s
             f"--batch-size {t.get('batch_size')} --learning-rate {t.get('learning_rate')} "
             f"--ordinal-weight {t.get('ordinal_weight')} --class-weight-power {t.get('class_weight_power')} "
             f"--seed {t.get('seed')} --version {version} --out {out}"
+            + (f" --squared-crops {t['squared_rate']}" if t.get("squared_rate") else "")
             + (f" --init-from {init_from}" if init_from else ""))
 
 

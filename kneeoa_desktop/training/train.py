@@ -40,7 +40,7 @@ def train(config: TrainConfig, log=print) -> Path:
     """
     from ..core.architecture import build_model
     from ..core.runtime import tensorflow_runtime
-    from .augment import augment_image, site_proxy
+    from .augment import augment_image, framing_proxy, site_proxy
     from .callbacks import ProgressLog, ValidationMetrics
     from .losses import OrdinalCrossEntropy
 
@@ -64,6 +64,8 @@ def train(config: TrainConfig, log=print) -> Path:
     raw_val, y_val, _ = load_split(data_dir / "val", size, config.cache_dir, config.limit_per_grade, raw=True)
     val_inputs = np.stack([preprocess(x, size) for x in raw_val])
     proxy_inputs = site_proxy(raw_val, seed=config.seed)
+    # A run trained for crops of other shapes is also chosen by how it grades them.
+    framing_inputs = framing_proxy(raw_val) if config.squared_rate > 0 else None
     log(f"data: train {len(y_train)} {np.bincount(y_train, minlength=5).tolist()}, "
         f"val {len(y_val)} {np.bincount(y_val, minlength=5).tolist()} ({time.time() - t0:.0f} s)")
 
@@ -75,7 +77,7 @@ def train(config: TrainConfig, log=print) -> Path:
         # One generator per (seed, draw): the same run draws the same augmentations,
         # whatever order the parallel map calls arrive in.
         rng = np.random.default_rng([config.seed, int(counter)])
-        return augment_image(raw_train[int(index)], rng)
+        return augment_image(raw_train[int(index)], rng, config.squared_rate)
 
     def load(counter, index):
         image = tf.numpy_function(augment, [index, counter], tf.float32, stateful=False)
@@ -119,7 +121,7 @@ def train(config: TrainConfig, log=print) -> Path:
     val_weight = np.array([weights[g] for g in y_val], np.float32)
     previous_best = max((float(r["val_select"]) for r in _log_rows(log_path)), default=None)
     callbacks = [
-        ValidationMetrics(val_inputs, y_val, val_weight, proxy_inputs, loss),
+        ValidationMetrics(val_inputs, y_val, val_weight, proxy_inputs, loss, framing_inputs),
         keras.callbacks.CSVLogger(str(log_path), append=done > 0),
         keras.callbacks.ModelCheckpoint(str(best_path), monitor="val_select", mode="max",
                                         save_best_only=True, initial_value_threshold=previous_best),
