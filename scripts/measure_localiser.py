@@ -1,6 +1,14 @@
-"""Print how the knee localiser does: whole-crop share, centring, timing, implant films.
+"""Print how the knee localiser does: whole-crop share, centring, timing, implant films, and
+how it takes oblong images (crops of other shapes, knees on larger films).
 
     nice -n 19 .venv/bin/python scripts/measure_localiser.py [--data ../shared/data] [--step 1]
+        [--oblong-split train] [--oblong-count 150]
+
+Section (5) is what ``localise.CROP_MARGIN`` and the pair-versus-square rule were chosen on:
+``--oblong-count`` crops of ``--oblong-split`` (train, so that val stays a fair judge; run it
+with ``--oblong-split val`` to see the choice hold there), each cut to bands as other hospitals
+send them and placed on larger films, with the share taken as one squared crop, as two knees
+and as a found region, at the chosen margin and at others.
 
 Figures only; nothing is asserted. Times are CPU time of this process (time.process_time), so
 that a busy machine inflates them less than wall time would; wall time is printed beside.
@@ -17,6 +25,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from kneeoa_desktop.core import localise  # noqa: E402
 from kneeoa_desktop.core.localise import find_knees  # noqa: E402
 from tests.test_localise import bilateral_film  # noqa: E402
 
@@ -25,6 +34,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     ap.add_argument("--step", type=int, default=1, help="use every n-th val crop")
+    ap.add_argument("--oblong-split", default="train", help="kneeKL224 split for section (5)")
+    ap.add_argument("--oblong-count", type=int, default=150, help="crops used in section (5)")
     args = ap.parse_args()
     val = sorted((args.data / "kneeKL224" / "val").glob("*/*.png"))[:: args.step]
     crops = [(p, cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)) for p in val]
@@ -81,6 +92,66 @@ def main() -> None:
         ms = (time.process_time() - c0) * 1000
         desc = ", ".join(f"{x.side or '?'} {x.score:.2f}{' whole' if x.whole_image else ''}" for x in r)
         print(f"(4) {img.shape[1]}×{img.shape[0]} {ms:5.0f} ms CPU  {len(r)} region(s) [{desc}]  {p.name}")
+
+    oblong_images(args.data / "kneeKL224" / args.oblong_split, args.oblong_count)
+
+
+#: Oblong images (beyond the crop aspect) made from a square crop c (n × n): what the localiser
+#: should take as one crop (bands of other shapes, a film barely larger) and what as a knee to
+#: look for (a larger film). Not here: a crop pasted on a black canvas (its hard corners on black
+#: read as two small knees to HOG, unlike any radiograph).
+OBLONG = {
+    "band 300x162 (crop)": lambda c: _band(c, 300, 162),
+    "band 162x300 (crop)": lambda c: _band(c, 162, 300),
+    "film 1.4x dark (either)": lambda c: cv2.copyMakeBorder(c, 0, 0, 45, 45, cv2.BORDER_CONSTANT, value=0),
+    "film 3x2 replicated (find)": lambda c: cv2.copyMakeBorder(c, 224, 224, 112, 112, cv2.BORDER_REPLICATE),
+}
+
+
+def _band(img: np.ndarray, width: int, height: int) -> np.ndarray:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from measure_crop_framing import band
+
+    return band(img, width, height)
+
+
+def _decision_inputs(img: np.ndarray) -> tuple[float, float, float]:
+    """(weaker knee of the bilateral pair or nan, best window inside, the image squared) scores,
+    computed as ``find_knees`` computes them for an oblong image."""
+    work, scale = localise._work_image(img)
+    peaks = localise._peaks(work, localise._scales(work, scale, None))
+    half = work.shape[1] / 2
+    pair = localise._bilateral_pair([p for p in peaks if not p.mirrored and p.cx < half],
+                                    [p for p in peaks if p.mirrored and p.cx >= half])
+    best = localise._best(peaks)
+    squared = max(localise._whole_score(localise.pad_to_square(work, b))[0]
+                  for b in (cv2.BORDER_REPLICATE, cv2.BORDER_CONSTANT))
+    return (min(pair[0].score, pair[1].score) if pair else np.nan,
+            best.score if best else -np.inf, squared)
+
+
+def oblong_images(folder: Path, count: int) -> None:
+    paths = sorted(folder.glob("[0-4]/*.png"))
+    if not paths:
+        print(f"(5) no crops in {folder}")
+        return
+    pick = np.random.default_rng(0).choice(len(paths), min(count, len(paths)), replace=False)
+    crops = [cv2.imread(str(paths[i]), cv2.IMREAD_GRAYSCALE) for i in pick]
+    margins = sorted({0.0, 0.2, localise.CROP_MARGIN, 0.5})
+    print(f"(5) oblong images from {len(crops)} crops of {folder}: taken as two knees (pair beats "
+          f"the square) / one squared crop at margin {', '.join(f'{m:g}' for m in margins)} "
+          f"(chosen: {localise.CROP_MARGIN:g}) / find_knees as shipped: crop, two, found")
+    for name, make in OBLONG.items():
+        pair, best, squared = np.array([_decision_inputs(make(c)) for c in crops]).T
+        two = ~np.isnan(pair) & (pair > squared)
+        crop = {m: ~two & (squared >= localise.CROP_SCORE_MIN) & (squared >= best - m) for m in margins}
+        shipped = [find_knees(make(c)) for c in crops]
+        as_crop = np.mean([len(r) == 1 and r[0].squared for r in shipped])
+        as_two = np.mean([len(r) == 2 for r in shipped])
+        as_found = np.mean([len(r) == 1 and not r[0].squared for r in shipped])
+        print(f"    {name:<30} two {two.mean():5.1%} | crop " +
+              " ".join(f"{crop[m].mean():5.1%}" for m in margins) +
+              f" | shipped: crop {as_crop:5.1%} two {as_two:5.1%} found {as_found:5.1%}")
 
 
 if __name__ == "__main__":

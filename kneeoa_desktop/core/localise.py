@@ -19,10 +19,12 @@ Decisions (measured by ``scripts/measure_localiser.py``):
   its shape and scale rather than being squashed (``scripts/measure_crop_framing.py``: of the
   fills measured, black framed wide, tall and wider crops at least as well as repeated or
   mirrored border pixels).
-  An image too oblong for that test is a crop when no bilateral pair is found and its square
-  (border repeated, or black) scores as a crop and at least as well as the best window inside it;
-  the pair comes first because a portrait bilateral film, squared, can score as one joint, and
-  the window comparison keeps a knee on a larger film (a third of its height) a found region.
+  An image too oblong for that test is squared (border repeated, or black) and scored as one
+  more window. It is two knees when a bilateral pair is found whose weaker knee scores better
+  than that square (a bilateral film squared scores as no joint; the two halves of one joint in
+  a band score as weak knees). Otherwise it is a crop when its square scores as a crop and at
+  most ``CROP_MARGIN`` below the best window inside it (a part of the joint inside a band
+  sometimes scores a little better; a knee on a film two or three times its size, by far).
 - Regions are squares of ``FRAME`` × the SVM window, which frames the joint like kneeKL224.
   They are reported as found, in source pixels, and may extend past the image border
   (negative x/y or beyond width/height); whoever cuts them pads with the border value.
@@ -60,6 +62,11 @@ _MIN_SIDE = 32
 #: (0.24 % below −0.5), while synthetic bilateral films (30 portrait 1.3:1, within the crop aspect,
 #: and 30 landscape 1.6:1) all score below −0.63 as a whole.
 CROP_SCORE_MIN = -0.3
+#: An oblong image squared is a crop unless a window inside it scores this much better. Chosen on
+#: 150 kneeKL224/train crops (/tmp analysis, summarised in scripts/measure_localiser.py's notes):
+#: bands cut from them scored at most 0.3 below their best inner window for 95–100 %, knees on
+#: films 2–3 × their size at least 0.4 below for 94–100 %.
+CROP_MARGIN = 0.3
 #: Both knees of a bilateral pair must score this much (a lone knee's mirror image scores lower).
 BILATERAL_SCORE_MIN = 0.2
 #: The as-is and mirrored detectors must differ by this much to name the side of a single knee.
@@ -297,22 +304,27 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     scales = _scales(work, scale, pixel_spacing_mm)
     peaks = _peaks(work, scales)
     ww = work.shape[1]
-    # Bilateral: a right knee in the image's left half and a left knee in its right half,
-    # of about the same size and height.
+    oblong = max(h, w) / min(h, w) > _CROP_ASPECT
+    # An oblong image may be a crop of another shape (e.g. 300×162): squared, it is one more
+    # window at the scale of a crop. Squared on black a narrow band scores as the crop it is;
+    # with its border repeated, a wide one or a loosely framed film more often does: the better
+    # of the two counts.
+    squared = (max(_whole_score(pad_to_square(work, b))[0] for b in (cv2.BORDER_REPLICATE, cv2.BORDER_CONSTANT))
+               if oblong else float("-inf"))
+    # Bilateral: a right knee in the image's left half and a left knee in its right half, of
+    # about the same size and height, each scoring better than the whole image as one crop
+    # (the two halves of one joint in a band score as weak knees; a bilateral film, squared,
+    # scores as no crop at all).
     pair = _bilateral_pair([p for p in peaks if not p.mirrored and p.cx < ww / 2],
                            [p for p in peaks if p.mirrored and p.cx >= ww / 2])
-    if pair is not None:
+    if pair is not None and min(pair[0].score, pair[1].score) > squared:
         right, left = pair
         return [_region(right, scale, "right"), _region(left, scale, "left")]
     best = _best(peaks)
-    if max(h, w) / min(h, w) > _CROP_ASPECT:
-        # A crop of another shape (e.g. 300×162): squared, it is one more window at the scale of
-        # a crop, and it must beat every window found inside (a knee on a larger film does).
-        # Squared on black a narrow band scores as the crop it is; with its border repeated, a
-        # wide one or a loosely framed film more often does: the better of the two counts.
-        score = max(_whole_score(pad_to_square(work, b))[0] for b in (cv2.BORDER_REPLICATE, cv2.BORDER_CONSTANT))
-        if score >= CROP_SCORE_MIN and (best is None or score >= best.score):
-            return [_crop_region(w, h, score, laterality)]
+    # The squared crop must about match every window found inside (a knee on a larger film
+    # beats it by far; a part of the joint inside a band sometimes scores a little better).
+    if squared >= CROP_SCORE_MIN and (best is None or squared >= best.score - CROP_MARGIN):
+        return [_crop_region(w, h, squared, laterality)]
     if best is None or best.score < KNEE_SCORE_MIN:
         return []
     side = side_from_laterality(laterality)
