@@ -72,6 +72,7 @@ SLOW_MODULES = {
     "test_endurance.py",  # hundreds of gradings
     "test_server_live.py",  # a `kneeoa serve` process with the model, curl, DCMTK and Chromium
     "test_training.py",  # trains tiny models; the rest imports Keras
+    "test_lite_engine.py",  # converts the model to TensorFlow Lite
 }
 SLOW_TESTS = {
     # the `kneeoa` command loading the model, or a whole `kneeoa` process

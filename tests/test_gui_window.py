@@ -69,7 +69,7 @@ def test_window_appears_before_the_model_which_loads_on_the_worker_thread(qtbot,
     release.set()
     qtbot.waitUntil(lambda: predictor.manifest.tag in window.model_label.text(), timeout=GRADING_TIMEOUT_MS)
     assert factory_threads and factory_threads[0] != threading.get_ident()
-    assert window.device_label.text() == f"Device: {predictor.device}"
+    assert window.device_label.text() == f"Device: {predictor.device}, {predictor.engine}"
     assert window.statusBar().currentMessage() == "Ready"
 
 

@@ -21,6 +21,7 @@ def model_facts(predictor, weights_given: str | None = None) -> dict[str, str]:
         "labels": ", ".join(manifest.labels),
         "evidence": predictor.evidence_method,
         "device": predictor.device,
+        "engine": getattr(predictor, "engine", "TensorFlow"),
         "tensorflow": predictor.versions["tensorflow"],
         "keras": predictor.versions["keras"],
         "kneeoa": __version__,

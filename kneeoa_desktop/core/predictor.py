@@ -2,7 +2,8 @@
 
 The shipped model ends in global-average-pooling + dense, so class activation maps (CAM) come
 from the same forward pass: evidence for grade g = ReLU(features · w_g). A model without that
-head falls back to Grad-CAM on its last 4-D layer.
+head falls back to Grad-CAM on its last 4-D layer. On a CPU the forward pass runs as
+TensorFlow Lite when it converts and agrees (``lite_engine``), else as TensorFlow's graph.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from .errors import ModelError
 from .grades import NUM_GRADES
 from .imaging import LoadedImage
+from .lite_engine import LITE_ENGINE, TF_ENGINE, lite_forward
 from .manifest import ModelManifest, load_manifest
 from .messages import QT_TRANSLATE_NOOP
 # What a grading produced is plain data in ``prediction`` (no TensorFlow there); re-exported here.
@@ -47,6 +49,11 @@ class Predictor:
         self.model = model
         self.test_time_flip = self.manifest.test_time_flip
         self._build_forward(model)
+        # On a CPU the same forward pass runs ~2.5× faster as TensorFlow Lite (see lite_engine);
+        # on a GPU TensorFlow's own pass is the fast one.
+        self._lite = (lite_forward(self._tf, self._forward, self.manifest.sha256, self.input_size)
+                      if runtime.device_kind == "CPU" else None)
+        self.engine = LITE_ENGINE if self._lite is not None else TF_ENGINE
         self.predict_array(np.zeros((*self.manifest.input_size, 1), np.float32))  # warm up
 
     @property
@@ -101,7 +108,10 @@ class Predictor:
         n = batch.shape[0]
         if self.test_time_flip:  # one pass over the images and their mirror images
             batch = np.concatenate([batch, batch[:, :, ::-1]], axis=0)
-        probs, cams, pooled = self._forward(self._tf.convert_to_tensor(batch, self._tf.float32))
+        if self._lite is not None:
+            probs, cams, pooled = self._lite(batch)
+        else:
+            probs, cams, pooled = self._forward(self._tf.convert_to_tensor(batch, self._tf.float32))
         probs = np.asarray(probs, np.float64)
         cams = np.asarray(cams, np.float32)
         pooled = np.asarray(pooled, np.float32)
@@ -132,7 +142,8 @@ def _pool(tf, pooled):
     """Pooled features as (B, C): a 4-D map (model without a "gap" layer) is averaged over space."""
     if len(pooled.shape) == 4:
         return tf.reduce_mean(pooled, axis=[1, 2])
-    return tf.reshape(pooled, (tf.shape(pooled)[0], -1))
+    # A static feature width (not -1) keeps the output's shape known to a converted model.
+    return tf.reshape(pooled, (-1, int(np.prod(pooled.shape[1:]))))
 
 
 def _check_model(model, manifest: ModelManifest) -> None:

@@ -190,7 +190,9 @@ class GradingWorker(QObject):
                 raise ModelUnavailable(message) from exc
             self._predictor = predictor
             self._pipeline = GradingPipeline(predictor)
-            info = ModelInfo(predictor.manifest.tag, str(predictor.device),
+            engine = getattr(predictor, "engine", None)
+            device = f"{predictor.device}, {engine}" if engine else str(predictor.device)
+            info = ModelInfo(predictor.manifest.tag, device,
                              str(getattr(predictor, "evidence_method", "")), time.perf_counter() - start,
                              origin_of(predictor))
             log.info("model %s loaded on %s in %.1f s (%s)", info.tag, info.device, info.load_seconds,

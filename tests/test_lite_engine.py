@@ -1,0 +1,77 @@
+"""The TensorFlow Lite engine: same outputs as TensorFlow's pass, cached per model, and a damaged
+cache or a failed conversion never costs more than speed."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from kneeoa_desktop.core import lite_engine
+from kneeoa_desktop.core.paths import weights_dir
+from kneeoa_desktop.core.predictor import Predictor
+
+
+@pytest.fixture()
+def own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("KNEEOA_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "lite"
+
+
+def _inputs(n: int) -> np.ndarray:
+    return np.random.default_rng(5).random((n, 224, 224, 1), dtype=np.float32)
+
+
+def test_the_shipped_model_runs_as_tensorflow_lite_with_tensorflows_results(predictor):
+    assert predictor.engine == lite_engine.LITE_ENGINE
+    x = _inputs(3)
+    lite = predictor._lite(x)
+    reference = [np.asarray(a) for a in predictor._forward(predictor._tf.constant(x))]
+    np.testing.assert_allclose(lite[0], reference[0], atol=1e-5)  # probabilities
+    np.testing.assert_allclose(lite[1], reference[1], atol=1e-3 * max(1.0, reference[1].max()))  # evidence
+    np.testing.assert_allclose(lite[2], reference[2], atol=1e-3 * max(1.0, reference[2].max()))  # features
+    # Batches of other sizes follow each other on one interpreter.
+    one = predictor._lite(x[:1])
+    np.testing.assert_allclose(one[0], lite[0][:1], atol=1e-6)
+
+
+def test_conversion_is_cached_and_a_damaged_cache_is_converted_again(own_cache, caplog):
+    caplog.set_level(logging.INFO, logger="kneeoa_desktop.core.lite_engine")
+    first = Predictor(weights_dir())
+    assert first.engine == lite_engine.LITE_ENGINE and "(converted)" in caplog.text
+    [cached] = list(own_cache.glob("*.tflite"))
+    assert first.manifest.sha256 in cached.name and cached.with_suffix(".npz").is_file()
+
+    caplog.clear()
+    second = Predictor(weights_dir())
+    assert "cached" in caplog.text and "converted" not in caplog.text
+    x = _inputs(2)
+    np.testing.assert_array_equal(second._lite(x)[0], first._lite(x)[0])
+
+    data = bytearray(cached.read_bytes())
+    quarter = len(data) // 4
+    data[quarter:2 * quarter] = bytes(quarter)  # a quarter of the weights zeroed: other numbers
+    cached.write_bytes(bytes(data))
+    caplog.clear()
+    third = Predictor(weights_dir())
+    assert "not usable" in caplog.text and "(converted)" in caplog.text
+    assert third.engine == lite_engine.LITE_ENGINE
+    np.testing.assert_allclose(third._lite(x)[0], first._lite(x)[0], atol=1e-6)
+
+
+def test_a_failed_conversion_keeps_tensorflow(own_cache, monkeypatch, caplog):
+    def broken(tf, function, trackable=None):
+        raise RuntimeError("converter exploded")
+
+    monkeypatch.setattr(lite_engine, "convert", broken)
+    predictor = Predictor(weights_dir())
+    assert predictor.engine == lite_engine.TF_ENGINE and "converter exploded" in caplog.text
+    probs, cams = predictor.predict_array(_inputs(1))
+    assert probs.shape == (1, 5) and cams.shape == (1, 14, 14, 5)
+    assert not list(own_cache.glob("*.tflite"))
+
+
+def test_the_environment_can_ask_for_tensorflow(own_cache, monkeypatch):
+    monkeypatch.setenv(lite_engine.ENGINE_ENV, "tensorflow")
+    assert Predictor(weights_dir()).engine == lite_engine.TF_ENGINE
