@@ -187,6 +187,7 @@ def test_info_and_usage_errors(bundle, clean_run, tmp_path):
     info = clean_run(bundle / "kneeoa", "info")
     assert info.returncode == 0, info.stderr
     assert MODEL_TAG in info.stdout and "device" in info.stdout and __version__ in info.stdout
+    assert "TensorFlow Lite" in info.stdout  # the converter and interpreter made it into the bundle
     selftest = clean_run(bundle / "kneeoa", "self-test")  # the console twin of KneeOA --self-test
     assert selftest.returncode == 0 and "self-test passed" in selftest.stdout, selftest.stdout + selftest.stderr
     bad = clean_run(bundle / "kneeoa", "predict", tmp_path / "missing.png")
