@@ -8,7 +8,9 @@ Usage: python scripts/benchmark_inference.py [IMAGE] [--repeats N]
 2. Overlay recomposition alone for a 1024×1024 image (what a brightness-slider move costs).
 3. Warm `kneeoa predict --overlay-dir` per image: one process grading 1 image and one grading
    1 + N images (annotated PNGs written), fastest of 3 each; the difference divided by N.
-4. Cold start: wall time of a fresh `kneeoa predict --json IMAGE` process, median of 3.
+4. Cold start: wall time of a fresh `kneeoa predict --json IMAGE` process, median of 3 (the
+   model's TensorFlow Lite conversion already cached, as on every start but the first), and
+   once with an empty cache (the first start after a model is installed: conversion included).
 5. The model file's size.
 6. Warm grading of a bilateral film through the pipeline (find the knees, both knees through
    the network in one batch, scope check, the overlay over both composed), median over N; the
@@ -125,8 +127,15 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "kneeoa_desktop.cli", "predict", "--json", str(image_path)],
                        check=True, capture_output=True, env=env)
         cold.append(time.perf_counter() - start)
+    # The very first start with a model also converts it for TensorFlow Lite (then cached).
+    with tempfile.TemporaryDirectory() as empty_cache:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "kneeoa_desktop.cli", "predict", "--json", str(image_path)],
+                       check=True, capture_output=True, env=dict(env, KNEEOA_CACHE_DIR=empty_cache))
+        first_start = time.perf_counter() - start
 
-    print(f"machine: {os.cpu_count()} CPU cores, device {predictor.device}, model {predictor.manifest.tag}")
+    print(f"machine: {os.cpu_count()} CPU cores, device {predictor.device}, engine {predictor.engine}, "
+          f"model {predictor.manifest.tag}")
     print(f"image: {image_path.name}")
     print(f"warm predict + evidence map + overlay: median {statistics.median(warm):.1f} ms, "
           f"p90 {sorted(warm)[int(0.9 * len(warm))]:.1f} ms (n={len(warm)})")
@@ -134,7 +143,8 @@ def main() -> None:
     print(f"warm `kneeoa predict --overlay-dir` per image: {per_image_cli:.1f} ms "
           f"(({many:.2f} s for {1 + len(others)} images − {one:.2f} s for 1) / {len(others)})")
     print(f"cold `kneeoa predict --json` one image: median {statistics.median(cold):.2f} s "
-          f"(runs: {', '.join(f'{c:.2f}' for c in cold)})")
+          f"(runs: {', '.join(f'{c:.2f}' for c in cold)}); first start with this model "
+          f"(empty cache, {predictor.engine} conversion included): {first_start:.2f} s")
     for size, (knees_found, times) in bilateral.items():
         print(f"warm bilateral film {size} (find knees + {knees_found} knees + scope + overlay): "
               f"median {statistics.median(times):.1f} ms, p90 {sorted(times)[int(0.9 * len(times))]:.1f} ms")
