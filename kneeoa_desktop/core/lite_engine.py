@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import write_bytes_atomic
+from .native_stderr import redirect_native_stderr
 from .paths import user_dir
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,9 @@ class LiteForward:
     serialised and the input is resized only when the batch size changes."""
 
     def __init__(self, tf, flatbuffer: bytes):
-        with warnings.catch_warnings():  # tf.lite.Interpreter announces its successor package
+        # tf.lite.Interpreter announces its successor package (a Python warning) and its XNNPACK
+        # delegate (on descriptor 2): neither is for the user.
+        with warnings.catch_warnings(), redirect_native_stderr():
             warnings.simplefilter("ignore")
             self._interpreter = tf.lite.Interpreter(model_content=flatbuffer,
                                                     num_threads=max(1, min(4, os.cpu_count() or 1)))
@@ -71,8 +74,9 @@ class LiteForward:
         with self._lock:
             it = self._interpreter
             if batch.shape[0] != self._batch:
-                it.resize_tensor_input(self._input, list(batch.shape))
-                it.allocate_tensors()
+                with redirect_native_stderr():
+                    it.resize_tensor_input(self._input, list(batch.shape))
+                    it.allocate_tensors()
                 self._batch = batch.shape[0]
                 self._outputs = _output_order(it.get_output_details())
             it.set_tensor(self._input, batch)
@@ -97,8 +101,18 @@ def _output_order(details) -> tuple[int, int, int]:
 
 def convert(tf, concrete_function, trackable_obj=None) -> bytes:
     """The forward pass as a TensorFlow Lite flatbuffer (float32, no quantisation)."""
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete_function], trackable_obj)
-    return converter.convert()
+    absl = logging.getLogger("absl")  # the converter's notes on deprecated paths
+    level = absl.level
+    absl.setLevel(logging.ERROR)
+    try:
+        with redirect_native_stderr(capture=True) as captured:
+            converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete_function], trackable_obj)
+            flatbuffer = converter.convert()
+    finally:
+        absl.setLevel(level)
+    if captured.text.strip():
+        log.debug("TensorFlow Lite converter: %s", captured.text.strip())
+    return flatbuffer
 
 
 def lite_forward(tf, forward, model_sha256: str, input_size: tuple[int, int]) -> LiteForward | None:
