@@ -142,6 +142,24 @@ def test_a_crop_of_another_shape_is_one_squared_region(make):
 
 
 @needs_data
+@pytest.mark.parametrize("name", ["0/9623707L.png", "0/9886598L.png"])
+def test_a_band_whose_halves_pass_for_two_weak_knees_stays_one_crop(name):
+    """In these bands the two halves of the one joint pass the bilateral pairing (weakly); the
+    band squared scores far better than either half, so it is one squared crop, not two knees."""
+    from kneeoa_desktop.core import localise
+
+    image = band(cv2.imread(str(DATA_DIR / "val" / name), cv2.IMREAD_GRAYSCALE), 300, 162)
+    work, scale = localise._work_image(image)
+    peaks = localise._peaks(work, localise._scales(work, scale, None))
+    half = work.shape[1] / 2
+    pair = localise._bilateral_pair([p for p in peaks if not p.mirrored and p.cx < half],
+                                    [p for p in peaks if p.mirrored and p.cx >= half])
+    assert pair is not None  # what made it "two knees" before the square had its say
+    [region] = find_knees(image)
+    assert region.squared and region.width == 300
+
+
+@needs_data
 @pytest.mark.parametrize("border", [cv2.BORDER_REPLICATE, cv2.BORDER_CONSTANT], ids=["replicated", "dark"])
 def test_a_knee_on_a_larger_film_is_found_not_squared(border):
     """A knee a third of the film's height is looked for on it, not taken for a crop (how well it
