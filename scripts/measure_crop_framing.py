@@ -1,7 +1,7 @@
 """Measure how single-knee images of other shapes are graded, today and under candidate framings.
 
     nice -n 19 .venv/bin/python scripts/measure_crop_framing.py [--data ../shared/data/kneeKL224]
-        [--limit N] [--shapes "wide 300x162,..."] [--framings today,pad-black,...]
+        [--limit N] [--weights DIR] [--shapes "wide 300x162,..."] [--framings today,pad-black,...]
         [--save run.npz] [--baseline run-of-other-code.npz]
 
 Each val crop (224×224, label = folder) is cut or placed into the shapes another hospital might
@@ -164,6 +164,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=default_data, help="a kneeKL224-shaped folder (val/0..4/*.png)")
     ap.add_argument("--limit", type=int, default=None, help="first N val images per grade (quick runs)")
+    ap.add_argument("--weights", type=Path, default=None,
+                    help="model folder (manifest.json + .keras + scope.npz); default: the model in use")
     ap.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated, of: " + ", ".join(SHAPES))
     ap.add_argument("--framings", default=",".join(FRAMINGS), help="comma-separated, of: " + ", ".join(FRAMINGS))
     ap.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
@@ -183,7 +185,7 @@ def main() -> None:
     from kneeoa_desktop.core.pipeline import GradingPipeline
     from kneeoa_desktop.core.predictor import Predictor
 
-    weights = active_weights_dir()
+    weights = args.weights or active_weights_dir()
     pipeline = GradingPipeline(Predictor(weights))
     paths, labels = load_val(args.data, args.limit)
     if not paths:
