@@ -27,7 +27,7 @@ def test_the_shipped_model_runs_as_tensorflow_lite_with_tensorflows_results(pred
     assert predictor.engine == lite_engine.LITE_ENGINE
     x = _inputs(3)
     lite = predictor._lite(x)
-    reference = [np.asarray(a) for a in predictor._forward(predictor._tf.constant(x))]
+    reference = [np.asarray(a) for a in predictor.tensorflow_forward()(predictor._tf.constant(x))]
     np.testing.assert_allclose(lite[0], reference[0], atol=1e-5)  # probabilities
     np.testing.assert_allclose(lite[1], reference[1], atol=1e-3 * max(1.0, reference[1].max()))  # evidence
     np.testing.assert_allclose(lite[2], reference[2], atol=1e-3 * max(1.0, reference[2].max()))  # features
@@ -46,6 +46,7 @@ def test_conversion_is_cached_and_a_damaged_cache_is_converted_again(own_cache, 
     caplog.clear()
     second = Predictor(weights_dir())
     assert "cached" in caplog.text and "converted" not in caplog.text
+    assert second._model is None and second.evidence_method == first.evidence_method == "CAM"  # no Keras load
     x = _inputs(2)
     np.testing.assert_array_equal(second._lite(x)[0], first._lite(x)[0])
 

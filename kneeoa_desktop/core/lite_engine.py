@@ -8,7 +8,7 @@ TensorFlow Lite ships inside TensorFlow, so nothing more is installed.
 The conversion takes a few seconds, so it is done once per model and kept in the user's cache
 folder (``KNEEOA_CACHE_DIR`` overrides it), named by the model file's sha256 (already checked
 against the manifest before we get here), the TensorFlow version and ``FORWARD_VERSION``; a later
-start loads it in milliseconds. A fresh conversion must give TensorFlow's own outputs on a probe
+start loads it in milliseconds and does not load the Keras model at all. A fresh conversion must give TensorFlow's own outputs on a probe
 input; those outputs are kept beside it, and a cached file must give them again, so a damaged
 file is found without running TensorFlow's pass. Anything that goes wrong (no ``tf.lite`` in this
 TensorFlow, a conversion error, a damaged cache file) is logged and the caller keeps
@@ -115,25 +115,46 @@ def convert(tf, concrete_function, trackable_obj=None) -> bytes:
     return flatbuffer
 
 
-def lite_forward(tf, forward, model_sha256: str, input_size: tuple[int, int]) -> LiteForward | None:
-    """The cached or freshly converted forward pass, checked on a probe input; None if unusable.
+def _probe(input_size: tuple[int, int]) -> np.ndarray:
+    return np.random.default_rng(0).random((1, *input_size, 1), dtype=np.float32)
 
-    ``forward``: the predictor's ``tf.function`` (input signature (None, H, W, 1) float32)."""
+
+def load_cached(tf, model_sha256: str, input_size: tuple[int, int]) -> tuple[LiteForward, str] | None:
+    """The forward pass converted at an earlier start, with the evidence method it computes,
+    if its file is there and still gives the outputs recorded then; else None.
+
+    With it, the start needs no Keras model at all: the file was made from this very model
+    file (its sha256 is in the name, and the caller has checked it against the manifest)."""
     if not wanted() or not hasattr(tf, "lite"):
         return None
     path = cache_file(model_sha256, tf.__version__)
     reference = path.with_suffix(".npz")
-    probe = np.random.default_rng(0).random((1, *input_size, 1), dtype=np.float32)
-    if path.is_file() and reference.is_file():
-        try:
-            with np.load(reference) as saved:
-                expected = tuple(saved[k] for k in ("probs", "cams", "pooled"))
-            engine = LiteForward(tf, path.read_bytes())
-            _check_same(engine(probe), expected)
-            log.info("inference engine: %s (cached %s)", LITE_ENGINE, path.name)
-            return engine
-        except Exception as exc:  # damaged or foreign: convert again
-            log.warning("cached TensorFlow Lite model %s not usable (%s: %s)", path, type(exc).__name__, exc)
+    if not (path.is_file() and reference.is_file()):
+        return None
+    try:
+        with np.load(reference) as saved:
+            expected = tuple(saved[k] for k in ("probs", "cams", "pooled"))
+            method = str(saved["evidence_method"])
+            if tuple(int(v) for v in saved["input_size"]) != tuple(input_size):
+                raise ValueError("converted for another input size")
+        engine = LiteForward(tf, path.read_bytes())
+        _check_same(engine(_probe(input_size)), expected)
+    except Exception as exc:  # damaged or foreign: the caller converts again
+        log.warning("cached TensorFlow Lite model %s not usable (%s: %s)", path, type(exc).__name__, exc)
+        return None
+    log.info("inference engine: %s (cached %s)", LITE_ENGINE, path.name)
+    return engine, method
+
+
+def convert_and_cache(tf, forward, model_sha256: str, input_size: tuple[int, int],
+                      evidence_method: str) -> LiteForward | None:
+    """``forward`` (the predictor's ``tf.function``, input (None, H, W, 1) float32) converted,
+    checked against TensorFlow's own outputs on a probe input and kept in the cache; None if
+    it cannot be converted or does not agree."""
+    if not wanted() or not hasattr(tf, "lite"):
+        return None
+    path = cache_file(model_sha256, tf.__version__)
+    probe = _probe(input_size)
     try:
         flatbuffer = convert(tf, forward.get_concrete_function(), forward)
         engine = LiteForward(tf, flatbuffer)
@@ -144,7 +165,10 @@ def lite_forward(tf, forward, model_sha256: str, input_size: tuple[int, int]) ->
         return None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(_npz_bytes(probs=expected[0], cams=expected[1], pooled=expected[2]), reference)
+        # The reference first: a flatbuffer without one is never trusted.
+        write_bytes_atomic(_npz_bytes(probs=expected[0], cams=expected[1], pooled=expected[2],
+                                      evidence_method=np.array(evidence_method),
+                                      input_size=np.array(input_size)), path.with_suffix(".npz"))
         write_bytes_atomic(flatbuffer, path)
     except OSError as exc:  # a read-only cache only costs the next start another conversion
         log.warning("cannot keep the converted model in %s (%s)", path.parent, exc)

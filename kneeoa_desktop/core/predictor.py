@@ -16,7 +16,7 @@ import numpy as np
 from .errors import ModelError
 from .grades import NUM_GRADES
 from .imaging import LoadedImage
-from .lite_engine import LITE_ENGINE, TF_ENGINE, lite_forward
+from .lite_engine import LITE_ENGINE, TF_ENGINE, convert_and_cache, load_cached
 from .manifest import ModelManifest, load_manifest
 from .messages import QT_TRANSLATE_NOOP
 # What a grading produced is plain data in ``prediction`` (no TensorFlow there); re-exported here.
@@ -39,26 +39,49 @@ class Predictor:
         self._tf = runtime.tf
         self.device = runtime.device
         self.versions = runtime.versions
-        keras = self._keras = runtime.keras
-        try:
-            model = keras.saving.load_model(self.manifest.model_path, compile=False, safe_mode=True)
-        except Exception as exc:  # Keras raises many types for a damaged or foreign file
-            raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model file {0} cannot be loaded ({1})."),
-                             self.manifest.file, type(exc).__name__) from exc
-        _check_model(model, self.manifest)
-        self.model = model
+        self._keras = runtime.keras
         self.test_time_flip = self.manifest.test_time_flip
-        self._build_forward(model)
-        # On a CPU the same forward pass runs ~2.5× faster as TensorFlow Lite (see lite_engine);
-        # on a GPU TensorFlow's own pass is the fast one.
-        self._lite = (lite_forward(self._tf, self._forward, self.manifest.sha256, self.input_size)
-                      if runtime.device_kind == "CPU" else None)
+        self._model = self._forward = None
+        # On a CPU the forward pass runs ~2.5× faster as TensorFlow Lite (see lite_engine); a
+        # start that finds this model already converted needs no Keras model at all. On a GPU
+        # TensorFlow's own pass is the fast one.
+        on_cpu = runtime.device_kind == "CPU"
+        cached = load_cached(self._tf, self.manifest.sha256, self.input_size) if on_cpu else None
+        if cached is not None:
+            self._lite, self.evidence_method = cached
+        else:
+            self._load_keras()
+            self._lite = (convert_and_cache(self._tf, self._forward, self.manifest.sha256, self.input_size,
+                                            self.evidence_method) if on_cpu else None)
         self.engine = LITE_ENGINE if self._lite is not None else TF_ENGINE
         self.predict_array(np.zeros((*self.manifest.input_size, 1), np.float32))  # warm up
 
     @property
     def input_size(self) -> tuple[int, int]:
         return self.manifest.input_size
+
+    @property
+    def model(self):
+        """The Keras model (loaded on first use when the start found the converted one)."""
+        if self._model is None:
+            self._load_keras()
+        return self._model
+
+    def tensorflow_forward(self):
+        """TensorFlow's own forward pass (a ``tf.function``): what TensorFlow Lite was made from."""
+        if self._forward is None:
+            self._load_keras()
+        return self._forward
+
+    def _load_keras(self) -> None:
+        try:
+            model = self._keras.saving.load_model(self.manifest.model_path, compile=False, safe_mode=True)
+        except Exception as exc:  # Keras raises many types for a damaged or foreign file
+            raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model file {0} cannot be loaded ({1})."),
+                             self.manifest.file, type(exc).__name__) from exc
+        _check_model(model, self.manifest)
+        self._build_forward(model)
+        self._model = model
 
     def _build_forward(self, model) -> None:
         tf, keras = self._tf, self._keras
@@ -111,7 +134,7 @@ class Predictor:
         if self._lite is not None:
             probs, cams, pooled = self._lite(batch)
         else:
-            probs, cams, pooled = self._forward(self._tf.convert_to_tensor(batch, self._tf.float32))
+            probs, cams, pooled = self.tensorflow_forward()(self._tf.convert_to_tensor(batch, self._tf.float32))
         probs = np.asarray(probs, np.float64)
         cams = np.asarray(cams, np.float32)
         pooled = np.asarray(pooled, np.float32)
