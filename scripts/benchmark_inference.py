@@ -12,6 +12,8 @@ Usage: python scripts/benchmark_inference.py [IMAGE] [--repeats N]
    model's TensorFlow Lite conversion already cached, as on every start but the first), and
    once with an empty cache (the first start after a model is installed: conversion included).
 5. The model file's size.
+   Also: the network alone on one input, TensorFlow's graph against the engine in use
+   (TensorFlow Lite on a CPU), interleaved, median over N.
 6. Warm grading of a bilateral film through the pipeline (find the knees, both knees through
    the network in one batch, scope check, the overlay over both composed), median over N; the
    film is the synthetic bilateral fixture of tests/test_localise.py scaled to 2000 px wide.
@@ -72,6 +74,20 @@ def main() -> None:
         start = time.perf_counter()
         one_pass()
         warm.append((time.perf_counter() - start) * 1000)
+
+    # The network alone on one 224×224 input: TensorFlow's graph against the engine in use.
+    x = np.random.default_rng(0).random((1, *predictor.input_size, 1), dtype=np.float32)
+    network = {}
+    engines = {"TensorFlow graph": lambda: predictor.tensorflow_forward()(predictor._tf.constant(x))}
+    if predictor._lite is not None:
+        engines[predictor.engine] = lambda: predictor._lite(x)
+    for name, run in engines.items():
+        run()
+    for _ in range(args.repeats):
+        for name, run in engines.items():  # interleaved, so a busy moment hits both alike
+            start = time.perf_counter()
+            run()
+            network.setdefault(name, []).append((time.perf_counter() - start) * 1000)
 
     import cv2
 
@@ -139,6 +155,8 @@ def main() -> None:
     print(f"image: {image_path.name}")
     print(f"warm predict + evidence map + overlay: median {statistics.median(warm):.1f} ms, "
           f"p90 {sorted(warm)[int(0.9 * len(warm))]:.1f} ms (n={len(warm)})")
+    print("network alone, one 224×224 input: " + ", ".join(
+        f"{name} median {statistics.median(t):.1f} ms" for name, t in network.items()))
     print(f"overlay recompose 1024×1024: median {statistics.median(slider):.2f} ms")
     print(f"warm `kneeoa predict --overlay-dir` per image: {per_image_cli:.1f} ms "
           f"(({many:.2f} s for {1 + len(others)} images − {one:.2f} s for 1) / {len(others)})")
