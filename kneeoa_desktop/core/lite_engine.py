@@ -8,9 +8,9 @@ TensorFlow Lite ships inside TensorFlow, so nothing more is installed.
 The conversion takes a few seconds, so it is done once per model and kept in the user's cache
 folder (``KNEEOA_CACHE_DIR`` overrides it), named by the model file's sha256 (already checked
 against the manifest before we get here), the TensorFlow version and ``FORWARD_VERSION``; a later
-start loads it in milliseconds and does not load the Keras model at all. A fresh conversion must give TensorFlow's own outputs on a probe
-input; those outputs are kept beside it, and a cached file must give them again, so a damaged
-file is found without running TensorFlow's pass. Anything that goes wrong (no ``tf.lite`` in this
+start loads it in milliseconds and does not load the Keras model at all. A fresh conversion
+must give TensorFlow's own outputs on a probe input; those outputs are kept beside it, and a
+cached file must give them again, so a damaged file is found without running TensorFlow's pass. Anything that goes wrong (no ``tf.lite`` in this
 TensorFlow, a conversion error, a damaged cache file) is logged and the caller keeps
 TensorFlow's forward pass: slower, never wrong. ``KNEEOA_ENGINE=tensorflow`` turns this off.
 No Qt here.
@@ -48,7 +48,8 @@ def wanted() -> bool:
 
 def cache_file(model_sha256: str, tf_version: str) -> Path:
     safe_version = "".join(c if c.isalnum() or c in ".-" else "_" for c in tf_version)
-    return user_dir("cache", "KNEEOA_CACHE_DIR") / "lite" / f"{model_sha256}-tf{safe_version}-f{FORWARD_VERSION}.tflite"
+    name = f"{model_sha256}-tf{safe_version}-f{FORWARD_VERSION}.tflite"
+    return user_dir("cache", "KNEEOA_CACHE_DIR") / "lite" / name
 
 
 class LiteForward:
