@@ -42,7 +42,7 @@ class Predictor:
         self._keras = runtime.keras
         self.test_time_flip = self.manifest.test_time_flip
         self._model = self._forward = None
-        # On a CPU the forward pass runs ~2.5× faster as TensorFlow Lite (see lite_engine); a
+        # On a CPU the forward pass runs about 3× faster as TensorFlow Lite (see lite_engine); a
         # start that finds this model already converted needs no Keras model at all. On a GPU
         # TensorFlow's own pass is the fast one.
         on_cpu = runtime.device_kind == "CPU"
