@@ -79,8 +79,8 @@ def main() -> None:
     x = np.random.default_rng(0).random((1, *predictor.input_size, 1), dtype=np.float32)
     network = {}
     engines = {"TensorFlow graph": lambda: predictor.tensorflow_forward()(predictor._tf.constant(x))}
-    if predictor._lite is not None:
-        engines[predictor.engine] = lambda: predictor._lite(x)
+    if predictor.lite_forward is not None:
+        engines[predictor.engine] = lambda: predictor.lite_forward(x)
     for name, run in engines.items():
         run()
     for _ in range(args.repeats):

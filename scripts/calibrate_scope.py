@@ -95,7 +95,7 @@ def main(argv=None) -> int:
     parser.add_argument("--shrinkage", type=float, default=0.1)
     parser.add_argument("--train-limit", type=int, default=None, help="use at most this many training images")
     parser.add_argument("--augmented", type=int, default=2500, help="augmented training copies to add")
-    parser.add_argument("--squared", type=int, default=1500,
+    parser.add_argument("--squared", type=int, default=3000,
                         help="training crops cut to other shapes and squared with black bars to add")
     parser.add_argument("--max-weight", type=float, default=4.0, help="cap on the weight of a rare grade")
     parser.add_argument("--dry-run", action="store_true", help="report only; do not write scope.npz")

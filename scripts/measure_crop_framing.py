@@ -36,24 +36,8 @@ from kneeoa_desktop.core.imaging import LoadedImage  # noqa: E402
 from kneeoa_desktop.core.localise import pad_to_square  # noqa: E402
 from kneeoa_desktop.core.metrics import (bootstrap_intervals, paired_difference_interval,  # noqa: E402
                                          quadratic_weighted_kappa)
+from kneeoa_desktop.training.augment import shaped_band  # noqa: E402
 
-
-def _resize(img: np.ndarray, width: int, height: int) -> np.ndarray:
-    shrink = width * height < img.shape[0] * img.shape[1]
-    return cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-
-
-def band(img: np.ndarray, width: int, height: int) -> np.ndarray:
-    """The central band of a square crop at the aspect ratio width:height (full width for a wide
-    band, full height for a tall one), resized to width × height."""
-    n = img.shape[0]
-    if width >= height:
-        h = round(n * height / width)
-        cut = img[(n - h) // 2:(n - h) // 2 + h, :]
-    else:
-        w = round(n * width / height)
-        cut = img[:, (n - w) // 2:(n - w) // 2 + w]
-    return _resize(cut, width, height)
 
 
 def wider(img: np.ndarray, factor: float, border: int, tall: bool = False) -> np.ndarray:
@@ -66,9 +50,9 @@ def wider(img: np.ndarray, factor: float, border: int, tall: bool = False) -> np
 
 #: Shapes a hospital might send, made from a 224×224 val crop.
 SHAPES = {
-    "wide 300x162": lambda im: band(im, 300, 162),
-    "tall 162x300": lambda im: band(im, 162, 300),
-    "wide 280x224": lambda im: band(im, 280, 224),  # 1.25:1, within the localiser's crop aspect
+    "wide 300x162": lambda im: shaped_band(im, 300, 162),
+    "tall 162x300": lambda im: shaped_band(im, 162, 300),
+    "wide 280x224": lambda im: shaped_band(im, 280, 224),  # 1.25:1, within the localiser's crop aspect
     "film 1.4x reflect": lambda im: wider(im, 1.4, cv2.BORDER_REFLECT),
     "film 1.4x dark": lambda im: wider(im, 1.4, cv2.BORDER_CONSTANT),
     "film 1.4x tall": lambda im: wider(im, 1.4, cv2.BORDER_REPLICATE, tall=True),  # shafts go on

@@ -27,6 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kneeoa_desktop.core import localise  # noqa: E402
 from kneeoa_desktop.core.localise import find_knees  # noqa: E402
+from kneeoa_desktop.training.augment import shaped_band  # noqa: E402
 from tests.test_localise import bilateral_film  # noqa: E402
 
 
@@ -101,31 +102,19 @@ def main() -> None:
 #: look for (a larger film). Not here: a crop pasted on a black canvas (its hard corners on black
 #: read as two small knees to HOG, unlike any radiograph).
 OBLONG = {
-    "band 300x162 (crop)": lambda c: _band(c, 300, 162),
-    "band 162x300 (crop)": lambda c: _band(c, 162, 300),
+    "band 300x162 (crop)": lambda c: shaped_band(c, 300, 162),
+    "band 162x300 (crop)": lambda c: shaped_band(c, 162, 300),
     "film 1.4x dark (either)": lambda c: cv2.copyMakeBorder(c, 0, 0, 45, 45, cv2.BORDER_CONSTANT, value=0),
     "film 3x2 replicated (find)": lambda c: cv2.copyMakeBorder(c, 224, 224, 112, 112, cv2.BORDER_REPLICATE),
 }
 
-
-def _band(img: np.ndarray, width: int, height: int) -> np.ndarray:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from measure_crop_framing import band
-
-    return band(img, width, height)
 
 
 def _decision_inputs(img: np.ndarray) -> tuple[float, float, float]:
     """(weaker knee of the bilateral pair or nan, best window inside, the image squared) scores,
     computed as ``find_knees`` computes them for an oblong image."""
     work, scale = localise._work_image(img)
-    peaks = localise._peaks(work, localise._scales(work, scale, None))
-    half = work.shape[1] / 2
-    pair = localise._bilateral_pair([p for p in peaks if not p.mirrored and p.cx < half],
-                                    [p for p in peaks if p.mirrored and p.cx >= half])
-    best = localise._best(peaks)
-    squared = max(localise._whole_score(localise.pad_to_square(work, b))[0]
-                  for b in (cv2.BORDER_REPLICATE, cv2.BORDER_CONSTANT))
+    _, pair, best, squared = localise._candidates(work, localise._scales(work, scale, None), True)
     return (min(pair[0].score, pair[1].score) if pair else np.nan,
             best.score if best else -np.inf, squared)
 

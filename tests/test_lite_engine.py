@@ -26,13 +26,13 @@ def _inputs(n: int) -> np.ndarray:
 def test_the_shipped_model_runs_as_tensorflow_lite_with_tensorflows_results(predictor):
     assert predictor.engine == lite_engine.LITE_ENGINE
     x = _inputs(3)
-    lite = predictor._lite(x)
+    lite = predictor.lite_forward(x)
     reference = [np.asarray(a) for a in predictor.tensorflow_forward()(predictor._tf.constant(x))]
     np.testing.assert_allclose(lite[0], reference[0], atol=1e-5)  # probabilities
     np.testing.assert_allclose(lite[1], reference[1], atol=1e-3 * max(1.0, reference[1].max()))  # evidence
     np.testing.assert_allclose(lite[2], reference[2], atol=1e-3 * max(1.0, reference[2].max()))  # features
     # Batches of other sizes follow each other on one interpreter.
-    one = predictor._lite(x[:1])
+    one = predictor.lite_forward(x[:1])
     np.testing.assert_allclose(one[0], lite[0][:1], atol=1e-6)
 
 
@@ -48,7 +48,7 @@ def test_conversion_is_cached_and_a_damaged_cache_is_converted_again(own_cache, 
     assert "cached" in caplog.text and "converted" not in caplog.text
     assert second._model is None and second.evidence_method == first.evidence_method == "CAM"  # no Keras load
     x = _inputs(2)
-    np.testing.assert_array_equal(second._lite(x)[0], first._lite(x)[0])
+    np.testing.assert_array_equal(second.lite_forward(x)[0], first.lite_forward(x)[0])
 
     data = bytearray(cached.read_bytes())
     quarter = len(data) // 4
@@ -58,7 +58,7 @@ def test_conversion_is_cached_and_a_damaged_cache_is_converted_again(own_cache, 
     third = Predictor(weights_dir())
     assert "not usable" in caplog.text and "(converted)" in caplog.text
     assert third.engine == lite_engine.LITE_ENGINE
-    np.testing.assert_allclose(third._lite(x)[0], first._lite(x)[0], atol=1e-6)
+    np.testing.assert_allclose(third.lite_forward(x)[0], first.lite_forward(x)[0], atol=1e-6)
 
 
 def test_a_failed_conversion_keeps_tensorflow(own_cache, monkeypatch, caplog):

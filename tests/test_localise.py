@@ -10,6 +10,7 @@ import pytest
 
 from kneeoa_desktop.core import hog
 from kneeoa_desktop.core.localise import KneeRegion, find_knees
+from kneeoa_desktop.training.augment import shaped_band
 
 from .conftest import DATA_DIR, needs_data
 
@@ -110,24 +111,12 @@ def test_single_knee_film_uses_dicom_laterality():
         assert _centred(regions[0], (film.shape[1] / 2, film.shape[0] / 2))
 
 
-def band(crop: np.ndarray, width: int, height: int) -> np.ndarray:
-    """The central band of a square crop at width:height, resized to width × height: a crop of
-    another shape, as another hospital might send (as scripts/measure_crop_framing.py makes)."""
-    n = crop.shape[0]
-    if width >= height:
-        h = round(n * height / width)
-        cut = crop[(n - h) // 2:(n - h) // 2 + h]
-    else:
-        w = round(n * width / height)
-        cut = crop[:, (n - w) // 2:(n - w) // 2 + w]
-    return cv2.resize(cut, (width, height), interpolation=cv2.INTER_LINEAR)
-
 
 @needs_data
 @pytest.mark.parametrize("make", [
-    lambda c: band(c, 300, 162),
-    lambda c: band(c, 162, 300),
-    lambda c: band(c, 280, 224),  # within the aspect of the whole-crop test
+    lambda c: shaped_band(c, 300, 162),
+    lambda c: shaped_band(c, 162, 300),
+    lambda c: shaped_band(c, 280, 224),  # within the aspect of the whole-crop test
     lambda c: cv2.copyMakeBorder(c, 0, 0, 45, 45, cv2.BORDER_CONSTANT, value=0),  # on a wider dark film
     lambda c: cv2.copyMakeBorder(c, 45, 45, 0, 0, cv2.BORDER_REPLICATE),  # a taller film
 ], ids=["wide 300x162", "tall 162x300", "wide 280x224", "wider dark film", "taller film"])
@@ -148,13 +137,10 @@ def test_a_band_whose_halves_pass_for_two_weak_knees_stays_one_crop(name):
     band squared scores far better than either half, so it is one squared crop, not two knees."""
     from kneeoa_desktop.core import localise
 
-    image = band(cv2.imread(str(DATA_DIR / "val" / name), cv2.IMREAD_GRAYSCALE), 300, 162)
+    image = shaped_band(cv2.imread(str(DATA_DIR / "val" / name), cv2.IMREAD_GRAYSCALE), 300, 162)
     work, scale = localise._work_image(image)
-    peaks = localise._peaks(work, localise._scales(work, scale, None))
-    half = work.shape[1] / 2
-    pair = localise._bilateral_pair([p for p in peaks if not p.mirrored and p.cx < half],
-                                    [p for p in peaks if p.mirrored and p.cx >= half])
-    assert pair is not None  # what made it "two knees" before the square had its say
+    candidates = localise._candidates(work, localise._scales(work, scale, None), oblong=True)
+    assert candidates.pair is not None  # what made it "two knees" before the square had its say
     [region] = find_knees(image)
     assert region.squared and region.width == 300
 

@@ -15,9 +15,10 @@ from kneeoa_desktop.core.imaging import LoadedImage
 from kneeoa_desktop.core.localise import KneeRegion
 from kneeoa_desktop.core.pipeline import GradingPipeline
 from kneeoa_desktop.core.preprocess import preprocess
+from kneeoa_desktop.training.augment import shaped_band
 
 from .conftest import DATA_DIR, needs_data
-from .test_localise import _val_crop, band
+from .test_localise import _val_crop
 
 
 class StandInNetwork:
@@ -53,7 +54,7 @@ def test_a_square_crop_is_the_network_input_as_it_is():
 
 @needs_data
 def test_a_wide_crop_is_squared_on_black_not_squashed():
-    image = band(_val_crop("R", "2"), 300, 162)
+    image = shaped_band(_val_crop("R", "2"), 300, 162)
     result, inputs = _grade(image)
     [knee] = result.knees
     assert not knee.whole_image and knee.region == (0, -69, 300, 300) and knee.visible == (0, 0, 300, 162)
@@ -100,7 +101,7 @@ def test_a_wide_crop_is_graded_like_its_square_original(predictor, name):
     crop = cv2.imread(str(DATA_DIR / "val" / name), cv2.IMREAD_GRAYSCALE)
     grader = GradingPipeline(predictor)
     original = grader(LoadedImage(crop, "square.png", "PNG", 8)).knees[0]
-    [wide] = grader(LoadedImage(band(crop, 300, 162), "wide.png", "PNG", 8)).knees
+    [wide] = grader(LoadedImage(shaped_band(crop, 300, 162), "wide.png", "PNG", 8)).knees
     assert wide.region == (0, -69, 300, 300) and wide.in_scope
     assert wide.prediction.grade == original.prediction.grade
     assert abs(wide.prediction.oa_probability - original.prediction.oa_probability) < 0.1

@@ -42,8 +42,10 @@ FORWARD_VERSION = 1
 ENGINE_ENV = "KNEEOA_ENGINE"
 
 
-def wanted() -> bool:
-    return os.environ.get(ENGINE_ENV, "").strip().lower() not in ("tensorflow", "tf")
+def usable(tf) -> bool:
+    """Whether to try TensorFlow Lite at all: this TensorFlow has it and the user did not turn
+    it off (``KNEEOA_ENGINE=tensorflow``)."""
+    return hasattr(tf, "lite") and os.environ.get(ENGINE_ENV, "").strip().lower() not in ("tensorflow", "tf")
 
 
 def cache_file(model_sha256: str, tf_version: str) -> Path:
@@ -126,8 +128,6 @@ def load_cached(tf, model_sha256: str, input_size: tuple[int, int]) -> tuple[Lit
 
     With it, the start needs no Keras model at all: the file was made from this very model
     file (its sha256 is in the name, and the caller has checked it against the manifest)."""
-    if not wanted() or not hasattr(tf, "lite"):
-        return None
     path = cache_file(model_sha256, tf.__version__)
     reference = path.with_suffix(".npz")
     if not (path.is_file() and reference.is_file()):
@@ -152,8 +152,6 @@ def convert_and_cache(tf, forward, model_sha256: str, input_size: tuple[int, int
     """``forward`` (the predictor's ``tf.function``, input (None, H, W, 1) float32) converted,
     checked against TensorFlow's own outputs on a probe input and kept in the cache; None if
     it cannot be converted or does not agree."""
-    if not wanted() or not hasattr(tf, "lite"):
-        return None
     path = cache_file(model_sha256, tf.__version__)
     probe = _probe(input_size)
     try:
@@ -194,10 +192,3 @@ def _check_same(lite, reference) -> None:
         scale = max(1.0, float(np.abs(b).max()))
         if float(np.abs(a - b).max()) > tol * scale:
             raise ValueError(f"outputs differ by {float(np.abs(a - b).max()):.2g}")
-
-
-def _remove(path: Path) -> None:
-    try:
-        path.unlink()
-    except OSError:
-        pass

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -280,6 +281,29 @@ def side_from_laterality(laterality: str | None) -> str | None:
     return {"R": "right", "L": "left"}.get(code)
 
 
+class _Candidates(NamedTuple):
+    peaks: list[_Peak]
+    pair: tuple[_Peak, _Peak] | None  # the best bilateral right/left pair
+    best: _Peak | None  # the best window, its size refined
+    squared: float  # the image squared, scored as one crop; -inf unless oblong
+
+
+def _candidates(work: np.ndarray, scales, oblong: bool) -> _Candidates:
+    """What ``find_knees`` decides between for an image that is not a square joint crop (the
+    measuring script and the tests look at the same figures)."""
+    peaks = _peaks(work, scales)
+    ww = work.shape[1]
+    # An oblong image may be a crop of another shape (e.g. 300×162): squared, it is one more
+    # window at the scale of a crop. Squared on black a narrow band scores as the crop it is;
+    # with its border repeated, a wide one or a loosely framed film more often does: the better
+    # of the two counts.
+    squared = (max(_whole_score(pad_to_square(work, b))[0] for b in (cv2.BORDER_REPLICATE, cv2.BORDER_CONSTANT))
+               if oblong else float("-inf"))
+    pair = _bilateral_pair([p for p in peaks if not p.mirrored and p.cx < ww / 2],
+                           [p for p in peaks if p.mirrored and p.cx >= ww / 2])
+    return _Candidates(peaks, pair, _best(peaks), squared)
+
+
 def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
                laterality: str | None = None) -> list[KneeRegion]:
     """The knee joints on a gray radiograph, left to right in the image.
@@ -301,26 +325,15 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     crop, score, _ = _is_joint_crop(work)
     if crop:
         return [_crop_region(w, h, score, laterality)]
-    scales = _scales(work, scale, pixel_spacing_mm)
-    peaks = _peaks(work, scales)
-    ww = work.shape[1]
     oblong = max(h, w) / min(h, w) > _CROP_ASPECT
-    # An oblong image may be a crop of another shape (e.g. 300×162): squared, it is one more
-    # window at the scale of a crop. Squared on black a narrow band scores as the crop it is;
-    # with its border repeated, a wide one or a loosely framed film more often does: the better
-    # of the two counts.
-    squared = (max(_whole_score(pad_to_square(work, b))[0] for b in (cv2.BORDER_REPLICATE, cv2.BORDER_CONSTANT))
-               if oblong else float("-inf"))
+    peaks, pair, best, squared = _candidates(work, _scales(work, scale, pixel_spacing_mm), oblong)
     # Bilateral: a right knee in the image's left half and a left knee in its right half, of
     # about the same size and height, each scoring better than the whole image as one crop
     # (the two halves of one joint in a band score as weak knees; a bilateral film, squared,
     # scores as no crop at all).
-    pair = _bilateral_pair([p for p in peaks if not p.mirrored and p.cx < ww / 2],
-                           [p for p in peaks if p.mirrored and p.cx >= ww / 2])
     if pair is not None and min(pair[0].score, pair[1].score) > squared:
         right, left = pair
         return [_region(right, scale, "right"), _region(left, scale, "left")]
-    best = _best(peaks)
     # The squared crop must about match every window found inside (a knee on a larger film
     # beats it by far; a part of the joint inside a band sometimes scores a little better).
     if squared >= CROP_SCORE_MIN and (best is None or squared >= best.score - CROP_MARGIN):

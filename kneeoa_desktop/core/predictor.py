@@ -16,7 +16,8 @@ import numpy as np
 from .errors import ModelError
 from .grades import NUM_GRADES
 from .imaging import LoadedImage
-from .lite_engine import LITE_ENGINE, TF_ENGINE, convert_and_cache, load_cached
+from .lite_engine import LITE_ENGINE, TF_ENGINE, LiteForward, convert_and_cache, load_cached
+from .lite_engine import usable as lite_usable
 from .manifest import ModelManifest, load_manifest
 from .messages import QT_TRANSLATE_NOOP
 # What a grading produced is plain data in ``prediction`` (no TensorFlow there); re-exported here.
@@ -45,20 +46,26 @@ class Predictor:
         # On a CPU the forward pass runs about 3× faster as TensorFlow Lite (see lite_engine); a
         # start that finds this model already converted needs no Keras model at all. On a GPU
         # TensorFlow's own pass is the fast one.
-        on_cpu = runtime.device_kind == "CPU"
-        cached = load_cached(self._tf, self.manifest.sha256, self.input_size) if on_cpu else None
+        lite = runtime.device_kind == "CPU" and lite_usable(self._tf)
+        cached = load_cached(self._tf, self.manifest.sha256, self.input_size) if lite else None
         if cached is not None:
             self._lite, self.evidence_method = cached
         else:
             self._load_keras()
             self._lite = (convert_and_cache(self._tf, self._forward, self.manifest.sha256, self.input_size,
-                                            self.evidence_method) if on_cpu else None)
+                                            self.evidence_method) if lite else None)
         self.engine = LITE_ENGINE if self._lite is not None else TF_ENGINE
         self.predict_array(np.zeros((*self.manifest.input_size, 1), np.float32))  # warm up
 
     @property
     def input_size(self) -> tuple[int, int]:
         return self.manifest.input_size
+
+    @property
+    def lite_forward(self) -> LiteForward | None:
+        """The TensorFlow Lite forward pass in use (``batch -> (probs, cams, pooled)``), or None
+        when TensorFlow's own runs."""
+        return self._lite
 
     @property
     def model(self):

@@ -59,6 +59,21 @@ def band(pixels: np.ndarray, ratio: float, wide: bool, offset: float = 0.0) -> n
     return pixels[start:start + keep, :] if wide else pixels[:, start:start + keep]
 
 
+def shaped_band(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The central band of a square crop at the aspect ratio width:height (full width for a wide
+    band, full height for a tall one), resized to width × height: a crop of another shape, as
+    another hospital might send (what the measuring scripts and the tests cut)."""
+    n = pixels.shape[0]
+    if width >= height:
+        h = round(n * height / width)
+        cut = pixels[(n - h) // 2:(n - h) // 2 + h, :]
+    else:
+        w = round(n * width / height)
+        cut = pixels[:, (n - w) // 2:(n - w) // 2 + w]
+    shrink = width * height < cut.shape[0] * cut.shape[1]
+    return cv2.resize(cut, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
 def squared_band(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A random wide (60 %) or tall band, short side 0.5–0.9 of the crop, slightly off centre,
     framed as the pipeline frames such a crop: centred on a black square of its longer side."""
