@@ -39,7 +39,6 @@ from kneeoa_desktop.core.metrics import (bootstrap_intervals, paired_difference_
 from kneeoa_desktop.training.augment import shaped_band  # noqa: E402
 
 
-
 def wider(img: np.ndarray, factor: float, border: int, tall: bool = False) -> np.ndarray:
     """The square crop in the middle of a canvas ``factor`` × as wide (or as tall): a film framed
     more loosely, its own border continued (``border``) or dark (constant 0)."""

@@ -109,7 +109,6 @@ OBLONG = {
 }
 
 
-
 def _decision_inputs(img: np.ndarray) -> tuple[float, float, float]:
     """(weaker knee of the bilateral pair or nan, best window inside, the image squared) scores,
     computed as ``find_knees`` computes them for an oblong image."""
