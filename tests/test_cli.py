@@ -122,10 +122,12 @@ def test_evaluate_small_folder(capsys, tmp_path, knee_png, knee_pixels):
     assert sum(map(sum, report["confusion_matrix"])) == 5
     for key in ("accuracy", "quadratic_weighted_kappa", "mae", "oa_auc", "per_grade"):
         assert key in report
+    assert report["ece_if_calibrated"]["n"] == 5
     assert report["accuracy"] == pytest.approx(0.2)  # one image, graded the same, five labels
     assert cv2.imread(str(plot)) is not None
     code, out, err = run(capsys, "evaluate", data, "--plot", plot)
     assert "confusion matrix" in out and "QW kappa" in out
+    assert "a perfectly calibrated model would show" in out
 
 
 @needs_data

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from kneeoa_desktop.core.metrics import (bootstrap_intervals, classification_report, confusion_matrix,
-                                         expected_calibration_error, headline_figures,
+                                         ece_if_calibrated, expected_calibration_error, headline_figures,
                                          paired_difference_interval, paired_difference_intervals,
                                          quadratic_weighted_kappa, roc_auc)
 
@@ -153,3 +153,21 @@ def test_paired_difference_intervals_share_one_bootstrap():
     assert both["accuracy"] == paired_difference_interval(y, probs, perfect, "accuracy", 200, 3)
     assert both["mae"] == paired_difference_interval(y, probs, perfect, "mae", 200, 3)
     assert both["accuracy"][0] > 0 and both["mae"][1] < 0  # perfect: more right, smaller error
+
+
+def test_ece_if_calibrated_holds_a_calibrated_models_ece_and_not_an_overconfident_ones():
+    """Labels drawn from the probabilities make a calibrated model: its measured ECE lies in the
+    range chance leaves; the same labels judged against sharpened probabilities (over-confident)
+    lie above it. More images, less chance: the range moves down and narrows."""
+    rng = np.random.default_rng(5)
+    probs = rng.dirichlet(np.full(5, 0.6), 800)
+    labels = np.array([rng.choice(5, p=p) for p in probs])
+    floor = ece_if_calibrated(probs, seed=1)
+    assert floor["n"] == 800
+    lo, hi = floor["interval"]
+    assert 0 < lo < floor["mean"] < hi
+    assert lo <= expected_calibration_error(labels, probs) <= hi
+    sharp = probs ** 3 / (probs ** 3).sum(1, keepdims=True)
+    assert expected_calibration_error(labels, sharp) > ece_if_calibrated(sharp, seed=1)["interval"][1]
+    bigger = ece_if_calibrated(probs, n=3200, seed=1)
+    assert bigger["mean"] < floor["mean"] and bigger["interval"][1] - bigger["interval"][0] < hi - lo

@@ -14,7 +14,7 @@ import numpy as np
 from ..core.errors import ImageLoadError
 from ..core.grades import KL_LABELS, KL_NAMES, NUM_GRADES
 from ..core.imaging import load_image
-from ..core.metrics import bootstrap_intervals, classification_report
+from ..core.metrics import bootstrap_intervals, classification_report, ece_if_calibrated
 from ..core.pipeline import GradingPipeline
 from .dataset import list_split
 
@@ -57,6 +57,7 @@ def evaluate_folder(data_dir: str | Path, predictor, batch_size: int = 32, on_er
     grades, probabilities = np.array(grades), np.concatenate(probabilities)
     report = classification_report(grades, probabilities)
     report["intervals"] = bootstrap_intervals(grades, probabilities)
+    report["ece_if_calibrated"] = ece_if_calibrated(probabilities)
     report["three_class"] = three_class_report(grades, probabilities)
     report["failed_files"] = failures
     report["model"] = predictor.manifest.tag
@@ -74,6 +75,7 @@ def format_report(report: dict) -> str:
         f"QW kappa  {report['quadratic_weighted_kappa']:.4f}{_ci(report, 'quadratic_weighted_kappa')}",
         f"MAE       {report['mae']:.4f}{_ci(report, 'mae')}",
         f"ECE       {_fmt(report.get('ece'))}{_ci(report, 'ece')}   (expected calibration error, 15 bins)",
+        *_calibrated_floor(report),
         f"OA AUC    {_fmt(report['oa_auc'])}   (KL ≥ 2 vs KL < 2)",
         f"3-class   {report['three_class']['accuracy']:.4f}   (KL0 vs KL2 vs KL3, "
         f"{report['three_class']['per_grade']} of each)",
@@ -89,6 +91,15 @@ def format_report(report: dict) -> str:
     for g, row in enumerate(report["confusion_matrix"]):
         lines.append(f"{KL_LABELS[g]:>6} " + "".join(f"{v:>6}" for v in row))
     return "\n".join(lines)
+
+
+def _calibrated_floor(report: dict) -> list[str]:
+    floor = report.get("ece_if_calibrated")
+    if not floor:
+        return []
+    lo, hi = floor["interval"]
+    return [f"          a perfectly calibrated model would show {floor['mean']:.4f} [{lo:.4f}, {hi:.4f}] "
+            f"on {floor['n']} images (chance alone)"]
 
 
 def _ci(report: dict, key: str) -> str:

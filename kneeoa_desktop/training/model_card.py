@@ -233,16 +233,28 @@ def _calibration(m: dict) -> list[str]:
         f"{c['ece_cross_fitted']:.3f} after, cross-fitted (T fitted on one half of val, the error "
         f"measured on the other, and swapped); {m['ece']:.3f} {_ci(m, 'ece')} on all of val with the "
         "shipped T (in-sample, hence optimistic). "
+        + _calibrated_floor(c)
         + ("A temperature near 1 means the training (label smoothing, ordinal loss) had already left "
-           "the probabilities close to calibrated on the whole; what error remains is spread over "
-           "the confidence range, which one temperature cannot remove (see the diagram). Read the "
-           "app's low-confidence warning (top probability below 0.5) with that error in mind."
+           "the probabilities close to calibrated on the whole. Read the app's low-confidence warning "
+           "(top probability below 0.5) with the remaining error in mind."
            if abs(c["temperature"] - 1.0) < 0.1 else
            "The app's low-confidence warning (top probability below 0.5) rests on these calibrated "
            "probabilities."),
         "",
         "![reliability diagram](reliability.png)",
     ]
+
+
+def _calibrated_floor(c: dict) -> str:
+    """How large an ECE chance alone leaves to a perfectly calibrated model (``ece_if_calibrated``)."""
+    floors = c.get("ece_if_calibrated")
+    if not floors:
+        return ""
+    parts = [f"{f['mean']:.3f} ({f['interval'][0]:.3f}–{f['interval'][1]:.3f}) on {f['n']:,} images"
+             for f in floors]
+    return ("An ECE measured on a finite sample is never 0: a perfectly calibrated model with these "
+            "confidences (labels drawn from its own probabilities) would show " + " and ".join(parts)
+            + " (mean and central 95 %; the second is the size of the published test split). ")
 
 
 def _robustness(m: dict) -> list[str]:
