@@ -113,7 +113,8 @@ def write_model_card(target: Path, manifest: ModelManifest, counts: dict[str, li
                     for key, vals in comparison.items() if key in ("with", "without"))
         + (f"; 95 % interval of the kappa gain {comparison['kappa_gain_interval'][0]:+.3f} … "
            f"{comparison['kappa_gain_interval'][1]:+.3f}" if "kappa_gain_interval" in comparison else "")
-        + f"; shipped {'on' if manifest.test_time_flip else 'off'}.",
+        + f"; shipped {'on' if manifest.test_time_flip else 'off'} (on only when the gain is real, "
+        "as it doubles the network's time).",
         "",
         "| grade | support | precision | recall |",
         "|---|---|---|---|",
