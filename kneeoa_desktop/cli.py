@@ -16,6 +16,7 @@ import os
 import sys
 import time
 import traceback
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from .core.errors import KneeOAError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("kneeoa.cli")
+#: Threads drawing and writing --overlay-dir PNGs while the next films are graded.
+_WRITERS = 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,11 +109,13 @@ def cmd_predict(args) -> int:
     failures = len(empty_folders)
     progress = Progress(len(files))
     used_names: set[str] = set()
-    # The annotated PNG of one film is drawn and written on a second thread while the next film
-    # is graded (encoding and the network both release the GIL); a film counts, and its records
-    # are printed, only once its PNG is on disk, in the order the files were given.
-    writer = ThreadPoolExecutor(max_workers=1) if overlay_dir is not None else None
-    pending = None
+    # The annotated PNGs are drawn and written on other threads while the next film is graded
+    # (drawing, encoding and the network all release the GIL). Drawing and encoding one PNG
+    # takes longer than grading a crop, so two films may be in the writers' hands at once. A
+    # film counts, and its records are printed, only once its PNG is on disk, in the order the
+    # files were given.
+    writer = ThreadPoolExecutor(max_workers=_WRITERS) if overlay_dir is not None else None
+    pending: deque = deque()
 
     def failed(index, path, exc) -> int:
         progress.close()  # the message goes on its own line, then the bar goes on
@@ -140,16 +145,21 @@ def cmd_predict(args) -> int:
                 result = pipeline(path)
             except Exception as exc:  # user errors, and bugs too, must not stop the other files
                 result, error = None, exc
-            if pending is not None:
-                failures += finish(*pending)
-                pending = None
             if result is None:
+                while pending:  # what came before is reported first
+                    failures += finish(*pending.popleft())
                 failures += failed(index, path, error)
                 continue
-            written = writer.submit(_write_overlay, result, path, overlay_dir, args, used_names) if writer else None
-            pending = (index, path, result, written)
-        if pending is not None:
-            failures += finish(*pending)
+            if writer is not None:
+                name = _overlay_name(path, used_names)
+                written = writer.submit(_write_overlay, result, path, overlay_dir / name, args)
+            else:
+                written = None
+            pending.append((index, path, result, written))
+            while len(pending) > (_WRITERS if writer is not None else 0):
+                failures += finish(*pending.popleft())
+        while pending:
+            failures += finish(*pending.popleft())
     finally:
         if writer is not None:
             writer.shutdown(wait=True)
@@ -162,15 +172,23 @@ def cmd_predict(args) -> int:
     return EXIT_FAILED if failures else EXIT_OK
 
 
-def _write_overlay(result, path: Path, overlay_dir: Path, args, used_names: set[str]) -> None:
-    from .core.export import default_export_name, export_result
+def _overlay_name(path: Path, used_names: set[str]) -> str:
+    """The annotated PNG's name for ``path``, unique in this run (chosen on the main thread, in
+    the order the files were given, so that two writers never pick the same name)."""
+    from .core.export import default_export_name
 
     name = default_export_name(path.name)
     stem, n = name[:-4], 2
     while name in used_names:  # same file name from two folders: keep both
         name, n = f"{stem}-{n}.png", n + 1
     used_names.add(name)
-    export_result(result, overlay_dir / name, source_path=path, brightness=args.brightness,
+    return name
+
+
+def _write_overlay(result, path: Path, target: Path, args) -> None:
+    from .core.export import export_result
+
+    export_result(result, target, source_path=path, brightness=args.brightness,
                   source_name=path.name, patient=result.image.patient if args.include_patient else None)
 
 

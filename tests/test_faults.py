@@ -322,6 +322,37 @@ def test_cli_overlays_written_beside_grading_keep_order_and_failures(tmp_path, k
     assert sorted(p.name for p in out_dir.iterdir()) == ["a_kneeoa.png", "d_kneeoa.png"]
 
 
+@pytest.mark.slow
+def test_cli_overlays_written_out_of_order_still_print_in_order(tmp_path, knee_png, predictor):
+    """Two PNGs may be drawn at once: when the first film's PNG is the slower, the records still
+    come out in the order the files were given, and every PNG gets its own name."""
+    import time
+
+    paths = []
+    for i, name in enumerate(["first.png", "second.png", "third.png"]):
+        folder = tmp_path / f"in{i}"
+        folder.mkdir()
+        paths.append(folder / (name if i < 2 else "first.png"))  # the same name from two folders
+        paths[-1].write_bytes(knee_png.read_bytes())
+    real_write = cli._write_overlay
+    started = []
+
+    def slow_first(result, path, target, *args):
+        started.append(path)
+        if path == paths[0]:
+            time.sleep(1.0)  # the second starts meanwhile on the other writer
+        return real_write(result, path, target, *args)
+
+    out_dir = tmp_path / "overlays"
+    with mock.patch.object(cli, "_predictor", lambda args: predictor), \
+            mock.patch.object(cli, "_write_overlay", slow_first):
+        code, out, err = run_cli("predict", "--json", "--overlay-dir", out_dir, *paths)
+    assert code == 0, err
+    assert [json.loads(line)["file"] for line in out.splitlines()] == [str(p) for p in paths]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["first_kneeoa-2.png", "first_kneeoa.png",
+                                                          "second_kneeoa.png"]
+
+
 def test_export_where_chmod_is_refused(tmp_path, knee_pixels):
     """vfat/exFAT mounts (without `quiet`) and some SMB/FUSE mounts answer chmod with EPERM while
     files can be written there: the export should still succeed, with the default mode."""
