@@ -335,10 +335,8 @@ def test_cli_overlays_written_out_of_order_still_print_in_order(tmp_path, knee_p
         paths.append(folder / (name if i < 2 else "first.png"))  # the same name from two folders
         paths[-1].write_bytes(knee_png.read_bytes())
     real_write = cli._write_overlay
-    started = []
 
     def slow_first(result, path, target, *args):
-        started.append(path)
         if path == paths[0]:
             time.sleep(1.0)  # the second starts meanwhile on the other writer
         return real_write(result, path, target, *args)

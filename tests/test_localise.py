@@ -111,7 +111,6 @@ def test_single_knee_film_uses_dicom_laterality():
         assert _centred(regions[0], (film.shape[1] / 2, film.shape[0] / 2))
 
 
-
 @needs_data
 @pytest.mark.parametrize("make", [
     lambda c: shaped_band(c, 300, 162),

@@ -10,9 +10,10 @@ folder (``KNEEOA_CACHE_DIR`` overrides it), named by the model file's sha256 (al
 against the manifest before we get here), the TensorFlow version and ``FORWARD_VERSION``; a later
 start loads it in milliseconds and does not load the Keras model at all. A fresh conversion
 must give TensorFlow's own outputs on a probe input; those outputs are kept beside it, and a
-cached file must give them again, so a damaged file is found without running TensorFlow's pass. Anything that goes wrong (no ``tf.lite`` in this
-TensorFlow, a conversion error, a damaged cache file) is logged and the caller keeps
-TensorFlow's forward pass: slower, never wrong. ``KNEEOA_ENGINE=tensorflow`` turns this off.
+cached file must give them again, so a damaged file is found without running TensorFlow's pass.
+Anything that goes wrong (a conversion error, a damaged cache file) is logged and the caller
+keeps TensorFlow's forward pass: slower, never wrong. The predictor tries none of this when
+``usable`` says no (no ``tf.lite`` in this TensorFlow, or ``KNEEOA_ENGINE=tensorflow``).
 No Qt here.
 """
 

@@ -117,12 +117,13 @@ def train_and_release(config: TrainConfig, out_dir: Path, log=print) -> dict:
         "with": headline_figures(grades, calibrated(logits, temperature)),
         "kappa_gain_interval": flip_gain,
     }
-    shipped = calibrated(passes, temperature)
     manifest.metrics["calibration"] = {
         "temperature": temperature, **calibration,
-        # What chance alone leaves of the ECE of a calibrated model, on val and on a test split
-        # the size of the published one: the scale on which to read the figures above.
-        "ece_if_calibrated": [ece_if_calibrated(shipped), ece_if_calibrated(shipped, PUBLISHED_TEST_SIZE)],
+        # What chance alone leaves of the ECE of a calibrated model, on val (as evaluate_folder
+        # measured it) and on a test split the size of the published one: the scale on which to
+        # read the figures above.
+        "ece_if_calibrated": [report["ece_if_calibrated"],
+                              ece_if_calibrated(calibrated(passes, temperature), PUBLISHED_TEST_SIZE)],
     }
     manifest.metrics["site_agreement"] = robustness
     with open(run_dir / "log.csv", newline="") as handle:
