@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kneeoa_desktop.core import hog
+from kneeoa_desktop.core import hog, localise
 from kneeoa_desktop.core.localise import KneeRegion, find_knees
 from kneeoa_desktop.training.augment import shaped_band
 
@@ -38,6 +38,30 @@ def test_dense_grid_equals_per_window_descriptor():
     i, j = 2, 3
     desc = np.swapaxes(blocks[i:i + 7, j:j + 7], 0, 1).reshape(-1)
     assert scores[i, j] == pytest.approx(float(desc @ w) + 0.5, abs=1e-3)
+
+
+@pytest.mark.parametrize("shape", [(64, 64), (100, 131), (245, 318)])
+def test_mirrored_block_grid_is_that_of_the_mirror_image(shape):
+    """The left-knee scan reuses the image's gradients (bins reversed, columns flipped); it
+    gives the block grid of the mirror image, and the image's own grid is untouched."""
+    img = cv2.GaussianBlur(np.random.default_rng(3).integers(0, 256, shape).astype(np.uint8),
+                           (5, 5), 1.2)
+    blocks, mirrored = hog.block_grid_and_mirror(img)
+    np.testing.assert_array_equal(blocks, hog.block_grid(img))
+    np.testing.assert_allclose(mirrored, hog.block_grid(np.fliplr(img)), atol=1e-6)
+
+
+def test_each_gradient_lands_in_its_two_nearest_bins():
+    """A pure horizontal ramp (gradient angle 0°, halfway between the bins centred at 170° and
+    10°) splits its magnitude evenly between bin 8 and bin 0; a 45° ramp goes to bins 1 and 2."""
+    ramp = np.tile(np.arange(0, 64, 2, dtype=np.float32), (8, 1))
+    hist = hog._orientation_histograms(ramp)[:, 3, 3:-3]
+    np.testing.assert_allclose(hist[0], 2.0)
+    np.testing.assert_allclose(hist[8], 2.0)
+    assert not hist[1:8].any()
+    diag = np.add.outer(np.arange(16), np.arange(16)).astype(np.float32)
+    hist = hog._orientation_histograms(diag)[:, 5, 5]
+    assert set(np.flatnonzero(hist)) <= {1, 2} and hist.sum() == pytest.approx(2 * np.sqrt(2), rel=1e-6)
 
 
 def _val_crop(side: str, grade: str = "2") -> np.ndarray:
@@ -86,6 +110,17 @@ def test_bilateral_film_gives_right_then_left_centred():
     assert not any(r.whole_image or r.squared for r in regions)
     for region, centre in zip(regions, truth):
         assert _centred(region, centre), (region, centre)
+
+
+@needs_data
+def test_scanning_window_sizes_in_threads_changes_nothing(monkeypatch):
+    """The window sizes are scanned on two threads; one thread finds exactly the same regions."""
+    film, _ = bilateral_film(_val_crop("R"), _val_crop("L"))
+    band = shaped_band(_val_crop("R"), 300, 162)
+    monkeypatch.setattr(localise, "SCAN_THREADS", 2)
+    threaded = [find_knees(film), find_knees(band)]
+    monkeypatch.setattr(localise, "SCAN_THREADS", 1)
+    assert [find_knees(film), find_knees(band)] == threaded
 
 
 @needs_data

@@ -59,7 +59,6 @@ _PROFILES = _tile_profiles()
 # descriptors agree to ~1e-6 instead of ~3e-4 near orientation-bin boundaries.
 _ATAN = [np.float32(c * 180 / np.pi) for c in
          (0.9997878412794807, -0.3258083974640975, 0.1555786518463281, -0.04432655554792128)]
-_BINS = np.arange(NBINS, dtype=np.int8)
 
 
 def _unsigned_angle_deg(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
@@ -86,9 +85,16 @@ def _orientation_histograms(images: np.ndarray) -> np.ndarray:
     pos = _unsigned_angle_deg(dx, dy) * np.float32(NBINS / 180.0) - np.float32(0.5)
     low = np.floor(pos)
     upper = mag * (pos - low)
-    low = (low.astype(np.int8) % NBINS).astype(np.int8)
-    onehot = low[None] == _BINS.reshape((NBINS,) + (1,) * low.ndim)
-    return onehot * (mag - upper) + np.roll(onehot, 1, axis=0) * upper
+    low = low.astype(np.intp) % NBINS
+    # Each pixel writes its two shares straight into its two bins, by flat index: a one-hot
+    # mask over all 9 bins (9 full-size temporaries) cost twice as much on the larger scales.
+    out = np.zeros(NBINS * mag.size, np.float32)
+    pixel = np.arange(mag.size)
+    low = low.ravel()
+    out[low * mag.size + pixel] = (mag - upper).ravel()
+    upper_bin = np.where(low == NBINS - 1, 0, low + 1)  # the next bin up, 170–180° wrapping to 0
+    out[upper_bin * mag.size + pixel] = upper.ravel()
+    return out.reshape((NBINS,) + mag.shape)
 
 
 def block_grid(images: np.ndarray) -> np.ndarray:
@@ -114,20 +120,21 @@ def block_grid_and_mirror(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _blocks_from_histograms(hist: np.ndarray) -> np.ndarray:
     *lead, h, w = hist.shape[1:]
     ty, tx = h // CELL, w // CELL
-    hist = hist[..., : ty * CELL, : tx * CELL]
+    tiles = np.ascontiguousarray(hist[..., : ty * CELL, : tx * CELL])
     profiles = _PROFILES.reshape(2 * BLOCK_CELLS, CELL)  # [(quadrant, cell), pixel]
-    # Contract the pixels of each tile with the separable weights, x then y, as matmuls.
-    t = hist.reshape(NBINS, *lead, ty, CELL, tx, CELL) @ profiles.T  # (9, ..., ty, 8, tx, 4)
-    t = profiles @ t.reshape(NBINS, *lead, ty, CELL, tx * 4)  # (9, ..., ty, 4, tx*4)
-    t = t.reshape(NBINS, *lead, ty, 2, 2, tx, 2, 2)  # (9, ..., ty, qy, cy, tx, qx, cx)
-    t = np.moveaxis(t, 0, -1)  # (..., ty, qy, cy, tx, qx, cx, 9)
+    # Contract the pixels of each tile with the separable weights, x then y, as two matrix
+    # products whose results keep the (quadrant, cell) axes outermost: the four quadrant sums
+    # below then add long contiguous rows (adding short strided ones cost twice as much).
+    t = profiles @ tiles.reshape(-1, CELL).T  # (qx·cx, 9·…·ty·8·tx)
+    t = profiles @ t.reshape(2 * BLOCK_CELLS, -1, CELL, tx)  # (qx·cx, 9·…·ty, qy·cy, tx)
+    t = t.reshape(2, 2, NBINS, *lead, ty, 2, 2, tx)  # (qx, cx, 9, ..., ty, qy, cy, tx)
     # A block at (i, j) adds tile (i + qy, j + qx) seen from quadrant (qy, qx).
-    blocks = (t[..., :-1, 0, :, :-1, 0, :, :] + t[..., :-1, 0, :, 1:, 1, :, :]
-              + t[..., 1:, 1, :, :-1, 0, :, :] + t[..., 1:, 1, :, 1:, 1, :, :])
-    # blocks: (..., by, cy, bx, cx, 9) -> (..., by, bx, cx, cy, 9): OpenCV's cell order.
-    blocks = np.moveaxis(blocks, -4, -2)
-    # (..., by, bx, cy, cx, bin) -> OpenCV's cell order (cx outer, cy inner).
-    blocks = blocks.reshape(*blocks.shape[:-3], 4 * NBINS)
+    blocks = (t[0, :, ..., :-1, 0, :, :-1] + t[1, :, ..., :-1, 0, :, 1:]
+              + t[0, :, ..., 1:, 1, :, :-1] + t[1, :, ..., 1:, 1, :, 1:])  # (cx, 9, ..., by, cy, bx)
+    # -> (..., by, bx, cx, cy, bin): OpenCV's order (cells column by column, then the bins).
+    nd = blocks.ndim
+    blocks = blocks.transpose(*range(2, nd - 3), nd - 3, nd - 1, 0, nd - 2, 1)
+    blocks = np.ascontiguousarray(blocks).reshape(*blocks.shape[:-3], 4 * NBINS)
     return _l2hys(blocks)
 
 
@@ -165,8 +172,8 @@ def score_map(blocks: np.ndarray, grid_weights: np.ndarray, bias: float) -> np.n
         return np.empty((0, 0), np.float32)
     # A correlation of each feature plane with its 7×7 weights, summed over the 36 features
     # (OpenCV's filter2D: several times faster than summing 49 shifted slices in NumPy).
+    planes = np.ascontiguousarray(np.moveaxis(blocks, -1, 0))  # one copy, not one per plane
     acc = np.zeros((bh, bw), np.float32)
-    for c in range(blocks.shape[-1]):
-        acc += cv2.filter2D(np.ascontiguousarray(blocks[:, :, c]), -1, grid_weights[:, :, c],
-                            anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
+    for plane, weights in zip(planes, np.ascontiguousarray(np.moveaxis(grid_weights, -1, 0))):
+        acc += cv2.filter2D(plane, -1, weights, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
     return acc[:nh, :nw] + np.float32(bias)

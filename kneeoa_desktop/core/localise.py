@@ -34,6 +34,8 @@ Decisions (measured by ``scripts/measure_localiser.py``):
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -43,6 +45,7 @@ import numpy as np
 
 from . import hog
 from .paths import resources_dir
+from .quantiles import percentiles
 
 #: A window scoring below this is not taken for a knee joint (SVM margin; see the module notes).
 KNEE_SCORE_MIN = 0.0
@@ -72,6 +75,8 @@ CROP_MARGIN = 0.3
 BILATERAL_SCORE_MIN = 0.2
 #: The as-is and mirrored detectors must differ by this much to name the side of a single knee.
 SIDE_MARGIN = 0.3
+#: Window sizes scanned side by side (this CPU-bound search is most of a bilateral film's time).
+SCAN_THREADS = min(2, os.cpu_count() or 1)
 #: Plausible SVM window sides in millimetres, used when the pixel spacing is known.
 _JOINT_WINDOW_MM = (90.0, 260.0)
 
@@ -120,7 +125,7 @@ def _model() -> tuple[np.ndarray, np.ndarray, float]:
 
 def _stretch(pixels: np.ndarray) -> np.ndarray:
     """8-bit copy contrast-stretched between the 5th and 99th percentiles (SVM training)."""
-    lo, hi = np.percentile(pixels, (5, 99))
+    lo, hi = percentiles(pixels, (5, 99))
     if hi <= lo:
         lo, hi = float(pixels.min()), float(pixels.max())
     if hi <= lo:
@@ -144,14 +149,14 @@ def _work_image(pixels: np.ndarray) -> tuple[np.ndarray, float]:
     return _stretch(src), scale
 
 
-def score_patch(patch: np.ndarray, mirrored: bool = False) -> float:
-    """SVM score of one gray region resized to 64×64 (stretched as in training)."""
+def _patch_scores(patch: np.ndarray) -> tuple[float, float]:
+    """SVM scores of one gray region resized to 64×64 (stretched as in training), as it is and
+    mirrored."""
     small = cv2.resize(_stretch(patch), (hog.WINDOW, hog.WINDOW), interpolation=cv2.INTER_AREA)
-    if mirrored:
-        small = np.fliplr(small)
     grid, _, bias = _model()
-    blocks = hog.block_grid(small)
-    return float(hog.score_map(blocks, grid, bias)[0, 0])
+    blocks = hog.block_grid(np.stack([small, np.fliplr(small)]))
+    right, left = (float(hog.score_map(b, grid, bias)[0, 0]) for b in blocks)
+    return right, left
 
 
 def _scan(work: np.ndarray, window: float) -> tuple[np.ndarray, np.ndarray, float, int]:
@@ -184,13 +189,34 @@ def _refine(m: np.ndarray, i: int, j: int) -> tuple[float, float]:
     return i + di, j + dj
 
 
+@lru_cache(maxsize=1)
+def _scan_pool() -> ThreadPoolExecutor:
+    # The scan's matrix products are mid-sized: BLAS would split each over every core, on top
+    # of the scan's own threads, and its workers' spinning cost more than they gained (a
+    # bilateral film 10–20 % slower). One BLAS thread per caller, for the whole process: no other
+    # numpy work on the grading path is large enough to want more.
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+    return ThreadPoolExecutor(max_workers=SCAN_THREADS, thread_name_prefix="kneeoa-knee-scan")
+
+
+def _scans(work: np.ndarray, windows: list[float]) -> list[tuple]:
+    """``_scan`` of each window size, ``SCAN_THREADS`` at a time (NumPy and OpenCV release the
+    GIL for the heavy parts). The smallest windows cost the most, so they start first."""
+    if SCAN_THREADS < 2 or len(windows) < 2:
+        return [_scan(work, window) for window in windows]
+    order = sorted(range(len(windows)), key=lambda k: windows[k])
+    done = dict(zip(order, _scan_pool().map(lambda k: _scan(work, windows[k]), order)))
+    return [done[k] for k in range(len(windows))]
+
+
 def _peaks(work: np.ndarray, scales) -> list[_Peak]:
     """The best window of each detector at each scale, in work pixels."""
     out = []
     short = min(work.shape)
-    for frac in scales:
-        window = frac * short
-        right, left, f, shift = _scan(work, window)
+    windows = [frac * short for frac in scales]
+    for window, (right, left, f, shift) in zip(windows, _scans(work, windows)):
         if right.size == 0:
             continue
         step = hog.CELL / f
@@ -212,8 +238,7 @@ def _peaks(work: np.ndarray, scales) -> list[_Peak]:
 
 def _whole_score(work: np.ndarray) -> tuple[float, bool]:
     """Best SVM score of the whole image as one window, and whether mirrored won."""
-    right = score_patch(work)
-    left = score_patch(work, mirrored=True)
+    right, left = _patch_scores(work)
     return (left, True) if left > right else (right, False)
 
 
