@@ -107,13 +107,15 @@ def main() -> None:
                           interpolation=cv2.INTER_AREA if width < fixture.shape[1] else cv2.INTER_CUBIC)
         film_image = decode_image(cv2.imencode(".png", film)[1].tobytes(), "bilateral.png")
         knees_found = len(pipeline(film_image).knees)
-        times = []
+        times, stages = [], {}
         for _ in range(args.repeats):
             start = time.perf_counter()
             result = pipeline(film_image)
             result.overlay().compose(1.0)
             times.append((time.perf_counter() - start) * 1000)
-        bilateral[f"{film.shape[1]}×{film.shape[0]}"] = (knees_found, times)
+            for stage, ms in result.stages.items():
+                stages.setdefault(stage, []).append(ms)
+        bilateral[f"{film.shape[1]}×{film.shape[0]}"] = (knees_found, times, stages)
 
     rng = np.random.default_rng(0)
     big = EvidenceOverlay(rng.integers(0, 255, (1024, 1024), dtype=np.uint8),
@@ -163,9 +165,11 @@ def main() -> None:
     print(f"cold `kneeoa predict --json` one image: median {statistics.median(cold):.2f} s "
           f"(runs: {', '.join(f'{c:.2f}' for c in cold)}); first start with this model "
           f"(empty cache, {predictor.engine} conversion included): {first_start:.2f} s")
-    for size, (knees_found, times) in bilateral.items():
+    for size, (knees_found, times, stages) in bilateral.items():
         print(f"warm bilateral film {size} (find knees + {knees_found} knees + scope + overlay): "
-              f"median {statistics.median(times):.1f} ms, p90 {sorted(times)[int(0.9 * len(times))]:.1f} ms")
+              f"median {statistics.median(times):.1f} ms, p90 {sorted(times)[int(0.9 * len(times))]:.1f} ms; "
+              "of which (medians) " + ", ".join(f"{stage} {statistics.median(ms):.1f} ms"
+                                                for stage, ms in stages.items() if stage != "load"))
     print(f"model file {predictor.manifest.file}: {predictor.manifest.model_path.stat().st_size / 1e6:.1f} MB")
 
 

@@ -105,3 +105,18 @@ def test_a_wide_crop_is_graded_like_its_square_original(predictor, name):
     assert wide.region == (0, -69, 300, 300) and wide.in_scope
     assert wide.prediction.grade == original.prediction.grade
     assert abs(wide.prediction.oa_probability - original.prediction.oa_probability) < 0.1
+
+
+@needs_data
+def test_each_stage_of_a_bilateral_film_is_timed():
+    """The result says where its time went (the benchmark prints it): every stage once, none
+    negative, together no more than the whole grading."""
+    from .test_localise import bilateral_film
+
+    film, _ = bilateral_film(_val_crop("R"), _val_crop("L"))
+    result, inputs = _grade(film)
+    assert len(inputs) == len(result.knees) == 2
+    assert set(result.stages) == {"load", "find knees", "network", "scope check"}
+    assert all(ms >= 0 for ms in result.stages.values())
+    assert result.stages["find knees"] > 0 and result.stages["scope check"] > 0
+    assert sum(result.stages.values()) <= result.seconds * 1000.0 + 1e-6

@@ -82,6 +82,9 @@ class GradingResult:
     display: np.ndarray  # 8-bit gray of the whole film, computed once
     knees: list[KneeResult]
     seconds: float = 0.0
+    #: Milliseconds spent in each stage ("load", "find knees", "network", "scope check"); for
+    #: ``grade_whole`` the network and scope figures are those of the whole batch.
+    stages: dict[str, float] = field(default_factory=dict)
 
     def overlay(self, grades: list[int | None] | None = None):
         """An ``EvidenceOverlay`` over every knee (each for its own predicted grade unless given)."""
@@ -104,6 +107,7 @@ class GradingPipeline:
     def __call__(self, source: str | os.PathLike | LoadedImage, region: Rect | None = None) -> GradingResult:
         start = time.perf_counter()
         image = source if isinstance(source, LoadedImage) else load_image(Path(source))
+        loaded = time.perf_counter()
         laterality = _laterality(image)
         if region is not None:
             crop = image.crop(*region)  # clamped to the film; refuses a region that is too small
@@ -113,7 +117,10 @@ class GradingPipeline:
         else:
             found = find_knees(image.pixels, _spacing(image.metadata), laterality) or [_whole(image)]
             manual = False
-        return self._grade([(image, found)], manual, start)[0]
+        located = time.perf_counter()
+        result = self._grade([(image, found)], manual, start)[0]
+        result.stages.update({"load": (loaded - start) * 1000.0, "find knees": (located - loaded) * 1000.0})
+        return result
 
     def grade_whole(self, images: list[LoadedImage]) -> list[GradingResult]:
         """Grade each film as one region, the whole image, without looking for knees, and all of
@@ -126,8 +133,11 @@ class GradingPipeline:
         crops = [[_cut(image, r) for r in found] for image, found in films]
         size = self.predictor.input_size
         batch = np.stack([preprocess(c, size) for film in crops for c in film])
+        network = time.perf_counter()
         probs, cams, features = self.predictor.predict_array(batch, with_features=True)
         elapsed = (time.perf_counter() - start) * 1000.0
+        network = (time.perf_counter() - network) * 1000.0
+        checking = 0.0
         results, i = [], 0
         for (image, found), film in zip(films, crops):
             meta = image.metadata
@@ -137,13 +147,17 @@ class GradingPipeline:
                 prediction = _prediction(self.predictor, probs[i], cams[i], features[i], image.source_name,
                                          visible, elapsed / len(batch))
                 score = None if manual or not np.isfinite(r.score) else float(r.score)
+                checked = time.perf_counter()
                 verdict = assess(crop, features[i], self.scope_stats, localiser_score=score,
                                  view_position=meta.get("ViewPosition"),
                                  context=None if r.whole_image else _context(image, r))
+                checking += time.perf_counter() - checked
                 knees.append(KneeResult(prediction, (r.x, r.y, r.width, r.height), r.side, verdict.in_scope,
                                         verdict.note, r.whole_image, manual, score, verdict.reasons))
                 i += 1
             results.append(GradingResult(image, image.display_u8(), knees, time.perf_counter() - start))
+        for result in results:
+            result.stages.update({"network": network, "scope check": checking * 1000.0})
         return results
 
 
