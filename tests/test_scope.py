@@ -153,3 +153,23 @@ def test_a_picture_that_is_no_radiograph_is_not_a_knee(predictor, stats):
     for pixels in (_not_a_knee(0), _not_a_knee(1)):
         verdict = scope.assess(pixels, _features(predictor, [pixels])[0], stats)
         assert not verdict.in_scope and verdict.note == scope.NOTE_NOT_KNEE, verdict.reasons
+
+
+#: The two lateral views among the implant films (one named so; the other, a patellofemoral
+#: replacement, is a lateral view of a horizontal leg).
+LATERAL_IMPLANT_FILMS = ("Knee Prostheses Patellofemoral Centerpulse PFJ (Implant 167).jpg",
+                         "Smith _ Nephew TC-PLUS SOLUTION, lat (Implant 160508).jpg")
+
+
+@needs_implants
+def test_lateral_views_are_refused_even_without_their_metal(predictor, stats, monkeypatch):
+    """The only real lateral views at hand carry implants. With the metal check switched off,
+    the film through the whole pipeline (knee finder, network, scope) is still refused, by the
+    network's features: what a lateral view without metal relies on."""
+    from kneeoa_desktop.core.pipeline import GradingPipeline
+
+    monkeypatch.setattr(scope, "METAL_MIN_FRACTION", float("inf"))
+    grader = GradingPipeline(predictor)
+    for name in LATERAL_IMPLANT_FILMS:
+        for knee in grader(IMPLANTS / name).knees:
+            assert not knee.in_scope and knee.scope_note == scope.NOTE_NOT_KNEE, (name, knee.scope_reasons)
