@@ -195,9 +195,12 @@ def _scan_pool() -> ThreadPoolExecutor:
     # of the scan's own threads, and its workers' spinning cost more than they gained (a
     # bilateral film 10–20 % slower). One BLAS thread per caller, for the whole process: no other
     # numpy work on the grading path is large enough to want more.
-    from threadpoolctl import threadpool_limits
+    try:
+        from threadpoolctl import threadpool_limits
 
-    threadpool_limits(limits=1, user_api="blas")
+        threadpool_limits(limits=1, user_api="blas")
+    except Exception:  # a speed setting must never stop a grading
+        pass
     return ThreadPoolExecutor(max_workers=SCAN_THREADS, thread_name_prefix="kneeoa-knee-scan")
 
 
