@@ -12,6 +12,15 @@ def test_equalization_matches_opencv_for_8_bit(knee_pixels):
     assert np.abs(ours - theirs).max() <= 1  # OpenCV rounds in float32, we in float64
 
 
+def test_equalization_of_a_view_equals_that_of_a_copy(knee_pixels):
+    """Regions are cut from films as views (strided, flipped); the 8-bit table look-up must
+    map them exactly as it maps a contiguous copy, as the 16-bit path does."""
+    for view in (knee_pixels[10:150, 20:200], np.fliplr(knee_pixels), knee_pixels[::2, ::3], knee_pixels.T):
+        np.testing.assert_array_equal(equalize_histogram(view), equalize_histogram(view.copy()))
+        np.testing.assert_array_equal(equalize_histogram(view),
+                                      equalize_histogram(view.astype(np.uint16) * 257))
+
+
 def test_equalization_is_invariant_to_monotonic_rescaling(knee_pixels):
     stretched = (knee_pixels.astype(np.uint16) * 200 + 300).astype(np.uint16)
     np.testing.assert_array_equal(equalize_histogram(stretched), equalize_histogram(knee_pixels))

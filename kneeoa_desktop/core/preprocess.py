@@ -25,7 +25,9 @@ def equalize_histogram(pixels: np.ndarray) -> np.ndarray:
     cdf = np.cumsum(hist, dtype=np.int64) - hist[first]
     lut = np.rint(cdf * (255.0 / (total - hist[first])))
     lut = np.clip(lut, 0, 255).astype(np.uint8)
-    return lut[pixels]
+    # OpenCV's table look-up is the same mapping, several times faster on a large film's crop;
+    # it takes 8-bit indices only.
+    return cv2.LUT(pixels, lut) if pixels.dtype == np.uint8 else lut[pixels]
 
 
 def preprocess(pixels: np.ndarray, input_size: tuple[int, int] = (224, 224)) -> np.ndarray:
