@@ -39,3 +39,34 @@ def test_roi_evidence_lands_inside_the_roi():
     diff = np.abs(out - plain).sum(axis=2)
     assert diff[60:120, 110:170].min() > 0
     assert diff[:50].max() == 0 and diff[:, :100].max() == 0
+
+
+def _blended_everywhere(gray, maps, brightness):
+    """The overlay computed over the whole film, pixel by pixel (what ``compose`` restricts to
+    the box around the regions)."""
+    import cv2
+
+    from kneeoa_desktop.core import overlay as ov
+
+    h, w = gray.shape
+    level = np.zeros((h, w), np.uint8)
+    for evidence, (x, y, rw, rh) in maps:
+        resized = cv2.resize(evidence, (rw, rh), interpolation=cv2.INTER_CUBIC)
+        np.maximum(level[y:y + rh, x:x + rw], np.clip(resized * 255.0 + 0.5, 0, 255).astype(np.uint8),
+                   out=level[y:y + rh, x:x + rw])
+    ramp = np.clip((np.linspace(0.0, 1.0, 256) - ov._FLOOR) / (1.0 - ov._FLOOR), 0.0, 1.0)
+    alpha = np.clip(ramp * (ov._BASE_OPACITY * brightness), 0.0, ov._MAX_OPACITY).astype(np.float32)[level]
+    colour = cv2.applyColorMap(level, ov._COLOURS)
+    return cv2.blendLinear(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), colour, 1.0 - alpha, alpha)
+
+
+def test_two_knees_on_a_large_film_blend_as_over_the_whole_film():
+    rng = np.random.default_rng(4)
+    gray = rng.integers(0, 256, (700, 900)).astype(np.uint8)
+    maps = [(rng.random((14, 14)).astype(np.float32), (0, 100, 250, 250)),
+            (rng.random((14, 14)).astype(np.float32), (600, 120, 300, 300))]
+    overlay = EvidenceOverlay.for_regions(gray, maps)
+    for brightness in (0.5, 1.0, 4.0):
+        np.testing.assert_array_equal(overlay.compose(brightness), _blended_everywhere(gray, maps, brightness))
+    outside = overlay.compose(4.0)[:, 260:590]  # between the knees: the film untouched
+    np.testing.assert_array_equal(outside, np.repeat(gray[:, 260:590, None], 3, axis=2))

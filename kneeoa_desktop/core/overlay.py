@@ -2,7 +2,8 @@
 
 Everything that does not depend on brightness (gray → RGB, colour map of the evidence) is
 computed once in ``EvidenceOverlay``; ``compose(brightness)`` is then a lookup table and one
-blend, a few milliseconds for a megapixel, so a slider can call it on every move.
+blend over the box around the graded regions, a few milliseconds for a megapixel, so a slider
+can call it on every move.
 """
 
 from __future__ import annotations
@@ -47,32 +48,45 @@ class EvidenceOverlay:
         return overlay
 
     def _prepare(self, gray_u8: np.ndarray, maps: list) -> None:
-        # The film's colour copy and the colour map are made once, however many regions.
+        # The film's colour copy and the colour map are made once, however many regions. Only
+        # the box around the regions can carry colour: the rest of a large film is never
+        # colour-mapped or blended, only copied.
         if gray_u8.dtype != np.uint8 or gray_u8.ndim != 2:
             raise ValueError("gray_u8 must be a 2-D uint8 image")
         h, w = gray_u8.shape
         self.gray_rgb = cv2.cvtColor(gray_u8, cv2.COLOR_GRAY2BGR)
         level = np.zeros((h, w), np.uint8)
+        y0, y1, x0, x1 = h, 0, w, 0
         for evidence, roi in maps:
-            target = (slice(None), slice(None)) if roi is None else (
-                slice(roi[1], roi[1] + roi[3]), slice(roi[0], roi[0] + roi[2]))
+            rx, ry, rw, rh = (0, 0, w, h) if roi is None else roi
+            target = (slice(ry, ry + rh), slice(rx, rx + rw))
             region = level[target]
+            if region.size == 0:
+                continue
             if evidence.shape != region.shape:
                 evidence = cv2.resize(evidence.astype(np.float32), (region.shape[1], region.shape[0]),
                                       interpolation=cv2.INTER_CUBIC)
             np.maximum(region, np.clip(evidence * 255.0 + 0.5, 0, 255).astype(np.uint8), out=region)
-        self.level = level
-        self.colour = cv2.applyColorMap(level, _COLOURS)
+            y0, x0 = min(y0, max(0, ry)), min(x0, max(0, rx))
+            y1, x1 = max(y1, min(h, ry + rh)), max(x1, min(w, rx + rw))
+        self._box = (slice(y0, max(y0, y1)), slice(x0, max(x0, x1)))
+        self.level = level[self._box]
+        self.colour = cv2.applyColorMap(self.level, _COLOURS) if self.level.size else None
 
     def compose(self, brightness: float = DEFAULT_BRIGHTNESS) -> np.ndarray:
         """Return the blended BGR uint8 image; brightness 0 returns the plain radiograph."""
         brightness = float(np.clip(brightness, MIN_BRIGHTNESS, MAX_BRIGHTNESS))
-        if brightness <= 0.0:
+        if brightness <= 0.0 or self.colour is None:
             return self.gray_rgb.copy()
         ramp = np.clip((np.linspace(0.0, 1.0, 256) - _FLOOR) / (1.0 - _FLOOR), 0.0, 1.0)
         lut = np.clip(ramp * (_BASE_OPACITY * brightness), 0.0, _MAX_OPACITY).astype(np.float32)
         alpha = cv2.LUT(self.level, lut)
-        return cv2.blendLinear(self.gray_rgb, self.colour, 1.0 - alpha, alpha)
+        blended = cv2.blendLinear(self.gray_rgb[self._box], self.colour, 1.0 - alpha, alpha)
+        if blended.shape == self.gray_rgb.shape:  # the regions cover the whole film
+            return blended
+        out = self.gray_rgb.copy()
+        out[self._box] = blended
+        return out
 
 
 def compose_overlay(gray_u8: np.ndarray, evidence: np.ndarray, brightness: float = DEFAULT_BRIGHTNESS,
