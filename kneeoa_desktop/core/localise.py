@@ -115,12 +115,13 @@ class _Peak:
 
 
 @lru_cache(maxsize=1)
-def _model() -> tuple[np.ndarray, np.ndarray, float]:
-    """(grid weights, mirrored grid weights, bias) from the shipped SVM."""
+def _model() -> tuple[np.ndarray, float]:
+    """(grid weights, bias) from the shipped SVM; mirrored windows are scored with the same
+    weights on the mirror image's blocks."""
     data = np.load(resources_dir() / "kneeloc" / "knee_joint_hog_svm.npz")
     weights = np.asarray(data["weights"], np.float32)
     grid = hog.window_weights(weights)
-    return grid, grid, float(data["bias"])
+    return grid, float(data["bias"])
 
 
 def _stretch(pixels: np.ndarray) -> np.ndarray:
@@ -153,7 +154,7 @@ def _patch_scores(patch: np.ndarray) -> tuple[float, float]:
     """SVM scores of one gray region resized to 64×64 (stretched as in training), as it is and
     mirrored."""
     small = cv2.resize(_stretch(patch), (hog.WINDOW, hog.WINDOW), interpolation=cv2.INTER_AREA)
-    grid, _, bias = _model()
+    grid, bias = _model()
     blocks = hog.block_grid(np.stack([small, np.fliplr(small)]))
     right, left = (float(hog.score_map(b, grid, bias)[0, 0]) for b in blocks)
     return right, left
@@ -162,7 +163,7 @@ def _patch_scores(patch: np.ndarray) -> tuple[float, float]:
 def _scan(work: np.ndarray, window: float) -> tuple[np.ndarray, np.ndarray, float, int]:
     """Score maps (as-is, mirrored) of all windows of side ``window`` work px, on a grid of
     ``window / 8``; returns them with the resize factor used."""
-    grid, _, bias = _model()
+    grid, bias = _model()
     f = hog.WINDOW / window
     h, w = work.shape
     size = (max(hog.WINDOW, int(round(w * f))), max(hog.WINDOW, int(round(h * f))))
