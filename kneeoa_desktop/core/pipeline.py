@@ -133,10 +133,10 @@ class GradingPipeline:
         crops = [[_cut(image, r) for r in found] for image, found in films]
         size = self.predictor.input_size
         batch = np.stack([preprocess(c, size) for film in crops for c in film])
-        network = time.perf_counter()
+        network_start = time.perf_counter()
         probs, cams, features = self.predictor.predict_array(batch, with_features=True)
         elapsed = (time.perf_counter() - start) * 1000.0
-        network = (time.perf_counter() - network) * 1000.0
+        network_ms = (time.perf_counter() - network_start) * 1000.0
         checking = 0.0
         results, i = [], 0
         for (image, found), film in zip(films, crops):
@@ -157,7 +157,7 @@ class GradingPipeline:
                 i += 1
             results.append(GradingResult(image, image.display_u8(), knees, time.perf_counter() - start))
         for result in results:
-            result.stages.update({"network": network, "scope check": checking * 1000.0})
+            result.stages.update({"network": network_ms, "scope check": checking * 1000.0})
         return results
 
 
