@@ -111,9 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "less frozen stage; the architecture must match)")
     t.add_argument("--squared-crops", dest="squared_rate", type=float, default=defaults.squared_rate,
                    metavar="RATE",
-                   help="share of training crops cut to a wide or tall band and squared on black, as "
-                        "the app frames such a crop; above 0 the best epoch is also judged on val cut "
-                        "so (default: %(default)s)")
+                   help="share of training crops cut to a wide or tall band and resized to the square "
+                        "input, as the app frames such a crop; above 0 the best epoch is also judged on "
+                        "val cut so (default: %(default)s)")
+    t.add_argument("--augmentation", choices=("standard", "site"), default=defaults.augmentation,
+                   help="standard: model 1.0.0's augmentation; site: the wider shift other hospitals' "
+                        "films show (aspect 0.5-2, zoom 0.6-1.6, sharpening, CLAHE, gamma, contrast, "
+                        "noise, JPEG, 16-bit), the best epoch also judged on val through the simulated "
+                        "sites (default: %(default)s)")
     t.add_argument("--xla", action="store_true",
                    help="compile with XLA (about twice as fast for cnn; much slower for lite0 on CPU)")
     from .server.cli_serve import add_parser as add_serve_parser

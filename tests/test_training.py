@@ -13,7 +13,8 @@ from kneeoa_desktop.cli import main
 from kneeoa_desktop.core.imaging import load_image
 from kneeoa_desktop.core.manifest import load_manifest, sha256_of
 from kneeoa_desktop.core.predictor import Predictor
-from kneeoa_desktop.training.augment import SITE_SHIFTS, augment_image, site_shift, squared_band
+from kneeoa_desktop.training.augment import SITE_SHIFTS, augment_image, augment_site, framed_band, site_shift
+from kneeoa_desktop.training.sites import SITE_TRANSFORMS, site_film, site_proxy, two_knees
 from kneeoa_desktop.training.train import class_weights
 
 
@@ -146,26 +147,42 @@ def test_augmentation_is_seeded_varied_and_fed_through_preprocessing(knee_pixels
     assert a.max() == 1.0
 
 
-def test_a_squared_band_keeps_a_band_of_the_crop_and_blacks_out_the_rest(knee_pixels):
+def test_a_framed_band_is_a_band_of_the_crop_left_for_preprocess_to_resize(knee_pixels):
     raw = cv2.resize(knee_pixels, (224, 224), interpolation=cv2.INTER_AREA).astype(np.float32) + 1
     seen = set()
     for seed in range(40):
-        out = squared_band(raw, np.random.default_rng(seed))
-        assert out.shape == raw.shape
-        rows, cols = np.flatnonzero(out.any(axis=1)), np.flatnonzero(out.any(axis=0))
-        wide = len(cols) == 224
+        out = framed_band(raw, np.random.default_rng(seed))
+        wide = out.shape[1] == 224
         seen.add(wide)
-        kept = rows if wide else cols
-        assert 0.5 * 224 - 1 <= len(kept) <= 0.9 * 224 + 1  # short side 0.5–0.9 of the crop
-        assert np.array_equal(kept, np.arange(kept[0], kept[-1] + 1))  # one band, centred on black
-        assert abs((kept[0] + kept[-1]) / 2 - 111.5) <= 1
-        inside = out[kept[0]:kept[-1] + 1] if wide else out[:, kept[0]:kept[-1] + 1]
-        assert any(np.array_equal(inside, raw[s:s + len(kept)] if wide else raw[:, s:s + len(kept)])
-                   for s in range(0, 224 - len(kept) + 1))  # the crop's own pixels, uncut
+        short = out.shape[0] if wide else out.shape[1]
+        assert 0.5 * 224 - 1 <= short <= 0.9 * 224 + 1  # short side 0.5–0.9 of the crop
+        assert any(np.array_equal(out, raw[s:s + short] if wide else raw[:, s:s + short])
+                   for s in range(0, 224 - short + 1))  # the crop's own pixels, uncut, no padding
     assert seen == {True, False}  # both wide and tall bands are drawn
-    # A run that asks for no squared crops draws exactly what it drew before the option existed.
+    # A run that asks for no such crops draws exactly what it drew before the option existed.
     np.testing.assert_array_equal(augment_image(raw.astype(np.uint8), np.random.default_rng(7)),
                                   augment_image(raw.astype(np.uint8), np.random.default_rng(7), 0.0))
+
+
+def test_the_site_augmentation_gives_preprocessed_inputs_and_varies(knee_pixels):
+    raw = cv2.resize(knee_pixels, (224, 224), interpolation=cv2.INTER_AREA)
+    outs = [augment_site(raw, np.random.default_rng(seed)) for seed in range(12)]
+    for a in outs:
+        assert a.shape == (224, 224, 1) and a.dtype == np.float32
+        assert a.min() >= 0.0 and a.max() == 1.0  # equalised by the app's own preprocess
+    assert len({a.tobytes() for a in outs}) == len(outs)
+    np.testing.assert_array_equal(outs[3], augment_site(raw, np.random.default_rng(3)))
+
+
+def test_simulated_sites_make_films_of_other_shapes_and_depths(knee_pixels):
+    raw = cv2.resize(knee_pixels, (224, 224), interpolation=cv2.INTER_AREA)
+    films = {name: site_film(raw, name, seed=1) for name in SITE_TRANSFORMS}
+    assert films["300x162 sharpened"].shape == (162, 300)
+    assert films["300x162 sharpened 16-bit"].dtype == np.uint16
+    assert films["gamma 1.6 12-bit"].max() <= 4095
+    assert np.array_equal(films["as is"], raw)
+    assert two_knees(raw, raw).shape == (161, 640)
+    assert site_proxy(np.stack([raw, raw, raw])).shape == (3, 224, 224, 1)
 
 
 def test_site_shifts_change_the_pixels_but_keep_the_size(knee_pixels):

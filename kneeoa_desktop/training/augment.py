@@ -7,8 +7,12 @@ function, exactly like a film at inference; the network never sees an input the 
 produce. Plain numpy/OpenCV, run inside ``tf.data`` so the model itself stays a pure graph.
 
 Other hospitals also send single-knee crops of other shapes (a wide band, a tall strip); the
-pipeline frames such a crop centred on a black square (``core.localise.pad_to_square``), so
-``squared_band`` cuts training crops the same way, at the rate the run's configuration gives.
+pipeline grades such a crop whole, resized to the network's square input (``core.framing``), so
+``framed_band`` cuts training crops to such bands, which ``preprocess`` then resizes the same way.
+
+Two recipes: ``augment_image`` (model 1.0.0's) and ``augment_site`` (the wider site shift of
+issue "Model 1.1": anisotropic scaling of aspect 0.5–2.0, zoom 0.6–1.6 with plausible borders,
+unsharp masking, CLAHE, gamma and contrast curves, noise, JPEG and 16-bit inputs).
 
 ``site_shift`` applies one fixed, seeded set of such changes: the validation proxy for other
 hospitals' films, used to choose the checkpoint and by ``scripts/robustness_check.py``;
@@ -20,7 +24,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..core.localise import pad_to_square
 from ..core.preprocess import preprocess
 
 
@@ -74,19 +77,19 @@ def shaped_band(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(cut, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
-def squared_band(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A random wide (60 %) or tall band, short side 0.5–0.9 of the crop, slightly off centre,
-    framed as the pipeline frames such a crop: centred on a black square of its longer side."""
+def framed_band(pixels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random wide (60 %) or tall band, short side 0.5–0.9 of the crop, slightly off centre:
+    a crop of another shape, which the pipeline grades whole, resized to the square input (the
+    caller's ``preprocess`` does that resize)."""
     ratio = float(np.exp(rng.uniform(np.log(0.5), np.log(0.9))))
-    cut = band(pixels, ratio, wide=bool(rng.random() < 0.6), offset=float(rng.uniform(-0.05, 0.05)))
-    return pad_to_square(cut)
+    return band(pixels, ratio, wide=bool(rng.random() < 0.6), offset=float(rng.uniform(-0.05, 0.05)))
 
 
 def augment_image(raw: np.ndarray, rng: np.random.Generator, squared_rate: float = 0.0) -> np.ndarray:
     """One random site-like variant of a raw uint8 radiograph, preprocessed: (H, W, 1) float32.
 
-    ``squared_rate``: the share of variants cut to a band of another shape and squared on black
-    (``squared_band``), as a crop of that shape reaches the network through the pipeline."""
+    ``squared_rate``: the share of variants cut to a band of another shape (``framed_band``) and
+    resized to the square input, as a crop of that shape reaches the network through the pipeline."""
     x = raw.astype(np.float32)
     if rng.random() < 0.5:  # left and right knees mirror each other
         x = x[:, ::-1]
@@ -104,8 +107,59 @@ def augment_image(raw: np.ndarray, rng: np.random.Generator, squared_rate: float
         x = x + rng.normal(0.0, rng.uniform(2.0, 10.0), x.shape)
     # Drawn only when asked for, so that a run without it draws exactly what it drew before.
     if squared_rate > 0 and rng.random() < squared_rate:
-        x = squared_band(np.clip(x, 0, 255), rng)
+        x = framed_band(np.clip(x, 0, 255), rng)
     return preprocess(np.clip(np.rint(x), 0, 255).astype(np.uint8), raw.shape)
+
+
+def _log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
+    return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+
+
+def augment_site(raw: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One random variant of a raw uint8 crop under the wider site shift of issue "Model 1.1",
+    preprocessed: (H, W, 1) float32.
+
+    Geometry is drawn as the *net* change the network sees after the pipeline resizes a region to
+    its square input: a site that squashes a tight cut to 300×162 leaves the knee stretched or
+    squashed by up to 2× once it is resized back, and a film resized down loses resolution.
+    """
+    x = raw.astype(np.float32)
+    if rng.random() < 0.5:
+        x = x[:, ::-1]
+    zoom = _log_uniform(rng, 0.6, 1.6) if rng.random() < 0.6 else rng.uniform(0.92, 1.12)
+    aspect = _log_uniform(rng, 0.5, 2.0) if rng.random() < 0.5 else _log_uniform(rng, 0.87, 1.15)
+    x = reframe(x, rng, zoom, aspect, rng.uniform(-8, 8), tuple(rng.uniform(-0.05, 0.05, 2)),
+                border="reflect" if rng.random() < 0.5 else "dark")
+    if rng.random() < 0.3:  # stored smaller than the crop (a 300×162 film), resized back later
+        h, w = x.shape
+        size = (max(64, round(w * rng.uniform(0.55, 1.0))), max(64, round(h * rng.uniform(0.5, 1.0))))
+        x = cv2.resize(x, size, interpolation=cv2.INTER_AREA)
+    if rng.random() < 0.5:
+        x = unsharp(x, rng.uniform(1.0, 6.0), rng.uniform(0.3, 2.0))
+    elif rng.random() < 0.2:
+        x = cv2.GaussianBlur(x, (0, 0), rng.uniform(0.4, 1.2))
+    if rng.random() < 0.25:
+        tiles = int(rng.integers(4, 9))
+        clahe = cv2.createCLAHE(clipLimit=float(rng.uniform(1.0, 4.0)), tileGridSize=(tiles, tiles))
+        x = clahe.apply(np.clip(np.rint(x), 0, 255).astype(np.uint8)).astype(np.float32)
+    if rng.random() < 0.5:
+        x = gamma(x, _log_uniform(rng, 0.5, 2.0))
+    if rng.random() < 0.25:  # a sigmoid contrast curve (higher contrast than OAI's)
+        s = rng.uniform(2.0, 8.0)
+        t = 1.0 / (1.0 + np.exp(-s * (np.clip(x, 0, 255) / 255.0 - 0.5)))
+        lo, hi = 1.0 / (1.0 + np.exp(s * 0.5)), 1.0 / (1.0 + np.exp(-s * 0.5))
+        x = 255.0 * (t - lo) / (hi - lo)
+    if rng.random() < 0.3:
+        x = x + rng.normal(0.0, rng.uniform(2.0, 10.0), x.shape)
+    x = np.clip(x, 0, 255)
+    if rng.random() < 0.2:
+        ok, buf = cv2.imencode(".jpg", np.rint(x).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 96))])
+        if ok:
+            x = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE).astype(np.float32)
+    if rng.random() < 0.2:  # a 16-bit film: finer gray levels change the equalisation a little
+        film = np.rint(x * 257.0 + rng.uniform(-128, 128, x.shape))
+        return preprocess(np.clip(film, 0, 65535).astype(np.uint16), raw.shape)
+    return preprocess(np.rint(x).astype(np.uint8), raw.shape)
 
 
 #: The fixed site shifts of the validation proxy: name → transform of a float image.
@@ -142,8 +196,8 @@ FRAMING_SHIFTS = {"wide 300x162": (162 / 300, True), "tall 162x300": (162 / 300,
 
 
 def framing_proxy(raws: np.ndarray) -> np.ndarray:
-    """Each raw image cut to one of the proxy's band shapes (cycling) and squared on black, as
-    the pipeline frames such a crop: preprocessed (N, H, W, 1)."""
+    """Each raw image cut to one of the proxy's band shapes (cycling) and resized to the square
+    input, as the pipeline frames such a crop: preprocessed (N, H, W, 1)."""
     shapes = list(FRAMING_SHIFTS.values())
-    return np.stack([preprocess(pad_to_square(band(raw, *shapes[i % len(shapes)])), raw.shape)
+    return np.stack([preprocess(band(raw, *shapes[i % len(shapes)]), raw.shape)
                      for i, raw in enumerate(raws)])

@@ -31,8 +31,12 @@ class TrainConfig:
     seed: int = 1234
     # Share of training crops cut to a band of another shape and squared on black, as the pipeline
     # frames another hospital's wide or tall crop; above 0 the checkpoint is also chosen by val
-    # cut to such shapes (augment.framing_proxy). 1.0.0 was trained without (0.0).
+    # cut to such shapes (augment.framing_proxy). 1.0.0 was trained without (0.0). Such a band is
+    # resized to the square input, as the pipeline frames it (1.3.0 squared it on black).
     squared_rate: float = 0.0
+    # "standard" (1.0.0's augment_image) or "site" (augment.augment_site, the wider site shift of
+    # issue "Model 1.1"; the checkpoint is then also chosen on sites.site_proxy).
+    augmentation: str = "standard"
     limit_per_grade: int | None = None  # tiny runs for tests
     steps_per_epoch: int | None = None
     # XLA doubles the small CNN's speed but makes depthwise convolutions ~7× slower on CPU.

@@ -40,7 +40,8 @@ def train(config: TrainConfig, log=print) -> Path:
     """
     from ..core.architecture import build_model
     from ..core.runtime import tensorflow_runtime
-    from .augment import augment_image, framing_proxy, site_proxy
+    from .augment import augment_image, augment_site, framing_proxy, site_proxy
+    from .sites import site_proxy as wide_site_proxy
     from .callbacks import ProgressLog, ValidationMetrics
     from .losses import OrdinalCrossEntropy
 
@@ -63,7 +64,10 @@ def train(config: TrainConfig, log=print) -> Path:
     raw_train, y_train, _ = load_split(data_dir / "train", size, config.cache_dir, config.limit_per_grade, raw=True)
     raw_val, y_val, _ = load_split(data_dir / "val", size, config.cache_dir, config.limit_per_grade, raw=True)
     val_inputs = np.stack([preprocess(x, size) for x in raw_val])
-    proxy_inputs = site_proxy(raw_val, seed=config.seed)
+    site_recipe = config.augmentation == "site"
+    if config.augmentation not in ("standard", "site"):
+        raise ValueError(f"unknown augmentation {config.augmentation!r} (standard or site)")
+    proxy_inputs = (wide_site_proxy if site_recipe else site_proxy)(raw_val, seed=config.seed)
     # A run trained for crops of other shapes is also chosen by how it grades them.
     framing_inputs = framing_proxy(raw_val) if config.squared_rate > 0 else None
     log(f"data: train {len(y_train)} {np.bincount(y_train, minlength=5).tolist()}, "
@@ -77,6 +81,8 @@ def train(config: TrainConfig, log=print) -> Path:
         # One generator per (seed, draw): the same run draws the same augmentations,
         # whatever order the parallel map calls arrive in.
         rng = np.random.default_rng([config.seed, int(counter)])
+        if site_recipe:
+            return augment_site(raw_train[int(index)], rng)
         return augment_image(raw_train[int(index)], rng, config.squared_rate)
 
     def load(counter, index):

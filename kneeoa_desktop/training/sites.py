@@ -1,0 +1,103 @@
+"""Simulated sites: kneeKL224 crops pushed through what other hospitals do to their films.
+
+Other hospitals' single-knee films differ from kneeKL224's in framing (landscape images of
+about 300×162 px, resized without keeping the aspect ratio, so the condyles look squashed
+vertically by 1.5–1.9×; zoom from the whole joint with shafts to a tight cut just above and
+below the joint line), in processing (sharper, edge-enhanced, higher contrast, equalised) and in
+storage (8- or 16-bit PNG). Each transform here turns one raw 8-bit crop into such a film — any
+shape, uint8 or uint16 — that then goes through the whole pipeline like a file a user opens.
+
+The transforms are fixed (a seed for what is random in them) so that their figures can be held
+by a test. They are the measure of issue 24 (``scripts/measure_sites.py``: refusals, records per
+film), the positives of the scope head (``scripts/fit_scope_head.py``) and the site proxy that
+weighs in checkpoint choice (``augment.site_proxy``). Nothing here is tuned to a real site.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .augment import gamma, reframe, unsharp
+
+
+def _u8(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def to_16bit(x: np.ndarray, rng: np.random.Generator, bits: int = 16) -> np.ndarray:
+    """A float image on 0–255 stored as a ``bits``-bit film in a uint16 container, dithered so
+    that its gray levels are as fine as a real detector's."""
+    top = (1 << bits) - 1
+    scaled = np.clip(x, 0, 255) * (top / 255.0) + rng.uniform(-0.5, 0.5, x.shape) * (top / 255.0)
+    return np.clip(np.rint(scaled), 0, top).astype(np.uint16)
+
+
+def squash(x: np.ndarray, width: int = 300, height: int = 162) -> np.ndarray:
+    """Resized to width × height without keeping the aspect ratio (area when shrinking)."""
+    shrink = width * height < x.shape[0] * x.shape[1]
+    return cv2.resize(x, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+def tight(x: np.ndarray, keep: float) -> np.ndarray:
+    """The central band of ``keep`` × the height: a cut just above and below the joint line."""
+    n = x.shape[0]
+    k = max(8, round(n * keep))
+    top = (n - k) // 2
+    return x[top:top + k]
+
+
+def contrast(x: np.ndarray, strength: float) -> np.ndarray:
+    """A sigmoid tone curve about mid-gray: higher contrast than OAI's for strength > 0."""
+    t = np.clip(x, 0, 255) / 255.0
+    curved = 1.0 / (1.0 + np.exp(-strength * (t - 0.5)))
+    lo, hi = 1.0 / (1.0 + np.exp(strength * 0.5)), 1.0 / (1.0 + np.exp(-strength * 0.5))
+    return 255.0 * (curved - lo) / (hi - lo)
+
+
+def clahe(x: np.ndarray, clip: float = 2.0, tiles: int = 8) -> np.ndarray:
+    return cv2.createCLAHE(clipLimit=clip, tileGridSize=(tiles, tiles)).apply(_u8(x)).astype(np.float32)
+
+
+#: name → transform of a float image (0–255, from a square uint8 crop) into a film of any shape,
+#: returned as float (stored as uint8) or as a uint16 array (a 16-bit film).
+SITE_TRANSFORMS = {
+    "as is": lambda x, rng: x,
+    "300x162": lambda x, rng: squash(x),
+    "300x162 sharpened": lambda x, rng: unsharp(squash(x), 2.0, 1.2),
+    "300x162 sharpened 16-bit": lambda x, rng: to_16bit(contrast(unsharp(squash(x), 2.0, 1.2), 4.0), rng),
+    "tight 300x162 sharpened": lambda x, rng: unsharp(squash(tight(x, 0.65)), 2.0, 1.0),
+    "zoomed out 300x200": lambda x, rng: squash(reframe(x, rng, 0.7, 1.0, 0.0, (0.0, 0.0), "reflect"), 300, 200),
+    "stretched 200x300": lambda x, rng: squash(x, 200, 300),
+    "equalised": lambda x, rng: clahe(x, 3.0, 8),
+    "high contrast": lambda x, rng: contrast(unsharp(x, 3.0, 1.5), 6.0),
+    "gamma 0.6": lambda x, rng: gamma(x, 0.6),
+    "gamma 1.6 12-bit": lambda x, rng: to_16bit(gamma(x, 1.6), rng, bits=12),
+}
+
+
+def site_film(raw: np.ndarray, name: str, seed: int = 0) -> np.ndarray:
+    """``raw`` (a uint8 crop) as the named site would store it: uint8, or uint16 for 16-bit."""
+    rng = np.random.default_rng(seed)
+    out = SITE_TRANSFORMS[name](raw.astype(np.float32), rng)
+    return out if out.dtype == np.uint16 else _u8(out)
+
+
+def two_knees(right: np.ndarray, left: np.ndarray, width: int = 640, height: int = 161) -> np.ndarray:
+    """Two single-knee crops side by side, each squashed to half of ``width`` × ``height``: the
+    patient's right knee on the image's left, as a wide two-knee image of another hospital."""
+    half = width // 2
+    return np.hstack([_u8(squash(right.astype(np.float32), half, height)),
+                      _u8(squash(left.astype(np.float32), width - half, height))])
+
+
+def site_proxy(raws: np.ndarray, seed: int = 0, input_size: tuple[int, int] | None = None) -> np.ndarray:
+    """Each raw crop as one simulated site's film (cycling through the transforms other than
+    "as is"), framed whole and preprocessed as the pipeline grades a single-knee film: the site
+    proxy that weighs in checkpoint choice for runs trained with ``augment_site``."""
+    from ..core.preprocess import preprocess
+
+    names = [n for n in SITE_TRANSFORMS if n != "as is"]
+    size = input_size or raws[0].shape[:2]
+    return np.stack([preprocess(site_film(raw, names[i % len(names)], seed + i), size)
+                     for i, raw in enumerate(raws)])
