@@ -107,7 +107,7 @@ def test_bilateral_film_gives_right_then_left_centred():
     film, truth = bilateral_film(_val_crop("R"), _val_crop("L"))
     regions = find_knees(film)
     assert [r.side for r in regions] == ["right", "left"]
-    assert not any(r.whole_image or r.squared for r in regions)
+    assert not any(r.whole_image for r in regions)
     for region, centre in zip(regions, truth):
         assert _centred(region, centre), (region, centre)
 
@@ -142,51 +142,78 @@ def test_single_knee_film_uses_dicom_laterality():
     for code, side in (("R", "right"), ("L", "left")):
         regions = find_knees(film, laterality=code)
         assert len(regions) == 1 and regions[0].side == side and not regions[0].whole_image
-        assert not regions[0].squared
         assert _centred(regions[0], (film.shape[1] / 2, film.shape[0] / 2))
 
 
 @needs_data
 @pytest.mark.parametrize("make", [
     lambda c: shaped_band(c, 300, 162),
-    lambda c: shaped_band(c, 162, 300),
-    lambda c: shaped_band(c, 280, 224),  # within the aspect of the whole-crop test
-    lambda c: cv2.copyMakeBorder(c, 0, 0, 45, 45, cv2.BORDER_CONSTANT, value=0),  # on a wider dark film
+    lambda c: shaped_band(c, 280, 224),
+    lambda c: cv2.resize(c, (300, 162), interpolation=cv2.INTER_AREA),  # resized, aspect not kept
+    lambda c: cv2.resize(c, (200, 300), interpolation=cv2.INTER_AREA),
     lambda c: cv2.copyMakeBorder(c, 45, 45, 0, 0, cv2.BORDER_REPLICATE),  # a taller film
-], ids=["wide 300x162", "tall 162x300", "wide 280x224", "wider dark film", "taller film"])
-def test_a_crop_of_another_shape_is_one_squared_region(make):
-    """Not squashed to a square, and not searched for a smaller knee: the centred square of its
-    longer side, to be filled with black past the image (``squared``)."""
+], ids=["wide 300x162", "wide 280x224", "squashed 300x162", "stretched 200x300", "taller film"])
+def test_a_crop_of_another_shape_is_one_whole_region(make):
+    """Always looked at, never shortcut on its shape: the whole image wins as one crop (resized
+    to the square input by the pipeline, never padded)."""
     image = make(_val_crop("R", "1"))
     h, w = image.shape
-    n = max(h, w)
     regions = find_knees(image, laterality="L")
-    assert regions == [KneeRegion(-((n - w) // 2), -((n - h) // 2), n, n, "left", regions[0].score, False, True)]
+    assert regions == [KneeRegion(0, 0, w, h, "left", regions[0].score, True)]
 
 
 @needs_data
-@pytest.mark.parametrize("name", ["0/9623707L.png", "0/9886598L.png"])
-def test_a_band_whose_halves_pass_for_two_weak_knees_stays_one_crop(name):
-    """In these bands the two halves of the one joint pass the bilateral pairing (weakly); the
-    band squared scores far better than either half, so it is one squared crop, not two knees."""
-    from kneeoa_desktop.core import localise
-
-    image = shaped_band(cv2.imread(str(DATA_DIR / "val" / name), cv2.IMREAD_GRAYSCALE), 300, 162)
-    work, scale = localise._work_image(image)
-    candidates = localise._candidates(work, localise._scales(work, scale, None), oblong=True)
-    assert candidates.pair is not None  # what made it "two knees" before the square had its say
-    [region] = find_knees(image)
-    assert region.squared and region.width == 300
+def test_a_square_bilateral_film_is_searched_not_taken_for_a_crop():
+    """A bilateral film whose aspect ratio is under 1.35 (the real one of issue 24 is 571×456)
+    still gives two knees: no shape makes the finder skip its search."""
+    film, truth = bilateral_film(_val_crop("R"), _val_crop("L"))
+    w = film.shape[1]
+    top = int(truth[0][1] - w / 1.25 / 2)
+    landscape = film[top:top + int(w / 1.25)]  # 1.25:1, the joints at mid-height
+    regions = find_knees(landscape)
+    assert [r.side for r in regions] == ["right", "left"]
+    for region, (x, y) in zip(regions, truth):
+        assert _centred(region, (x, y - top)), (region, (x, y - top))
 
 
 @needs_data
-@pytest.mark.parametrize("border", [cv2.BORDER_REPLICATE, cv2.BORDER_CONSTANT], ids=["replicated", "dark"])
-def test_a_knee_on_a_larger_film_is_found_not_squared(border):
-    """A knee a third of the film's height is looked for on it, not taken for a crop (how well it
-    is then framed is test_single_knee_film_uses_dicom_laterality's matter)."""
-    film = cv2.copyMakeBorder(_val_crop("L", "3"), 224, 224, 112, 112, border, value=0)
+def test_two_squashed_knees_side_by_side_give_two_records():
+    from kneeoa_desktop.training.sites import two_knees
+
+    image = two_knees(_val_crop("R", "2"), _val_crop("L", "3"))
+    right, left = find_knees(image)
+    assert (right.side, left.side) == ("right", "left")
+    assert right.centre[0] < 320 <= left.centre[0]
+
+
+@needs_data
+def test_a_crop_on_a_flat_canvas_is_framed_on_its_content():
+    """A crop pasted on a black canvas: the flat margins are not part of the joint."""
+    crop = _val_crop("L", "3")
+    film = cv2.copyMakeBorder(crop, 224, 224, 112, 112, cv2.BORDER_CONSTANT, value=0)
+    [region] = find_knees(film)
+    assert not region.whole_image
+    cx, cy = region.centre
+    assert abs(cx - film.shape[1] / 2) <= 0.15 * 224 and abs(cy - film.shape[0] / 2) <= 0.15 * 224
+    assert 0.7 * 224 <= region.width <= 1.3 * 224
+
+
+@needs_data
+def test_a_knee_on_a_larger_film_is_found():
+    """A knee a third of the film's height is looked for on it, not taken for a crop."""
+    film = cv2.copyMakeBorder(_val_crop("L", "3"), 224, 224, 112, 112, cv2.BORDER_REPLICATE)
     regions = find_knees(film)
-    assert regions and not any(r.whole_image or r.squared for r in regions)
+    assert len(regions) == 1 and not regions[0].whole_image
+    assert _centred(regions[0], (film.shape[1] / 2, film.shape[0] / 2))
+
+
+def test_content_box_cuts_only_wide_flat_margins():
+    img = np.zeros((300, 400), np.uint8)
+    img[100:200, 150:250] = np.random.default_rng(0).integers(50, 200, (100, 100))
+    assert localise.content_box(img) == (150, 100, 100, 100)
+    thin = np.random.default_rng(1).integers(50, 200, (300, 400)).astype(np.uint8)
+    thin[:20] = 0  # a thin black strip stays part of the crop
+    assert localise.content_box(thin) == (0, 0, 400, 300)
 
 
 @pytest.mark.parametrize("pixels", [
@@ -206,7 +233,7 @@ def test_sixteen_bit_and_noise_do_not_crash():
                    rng.integers(0, 256, (64, 64)).astype(np.uint8),
                    rng.random((100, 3000)).astype(np.float32)):
         for region in find_knees(pixels, pixel_spacing_mm=0.15):
-            assert region.width == region.height > 0
+            assert region.width > 0 and region.height > 0
 
 
 @needs_data

@@ -1,6 +1,7 @@
 """What the pipeline hands the network for each kind of region, with a stand-in network (no
-TensorFlow): a square crop as it is, a crop of another shape squared on black rather than
-squashed, a knee on a film cut with the film's border repeated where it reaches past it."""
+TensorFlow): a square crop as it is, a crop of another shape resized whole to the square input
+(never padded with black), a knee on a film cut with the film's border repeated where it
+reaches past it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from kneeoa_desktop.core.imaging import LoadedImage
 from kneeoa_desktop.core.localise import KneeRegion
 from kneeoa_desktop.core.pipeline import GradingPipeline
 from kneeoa_desktop.core.preprocess import preprocess
-from kneeoa_desktop.training.augment import shaped_band
 
 from .conftest import DATA_DIR, needs_data
 from .test_localise import _val_crop
@@ -53,13 +53,13 @@ def test_a_square_crop_is_the_network_input_as_it_is():
 
 
 @needs_data
-def test_a_wide_crop_is_squared_on_black_not_squashed():
-    image = shaped_band(_val_crop("R", "2"), 300, 162)
+def test_a_wide_crop_is_resized_whole_to_the_square_input():
+    image = cv2.resize(_val_crop("R", "2"), (300, 162), interpolation=cv2.INTER_AREA)
     result, inputs = _grade(image)
     [knee] = result.knees
-    assert not knee.whole_image and knee.region == (0, -69, 300, 300) and knee.visible == (0, 0, 300, 162)
-    squared = cv2.copyMakeBorder(image, 69, 69, 0, 0, cv2.BORDER_CONSTANT, value=0)
-    np.testing.assert_array_equal(inputs[0], preprocess(squared))
+    assert knee.whole_image and knee.region == (0, 0, 300, 162)
+    np.testing.assert_array_equal(inputs[0], preprocess(image))
+    assert not (inputs[0] == 0).all(axis=1).any()  # no black bars
     assert knee.visible_evidence().shape == (162, 300)
     assert result.overlay().compose(1.0).shape == (162, 300, 3)
 
@@ -72,37 +72,37 @@ def test_training_frames_a_band_as_the_pipeline_frames_that_crop(wide):
 
     crop = _val_crop("R", "2")
     image = cut_band(crop, 162 / 300, wide=wide)
-    result, inputs = _grade(image)
-    [knee] = result.knees
-    assert not knee.whole_image and knee.region[2:] == (224, 224)  # squared, not squashed
+    network = StandInNetwork()
+    [result] = GradingPipeline(network).grade_whole([LoadedImage(image, "band.png", "PNG", 8)])
+    inputs = network.inputs
+    assert result.knees[0].whole_image
     # The framing proxy that helps choose the checkpoint cycles wide, tall, …: image 0 wide, 1 tall.
     proxy = framing_proxy(np.stack([crop, crop]))[0 if wide else 1]
     np.testing.assert_array_equal(inputs[0], proxy)
 
 
-@pytest.mark.parametrize("squared, border", [(True, cv2.BORDER_CONSTANT), (False, cv2.BORDER_REPLICATE)],
-                         ids=["squared crop: black", "knee on a film: border repeated"])
-def test_what_fills_a_region_past_the_film(monkeypatch, squared, border):
+def test_a_region_past_the_film_repeats_its_border(monkeypatch):
     film = np.random.default_rng(0).integers(30, 220, (120, 200), dtype=np.uint8)
-    region = KneeRegion(-10, -40, 200, 200, None, 1.0, False, squared=squared)
+    region = KneeRegion(-10, -40, 200, 150, None, 1.0, False)
     monkeypatch.setattr(pipeline, "find_knees", lambda pixels, spacing=None, laterality=None: [region])
     result, inputs = _grade(film)
-    expected = cv2.copyMakeBorder(film[:, :190], 40, 40, 10, 0, border, value=0)
+    expected = cv2.copyMakeBorder(film[:110, :190], 40, 0, 10, 0, cv2.BORDER_REPLICATE)
     np.testing.assert_array_equal(inputs[0], preprocess(expected))
-    assert result.knees[0].visible == (0, 0, 190, 120)
+    assert result.knees[0].visible == (0, 0, 190, 110)
 
 
 @needs_data
 @pytest.mark.parametrize("name", ["4/9070207R.png", "0/9006140R.png"])
 def test_a_wide_crop_is_graded_like_its_square_original(predictor, name):
-    """With the real model (slow): a clear KL4 and a clear KL0, cut to 300×162 as another
-    hospital might crop them, keep their grade and P(OA) and stay in scope (all of val:
-    scripts/measure_crop_framing.py, README "Full films")."""
+    """With the real model (slow): a clear KL4 and a clear KL0, resized to 300×162 without
+    keeping the aspect ratio as another hospital stores them, keep their grade and P(OA) and
+    stay in scope (all of val through such sites: scripts/measure_sites.py)."""
     crop = cv2.imread(str(DATA_DIR / "val" / name), cv2.IMREAD_GRAYSCALE)
     grader = GradingPipeline(predictor)
     original = grader(LoadedImage(crop, "square.png", "PNG", 8)).knees[0]
-    [wide] = grader(LoadedImage(shaped_band(crop, 300, 162), "wide.png", "PNG", 8)).knees
-    assert wide.region == (0, -69, 300, 300) and wide.in_scope
+    squashed = cv2.resize(crop, (300, 162), interpolation=cv2.INTER_AREA)
+    [wide] = grader(LoadedImage(squashed, "wide.png", "PNG", 8)).knees
+    assert wide.region == (0, 0, 300, 162) and wide.in_scope
     assert wide.prediction.grade == original.prediction.grade
     assert abs(wide.prediction.oa_probability - original.prediction.oa_probability) < 0.1
 

@@ -1,35 +1,34 @@
-"""Find the knee joints on a radiograph and frame each one like the training crops.
+"""Find the knee joints on a radiograph and frame each one as the network's input.
 
 Method: KneeLocalizer's detector (Tiulpin et al., SCIA 2017) — a linear SVM on OpenCV's HOG of
 a 64×64 window (``hog``), weights shipped in ``resources/kneeloc/`` with their MIT licence.
 The SVM sees every knee as a right knee, so each window is scored twice: as it is (a right
 knee: on a PA film, on the image's left) and mirrored (a left knee).
 
-The search is ours: the image is reduced once, contrast-stretched between its 5th and 99th
-percentiles (as the SVM was trained), then for a ladder of window sizes resized so that the
-window is 64 px; ``hog.block_grid`` + ``hog.score_map`` score every window on the 8-px grid at
-once. The best peak is refined to sub-grid precision (a parabola through its neighbours) and
-re-centred by the mean offset between the SVM's peak and the joint measured on kneeKL224.
+The search is ours and always looks (no shortcut on the image's shape). The image is reduced
+once and contrast-stretched between its 5th and 99th percentiles (as the SVM was trained); then
+the candidates are scored:
+- the whole image as one crop, resized to the SVM's square window whatever its shape (a film
+  resized without keeping the aspect ratio gets its proportions back);
+- the two halves of the image as a pair of crops (two knees side by side on a wide image);
+- windows on the 8-px grid at a ladder of sizes (``hog.block_grid`` + ``hog.score_map`` score
+  them all at once), on the image as it is and stretched vertically by each of ``ANISOTROPIES``
+  (a knee squashed by up to 2×, or stretched), so that a window is a rectangle on the film.
+The best peak is refined to sub-grid precision (a parabola through its neighbours).
 
-Decisions (measured by ``scripts/measure_localiser.py``):
-- An image that already is a single-joint crop (square-ish and the whole image is
-  knee-like at the scale of a crop) is one region: a square one is the ``whole_image`` region,
-  exactly as graded before; any other shape (another hospital's 300×162 crop) is framed as the
-  centred square of its longer side, black past the border (``squared``), so that the joint keeps
-  its shape and scale rather than being squashed (``scripts/measure_crop_framing.py``: of the
-  fills measured, black framed wide, tall and wider crops at least as well as repeated or
-  mirrored border pixels).
-  An image too oblong for that test is squared (border repeated, or black) and scored as one
-  more window. It is two knees when a bilateral pair is found whose weaker knee scores better
-  than that square (a bilateral film squared scores as no joint; the two halves of one joint in
-  a band score as weak knees). Otherwise it is a crop when its square scores as a crop and at
-  most ``CROP_MARGIN`` below the best window inside it (a part of the joint inside a band
-  sometimes scores a little better; a knee on a film two or three times its size, by far).
-- Regions are squares of ``FRAME`` × the SVM window, which frames the joint like kneeKL224.
-  They are reported as found, in source pixels, and may extend past the image border
-  (negative x/y or beyond width/height); whoever cuts them pads with the border value.
-  Shifting them inside would move the joint off-centre, which the model was not trained on.
-- Nothing knee-like → ``[]``; the caller grades the whole image and its scope check flags it.
+Decisions (measured by ``scripts/measure_sites.py`` and ``scripts/measure_localiser.py``):
+- two knees when a right/left pair (scanned, or the two halves) scores as knees and its weaker
+  knee beats the whole image as one crop;
+- else the whole image is one crop when it scores as a crop (``CROP_SCORE_MIN``) and at most
+  ``CROP_MARGIN`` below the best window inside it (a part of the joint sometimes scores a little
+  better; a knee on a film two or three times its size, by far);
+- else the best window, when it scores as a knee (``KNEE_SCORE_MIN``); else ``[]`` (the caller
+  grades the whole image and its scope check judges it).
+- Regions are rectangles of ``FRAME`` × the SVM window, which frames the joint like kneeKL224;
+  the pipeline resizes each to the network's square input (``core.framing``), never pads it
+  with black. They are reported as found, in source pixels, and may extend past the image
+  border; whoever cuts them repeats the border pixels there (shifting them inside would move
+  the joint off-centre, which the model was not trained on).
 """
 
 from __future__ import annotations
@@ -51,30 +50,32 @@ from .quantiles import percentiles
 KNEE_SCORE_MIN = 0.0
 #: Region side ÷ SVM window side: makes a found joint fill the region as in kneeKL224.
 FRAME = 0.85
-#: SVM-peak → joint-centre offset, in window sides, for a right knee (x mirrored for a left).
-_CENTRE_OFFSET = (0.0, 0.0)
 #: Longest side of the working copy; the smallest window searched is then still ≥ 64 px.
 _WORK_SIDE = 512
 #: Window sides searched, as fractions of the image's shorter side (ratio 2^(1/4) apart, 0.88 … 0.26:
 #: a knee window is rarely smaller than a quarter of the short side; smaller ones cost the most).
 _SCALES = tuple(0.88 / 2 ** (k / 4) for k in range(8))
-#: Aspect ratio (long/short) up to which an image may be a single-joint crop.
-_CROP_ASPECT = 1.35
+#: Vertical stretches under which the image is also searched (a knee on a film resized without
+#: keeping the aspect ratio: squashed by up to 2×, or stretched), with the window sizes searched
+#: at each (a squashed knee fills much of its film: the larger windows only).
+ANISOTROPIES = {1.0: _SCALES, 1.4: _SCALES[:5], 2.0: _SCALES[:5], 0.7: _SCALES[:5]}
+#: Score handicap of a window per doubling of its stretch (see ``_peaks``).
+ANISOTROPY_PENALTY = 0.4
 _MIN_SIDE = 32
-#: A square-ish image whose whole-image score reaches this is a single-joint crop. Measured
-#: (scripts/measure_localiser.py and by hand): 0.36 % of kneeKL224/val crops score below −0.3
-#: (0.24 % below −0.5), while synthetic bilateral films (30 portrait 1.3:1, within the crop aspect,
-#: and 30 landscape 1.6:1) all score below −0.63 as a whole.
+#: The whole image scoring this much is a single-joint crop (kneeKL224/val: 0.36 % below −0.3).
 CROP_SCORE_MIN = -0.3
-#: An oblong image squared is a crop unless a window inside it scores this much better. Chosen on
-#: 150 kneeKL224/train crops with scripts/measure_localiser.py (section 5, which prints the shares
-#: at this margin and others): at 0.3, 97.3 % of 300×162 and 100 % of 162×300 bands cut from them
-#: are one crop, and 0.7 % of the knees placed on a film 3 × 2 their size (99.3 % found there).
-CROP_MARGIN = 0.3
+#: The whole image is a crop unless a window inside it scores this much better.
+CROP_MARGIN = 1.0
 #: Both knees of a bilateral pair must score this much (a lone knee's mirror image scores lower).
 BILATERAL_SCORE_MIN = 0.2
 #: The as-is and mirrored detectors must differ by this much to name the side of a single knee.
 SIDE_MARGIN = 0.3
+#: The halves of an image are scored as a pair of crops only when it is this much wider than tall.
+_HALVES_ASPECT = 1.2
+#: A margin row or column whose gray range is under this share of the image's is flat (a canvas).
+_FLAT_MARGIN = 0.02
+#: Flat margins are cut off only when what remains is at most this share of the image.
+_CONTENT_MIN_SHARE = 0.7
 #: Window sizes scanned side by side (this CPU-bound search is most of a bilateral film's time).
 SCAN_THREADS = min(2, os.cpu_count() or 1)
 #: Plausible SVM window sides in millimetres, used when the pixel spacing is known.
@@ -83,13 +84,11 @@ _JOINT_WINDOW_MM = (90.0, 260.0)
 
 @dataclass(frozen=True)
 class KneeRegion:
-    """One knee joint, as a square in the source image's pixels.
+    """One knee joint, as a rectangle in the source image's pixels.
 
-    The square may extend past the image border (see the module notes). ``side`` is the
-    patient's side ("right" is on the image's left on a PA film) or None when unknown.
-    ``squared``: a single-joint crop of another shape, the square centred on it; what lies past
-    its border is black (the network's equalisation then leaves the crop's own tones as they
-    are), where past a film's border the border pixels are repeated."""
+    The rectangle may extend past the image border (see the module notes); it is resized to the
+    network's square input as it is. ``side`` is the patient's side ("right" is on the image's
+    left on a PA film) or None when unknown. ``whole_image``: the whole image is the region."""
 
     x: int
     y: int
@@ -98,7 +97,6 @@ class KneeRegion:
     side: str | None
     score: float
     whole_image: bool
-    squared: bool = False
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -109,9 +107,14 @@ class KneeRegion:
 class _Peak:
     cx: float  # window centre, work pixels
     cy: float
-    size: float  # window side, work pixels
+    size: float  # window width, work pixels (its height is size / aspect)
     score: float
     mirrored: bool  # found by the mirrored (left-knee) detector
+    aspect: float = 1.0  # the vertical stretch under which it was found
+
+    @property
+    def height(self) -> float:
+        return self.size / self.aspect
 
 
 @lru_cache(maxsize=1)
@@ -137,6 +140,13 @@ def _stretch(pixels: np.ndarray) -> np.ndarray:
 
 def _work_image(pixels: np.ndarray) -> tuple[np.ndarray, float]:
     """Reduced, stretched copy and its scale (work px per source px)."""
+    work, scale, _ = _work_and_box(pixels)
+    return work, scale
+
+
+def _work_and_box(pixels: np.ndarray) -> tuple[np.ndarray, float, tuple[int, int, int, int]]:
+    """Reduced, stretched copy, its scale (work px per source px) and its content box (work px,
+    found before the stretch, whose clipping would make bright or dark rows look flat)."""
     h, w = pixels.shape
     scale = min(1.0, _WORK_SIDE / max(h, w))
     src = pixels
@@ -147,17 +157,17 @@ def _work_image(pixels: np.ndarray) -> tuple[np.ndarray, float]:
         if src.dtype not in (np.uint8, np.uint16, np.float32):
             src = src.astype(np.float32)
         src = cv2.resize(src, size, interpolation=cv2.INTER_AREA)
-    return _stretch(src), scale
+    return _stretch(src), scale, content_box(src)
 
 
-def _patch_scores(patch: np.ndarray) -> tuple[float, float]:
-    """SVM scores of one gray region resized to 64×64 (stretched as in training), as it is and
+def _patch_scores(patches: list[np.ndarray]) -> list[tuple[float, float]]:
+    """SVM scores of gray regions (any shape) each resized to the 64×64 window, as they are and
     mirrored."""
-    small = cv2.resize(_stretch(patch), (hog.WINDOW, hog.WINDOW), interpolation=cv2.INTER_AREA)
     grid, bias = _model()
-    blocks = hog.block_grid(np.stack([small, np.fliplr(small)]))
-    right, left = (float(hog.score_map(b, grid, bias)[0, 0]) for b in blocks)
-    return right, left
+    smalls = [cv2.resize(p, (hog.WINDOW, hog.WINDOW), interpolation=cv2.INTER_AREA) for p in patches]
+    blocks = hog.block_grid(np.stack([x for s in smalls for x in (s, np.fliplr(s))]))
+    scores = [float(hog.score_map(b, grid, bias)[0, 0]) for b in blocks]
+    return [(scores[2 * k], scores[2 * k + 1]) for k in range(len(patches))]
 
 
 def _scan(work: np.ndarray, window: float) -> tuple[np.ndarray, np.ndarray, float, int]:
@@ -205,74 +215,61 @@ def _scan_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=SCAN_THREADS, thread_name_prefix="kneeoa-knee-scan")
 
 
-def _scans(work: np.ndarray, windows: list[float]) -> list[tuple]:
-    """``_scan`` of each window size, ``SCAN_THREADS`` at a time (NumPy and OpenCV release the
-    GIL for the heavy parts). The smallest windows cost the most, so they start first."""
-    if SCAN_THREADS < 2 or len(windows) < 2:
-        return [_scan(work, window) for window in windows]
-    order = sorted(range(len(windows)), key=lambda k: windows[k])
-    done = dict(zip(order, _scan_pool().map(lambda k: _scan(work, windows[k]), order)))
-    return [done[k] for k in range(len(windows))]
+def _stretched(work: np.ndarray, aspect: float) -> tuple[np.ndarray, float, float]:
+    """The work image stretched vertically by ``aspect`` (shrinking the other axis rather than
+    growing past the work size), with the x and y factors applied."""
+    h, w = work.shape
+    fx, fy = 1.0, aspect
+    if max(h * fy, w) > _WORK_SIDE and h * fy > w:
+        fx, fy = fx / aspect, 1.0
+    if aspect == 1.0:
+        return work, 1.0, 1.0
+    size = (max(1, round(w * fx)), max(1, round(h * fy)))
+    shrink = size[0] * size[1] < w * h
+    return cv2.resize(work, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR), fx, fy
 
 
-def _peaks(work: np.ndarray, scales) -> list[_Peak]:
-    """The best window of each detector at each scale, in work pixels."""
+def _scans(jobs: list[tuple[np.ndarray, float]]) -> list[tuple]:
+    """``_scan`` of each (image, window) job, ``SCAN_THREADS`` at a time (NumPy and OpenCV
+    release the GIL for the heavy parts). The costliest (most windows) start first."""
+    if SCAN_THREADS < 2 or len(jobs) < 2:
+        return [_scan(img, window) for img, window in jobs]
+    order = sorted(range(len(jobs)), key=lambda k: -jobs[k][0].size / jobs[k][1] ** 2)
+    done = dict(zip(order, _scan_pool().map(lambda k: _scan(*jobs[k]), order)))
+    return [done[k] for k in range(len(jobs))]
+
+
+def _peaks(work: np.ndarray, anisotropies: dict[float, tuple[float, ...]]) -> list[_Peak]:
+    """The best window of each detector at each size and stretch, in work pixels."""
+    jobs, meta = [], []
+    for aspect, scales in anisotropies.items():
+        img, fx, fy = _stretched(work, aspect)
+        short = min(img.shape)
+        for frac in scales:
+            jobs.append((img, frac * short))
+            meta.append((aspect, fx, fy, img.shape[1]))
     out = []
-    short = min(work.shape)
-    windows = [frac * short for frac in scales]
-    for window, (right, left, f, shift) in zip(windows, _scans(work, windows)):
+    for (img, window), (aspect, fx, fy, iw), (right, left, f, shift) in zip(jobs, meta, _scans(jobs)):
         if right.size == 0:
             continue
         step = hog.CELL / f
         centres = (np.arange(right.shape[1]) * hog.CELL + hog.WINDOW / 2) / f
         for m, mirrored, off in ((right, False, 0), (left, True, shift)):
             # Best window per image half (by its centre), for bilateral films.
-            for half in (centres + off / f < work.shape[1] / 2,
-                         centres + off / f >= work.shape[1] / 2):
+            for half in (centres + off / f < iw / 2, centres + off / f >= iw / 2):
                 if not half.any():
                     continue
                 masked = np.where(half[None, :], m, -np.inf)
                 i, j = np.unravel_index(int(np.argmax(masked)), m.shape)
                 fi, fj = _refine(masked, i, j)
-                cx = (fj * hog.CELL + off) / f + window / 2
-                cy = fi * step + window / 2
-                out.append(_Peak(cx, cy, window, float(m[i, j]), mirrored))
+                cx = ((fj * hog.CELL + off) / f + window / 2) / fx
+                cy = (fi * step + window / 2) / fy
+                aspect = fy / fx
+                # A film stored as taken is likelier than one resized out of shape: a stretched
+                # window must beat an upright one by a margin.
+                score = float(m[i, j]) - ANISOTROPY_PENALTY * abs(np.log2(aspect))
+                out.append(_Peak(cx, cy, window / fx, score, mirrored, aspect))
     return out
-
-
-def _whole_score(work: np.ndarray) -> tuple[float, bool]:
-    """Best SVM score of the whole image as one window, and whether mirrored won."""
-    right, left = _patch_scores(work)
-    return (left, True) if left > right else (right, False)
-
-
-def _is_joint_crop(work: np.ndarray) -> tuple[bool, float, bool]:
-    h, w = work.shape
-    if max(h, w) / min(h, w) > _CROP_ASPECT:
-        return False, float("-inf"), False
-    score, mirrored = _whole_score(work)
-    return score >= CROP_SCORE_MIN, score, mirrored
-
-
-def pad_to_square(pixels: np.ndarray, border: int = cv2.BORDER_CONSTANT) -> np.ndarray:
-    """The image centred on a square of its longer side, filled by ``border`` (constant: black).
-
-    How the pipeline frames a single-joint crop of another shape (``KneeRegion.squared``); the
-    training augmentation and the measuring scripts frame theirs with this same function."""
-    h, w = pixels.shape[:2]
-    n = max(h, w)
-    top, left = (n - h) // 2, (n - w) // 2
-    return cv2.copyMakeBorder(pixels, top, n - h - top, left, n - w - left, border, value=0)
-
-
-def _crop_region(w: int, h: int, score: float, laterality: str | None) -> KneeRegion:
-    """A single-joint crop as one region: the whole image when square, else the centred square
-    of its longer side (``squared``: whoever cuts it fills the rest with black)."""
-    side = side_from_laterality(laterality)
-    if w == h:
-        return KneeRegion(0, 0, w, h, side, score, True)
-    n = max(w, h)
-    return KneeRegion(-((n - w) // 2), -((n - h) // 2), n, n, side, score, False, squared=True)
 
 
 def _best(peaks: list[_Peak]) -> _Peak | None:
@@ -280,7 +277,7 @@ def _best(peaks: list[_Peak]) -> _Peak | None:
     if not peaks:
         return None
     top = max(peaks, key=lambda p: p.score)
-    same = sorted((p for p in peaks if p.mirrored == top.mirrored
+    same = sorted((p for p in peaks if p.mirrored == top.mirrored and p.aspect == top.aspect
                    and abs(p.cx - top.cx) < top.size), key=lambda p: p.size)
     k = same.index(top)
     if 0 < k < len(same) - 1:
@@ -289,19 +286,16 @@ def _best(peaks: list[_Peak]) -> _Peak | None:
         if d < 0:
             t = float(np.clip(0.5 * (a - c) / d, -0.5, 0.5))
             ratio = same[k + 1].size / top.size if t > 0 else top.size / same[k - 1].size
-            top = _Peak(top.cx, top.cy, top.size * ratio ** t, top.score, top.mirrored)
+            top = _Peak(top.cx, top.cy, top.size * ratio ** t, top.score, top.mirrored, top.aspect)
     return top
 
 
-def _region(peak: _Peak, scale: float, side: str | None) -> KneeRegion:
-    ox, oy = _CENTRE_OFFSET
-    cx = peak.cx + (-ox if peak.mirrored else ox) * peak.size
-    cy = peak.cy + oy * peak.size
-    side_px = FRAME * peak.size / scale
-    cx, cy = cx / scale, cy / scale
-    s = int(round(side_px))
-    return KneeRegion(int(round(cx - s / 2)), int(round(cy - s / 2)), s, s, side, peak.score,
-                      False)
+def _region(peak: _Peak, scale: float, side: str | None, origin: tuple[int, int] = (0, 0)) -> KneeRegion:
+    """The region of a window found on the work image cut at ``origin`` (work px)."""
+    w, h = FRAME * peak.size / scale, FRAME * peak.height / scale
+    cx, cy = (peak.cx + origin[0]) / scale, (peak.cy + origin[1]) / scale
+    w, h = int(round(w)), int(round(h))
+    return KneeRegion(int(round(cx - w / 2)), int(round(cy - h / 2)), w, h, side, peak.score, False)
 
 
 def side_from_laterality(laterality: str | None) -> str | None:
@@ -310,27 +304,57 @@ def side_from_laterality(laterality: str | None) -> str | None:
     return {"R": "right", "L": "left"}.get(code)
 
 
+def content_box(pixels: np.ndarray) -> tuple[int, int, int, int]:
+    """(x, y, width, height) of the image without its flat margins: rows and columns at either
+    edge whose gray range is under ``_FLAT_MARGIN`` of the image's (a canvas the film was pasted
+    on, a blacked-out border). The whole image when it has none."""
+    x = np.asarray(pixels)
+    everything = (0, 0, x.shape[1], x.shape[0])
+    spread = float(x.max()) - float(x.min())
+    if spread <= 0:
+        return everything
+    flat = _FLAT_MARGIN * spread
+    rows = np.flatnonzero((x.max(axis=1).astype(np.float64) - x.min(axis=1)) > flat)
+    cols = np.flatnonzero((x.max(axis=0).astype(np.float64) - x.min(axis=0)) > flat)
+    if not len(rows) or not len(cols):
+        return everything
+    box = (int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+    # A thin flat strip (a crop cut at the edge of its film, padded as kneeKL224's are) stays:
+    # the network was trained on such crops as they are.
+    if box[2] * box[3] > _CONTENT_MIN_SHARE * x.shape[0] * x.shape[1]:
+        return everything
+    return box
+
+
 class _Candidates(NamedTuple):
     peaks: list[_Peak]
-    pair: tuple[_Peak, _Peak] | None  # the best bilateral right/left pair
+    pair: tuple[_Peak, _Peak] | None  # the best scanned bilateral right/left pair
     best: _Peak | None  # the best window, its size refined
-    squared: float  # the image squared, scored as one crop; -inf unless oblong
+    whole: float  # the image (its content box) as one crop (best of as-is and mirrored)
+    halves: float  # the weaker of the two halves as a right/left pair of crops; -inf if not wide
 
 
-def _candidates(work: np.ndarray, scales, oblong: bool) -> _Candidates:
-    """What ``find_knees`` decides between for an image that is not a square joint crop (the
-    measuring script and the tests look at the same figures)."""
-    peaks = _peaks(work, scales)
-    ww = work.shape[1]
-    # An oblong image may be a crop of another shape (e.g. 300×162): squared, it is one more
-    # window at the scale of a crop. Squared on black a narrow band scores as the crop it is;
-    # with its border repeated, a wide one or a loosely framed film more often does: the better
-    # of the two counts.
-    squared = (max(_whole_score(pad_to_square(work, b))[0] for b in (cv2.BORDER_REPLICATE, cv2.BORDER_CONSTANT))
-               if oblong else float("-inf"))
-    pair = _bilateral_pair([p for p in peaks if not p.mirrored and p.cx < ww / 2],
-                           [p for p in peaks if p.mirrored and p.cx >= ww / 2])
-    return _Candidates(peaks, pair, _best(peaks), squared)
+def _candidates(work: np.ndarray, anisotropies) -> _Candidates:
+    """What ``find_knees`` decides between (the measuring scripts and the tests look at the
+    same figures), on the work image cut to its content box."""
+    peaks = _peaks(work, anisotropies)
+    bh, bw = work.shape
+    ww = bw
+    content = work
+    patches = [content]
+    wide = bw >= _HALVES_ASPECT * bh and bw >= _MIN_SIDE
+    if wide:
+        patches += [content[:, :bw // 2], content[:, bw // 2:]]
+    scores = _patch_scores(patches)
+    whole = max(scores[0])
+    # The patient's right knee on the image's left reads as it is, the left knee mirrored.
+    halves = min(scores[1][0], scores[2][1]) if wide else float("-inf")
+    # The two knees of one film were stored alike: pairs are sought under each stretch apart.
+    pairs = [_bilateral_pair([p for p in peaks if p.aspect == a and not p.mirrored and p.cx < ww / 2],
+                             [p for p in peaks if p.aspect == a and p.mirrored and p.cx >= ww / 2])
+             for a in sorted({p.aspect for p in peaks})]
+    pair = max((pr for pr in pairs if pr is not None), key=lambda pr: min(pr[0].score, pr[1].score), default=None)
+    return _Candidates(peaks, pair, _best(peaks), whole, halves)
 
 
 def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
@@ -340,47 +364,57 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     ``pixels``: 2-D uint8/uint16 (or any real type). ``pixel_spacing_mm``: the detector's
     pixel spacing when known (DICOM), which narrows the window sizes searched.
     ``laterality``: DICOM (Image)Laterality, "R"/"L", for a single knee.
-    Returns one region for a single-joint crop (``whole_image`` when square, else the centred
-    square of its longer side), one region per knee found on a film (two on a bilateral PA
-    film: image-left = patient's right), or [] when nothing scores as a knee
-    (``KNEE_SCORE_MIN``)."""
+    Returns one ``whole_image`` region for a single-joint crop of any shape, one region per knee
+    found on a film (two on a bilateral PA film or two knees side by side: image-left =
+    patient's right), or [] when nothing scores as a knee (``KNEE_SCORE_MIN``)."""
     pixels = np.asarray(pixels)
     if pixels.ndim != 2 or min(pixels.shape) < _MIN_SIDE or not np.isfinite(pixels).all():
         return []
     if pixels.max() == pixels.min():
         return []
     h, w = pixels.shape
-    work, scale = _work_image(pixels)
-    crop, score, _ = _is_joint_crop(work)
-    if crop:
-        return [_crop_region(w, h, score, laterality)]
-    oblong = max(h, w) / min(h, w) > _CROP_ASPECT
-    peaks, pair, best, squared = _candidates(work, _scales(work, scale, pixel_spacing_mm), oblong)
-    # Bilateral: a right knee in the image's left half and a left knee in its right half, of
-    # about the same size and height, each scoring better than the whole image as one crop
-    # (the two halves of one joint in a band score as weak knees; a bilateral film, squared,
-    # scores as no crop at all).
-    if pair is not None and min(pair[0].score, pair[1].score) > squared:
+    work, scale, box = _work_and_box(pixels)
+    # Flat margins (a canvas the film was pasted on) are cut off before the search: a crop's
+    # corners on black read as knees to HOG. The box in source pixels, and where it starts:
+    if box == (0, 0, work.shape[1], work.shape[0]):
+        bx, by, bw, bh = 0, 0, w, h
+    else:
+        bx, by = int(box[0] / scale), int(box[1] / scale)
+        bw = min(w, int(np.ceil((box[0] + box[2]) / scale))) - bx
+        bh = min(h, int(np.ceil((box[1] + box[3]) / scale))) - by
+        work = work[box[1]:box[1] + box[3], box[0]:box[0] + box[2]]
+    origin = (box[0], box[1])
+    peaks, pair, best, whole, halves = _candidates(work, _anisotropies(work, scale, pixel_spacing_mm))
+    # Two knees: a right knee in the image's left half and a left knee in its right half, each
+    # scoring better than the whole image as one crop (the two halves of one joint score as weak
+    # knees; two knees side by side, or a bilateral film, score as no single crop).
+    pair_score = min(pair[0].score, pair[1].score) if pair is not None else float("-inf")
+    if max(pair_score, halves) >= BILATERAL_SCORE_MIN and max(pair_score, halves) > whole:
+        if halves >= pair_score:
+            half = bw // 2
+            return [KneeRegion(bx, by, half, bh, "right", halves, False),
+                    KneeRegion(bx + half, by, bw - half, bh, "left", halves, False)]
         right, left = pair
-        return [_region(right, scale, "right"), _region(left, scale, "left")]
-    # The squared crop must about match every window found inside (a knee on a larger film
-    # beats it by far; a part of the joint inside a band sometimes scores a little better).
-    if squared >= CROP_SCORE_MIN and (best is None or squared >= best.score - CROP_MARGIN):
-        return [_crop_region(w, h, squared, laterality)]
+        return [_region(right, scale, "right", origin), _region(left, scale, "left", origin)]
+    side = side_from_laterality(laterality)
+    # The whole image must about match every window found inside (a knee on a larger film
+    # beats it by far; a part of the joint inside a crop sometimes scores a little better).
+    if whole >= CROP_SCORE_MIN and (best is None or whole >= best.score - CROP_MARGIN):
+        return [KneeRegion(bx, by, bw, bh, side, whole, (bw, bh) == (w, h))]
     if best is None or best.score < KNEE_SCORE_MIN:
         return []
-    side = side_from_laterality(laterality)
     if side is None and abs(_margin(peaks, best)) >= SIDE_MARGIN:
         side = "left" if best.mirrored else "right"
-    return [_region(best, scale, side)]
+    return [_region(best, scale, side, origin)]
 
 
 def _paired(right: _Peak, left: _Peak) -> bool:
-    """Two knees of one film: about the same size and height, side by side."""
+    """Two knees of one film: about the same size, shape and height, side by side."""
     big = max(right.size, left.size)
     return (min(right.score, left.score) >= BILATERAL_SCORE_MIN
+            and right.aspect == left.aspect
             and big / min(right.size, left.size) < 1.3
-            and abs(right.cy - left.cy) < 0.35 * big
+            and abs(right.cy - left.cy) < 0.35 * max(right.height, left.height)
             and left.cx - right.cx > 0.8 * big)
 
 
@@ -410,11 +444,13 @@ def _margin(peaks: list[_Peak], best: _Peak) -> float:
     return best.score - max(other) if other else 0.0
 
 
-def _scales(work: np.ndarray, scale: float, spacing: float | None) -> tuple[float, ...]:
-    """Window sides to search, as fractions of the work image's shorter side."""
+def _anisotropies(work: np.ndarray, scale: float, spacing: float | None) -> dict[float, tuple[float, ...]]:
+    """Stretches and window sides to search (fractions of the stretched image's shorter side).
+    A known pixel spacing narrows the sizes on the film as it is; stretched films have none
+    (a film with a pixel spacing was not resized), so only the image as it is is searched."""
     if not spacing or spacing <= 0:
-        return _SCALES
+        return dict(ANISOTROPIES)
     short_mm = min(work.shape) / scale * spacing
     lo, hi = _JOINT_WINDOW_MM
     picked = tuple(f for f in _SCALES if lo <= f * short_mm <= hi)
-    return picked or _SCALES
+    return {1.0: picked or _SCALES}

@@ -2,15 +2,14 @@
 
     result = GradingPipeline(predictor)(path_or_image, region=None)
 
-load → find the knees (``localise``) → cut each knee's region → preprocess → network (all
-regions in one batch) → scope check (``scope``) → one ``KneeResult`` per knee. A single-joint
-crop is one region: a square one the whole image, graded exactly as before, one of another
-shape the centred square of its longer side, black past its border (not squashed); a bilateral
-film gives two (patient's right first, on the image's left). A ``region`` given by the user
-overrides the localiser. ``grade_whole(images)`` grades a batch of single-joint crops, each as
-one whole region, resized as it is (``kneeoa evaluate``, for folders of square crops). Nothing here knows about Qt; the CLI, the GUI
-worker, the self-test and the evaluation all grade through this class, and export and overlay
-read what it returns.
+load → find the knees (``localise``) → frame each knee's region (``framing``: cut as it is,
+resized to the square input) → preprocess → network (all regions in one batch) → scope check
+(``scope``) → one ``KneeResult`` per knee. A single-joint crop of any shape is one region, the
+whole image; a bilateral film, or two knees side by side, gives two (patient's right first, on
+the image's left). A ``region`` given by the user overrides the localiser.
+``grade_whole(images)`` grades a batch of single-joint crops, each as one whole region
+(``kneeoa evaluate``). Nothing here knows about Qt; the CLI, the GUI worker, the self-test and
+the evaluation all grade through this class, and export and overlay read what it returns.
 """
 
 from __future__ import annotations
@@ -20,10 +19,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from .imaging import MIN_SIDE, LoadedImage, load_image
+from .framing import cut_region
+from .imaging import LoadedImage, load_image
 from .localise import KneeRegion, find_knees, side_from_laterality
 from .prediction import Prediction
 from .preprocess import preprocess
@@ -209,18 +208,7 @@ def _context(image: LoadedImage, region: KneeRegion) -> np.ndarray:
 
 
 def _cut(image: LoadedImage, region: KneeRegion) -> np.ndarray:
-    """The region's pixels; where it reaches past the film, the border pixels are repeated (a
-    joint found on a film) or black (a crop of another shape, ``squared``)."""
+    """The region's pixels as the network is to see them (``framing.cut_region``)."""
     if region.whole_image:
         return image.pixels
-    x0, y0 = region.x, region.y
-    x1, y1 = x0 + region.width, y0 + region.height
-    h, w = image.pixels.shape
-    inside = image.pixels[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
-    if inside.shape[0] < MIN_SIDE // 4 or inside.shape[1] < MIN_SIDE // 4:
-        return image.pixels  # degenerate: grade the whole film, the scope check will judge it
-    pads = (max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w))
-    if any(pads):
-        border = cv2.BORDER_CONSTANT if region.squared else cv2.BORDER_REPLICATE
-        inside = cv2.copyMakeBorder(inside, *pads, border, value=0)
-    return inside
+    return cut_region(image.pixels, region.x, region.y, region.width, region.height)

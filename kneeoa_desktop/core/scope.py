@@ -10,12 +10,23 @@ The evidence, cheapest first:
 * image facts on the region's raw pixels (no model needed): metal (a joint replacement is a
   flat plateau at the top of the gray range, bounded by a sharp drop to the bone around it),
   a blank region, and pure noise;
-* how far the network's pooled features lie from those of the training images: a Mahalanobis
-  distance in a PCA space with shrinkage, thresholded at a value calibrated on the validation
-  split (``scripts/calibrate_scope.py`` writes the statistics as ``scope.npz`` beside the
-  model, because they belong to one set of weights);
-* the knee localiser's score, when a caller has one, as supporting evidence only;
-* the DICOM view position, when the file has one (a lateral view says so itself).
+* the DICOM view position, when the file has one (a lateral view says so itself);
+* the *knee head*: a logistic regression on the network's pooled features that answers "is this
+  a native knee PA/AP view?", learnt from positives *and* negatives — kneeKL224 knees pushed
+  through simulated sites (resized without keeping the aspect ratio, re-framed, sharpened,
+  equalised, other gamma, 16-bit) against real films of other kinds (replaced knees, hands,
+  pydicom's CT/MR/other DICOM, scikit-image's pictures) and synthetic ones
+  (``scripts/fit_scope_head.py``). Its probability below the head's threshold refuses the
+  region as not a knee; a doubtful probability with a localiser score below the SVM's own
+  boundary does too;
+* how far the features lie from those of the training images (a Mahalanobis distance in a PCA
+  space with shrinkage): far is *not* a refusal when the head says knee — another site's scanner
+  and processing move the features too — but a note, "unusual image; check the grade";
+* the knee localiser's score, when a caller has one, as supporting evidence only.
+
+The statistics and the head belong to one set of weights and live beside the model as
+``scope.npz``. A model whose ``scope.npz`` predates the head (version 1) is judged as before:
+the distance alone refuses.
 
 The notes are module constants so that a GUI can translate them; ``reasons`` carries the raw
 figures behind a verdict for logs and reports. No Qt and no TensorFlow here: the features come
@@ -35,15 +46,18 @@ from .atomic import atomic_path
 from .messages import QT_TRANSLATE_NOOP
 from .quantiles import percentiles
 
-#: The three sentences a user may see; translatable templates without placeholders.
+#: The sentences a user may see; translatable templates without placeholders. The first three
+#: refuse the region; ``NOTE_UNUSUAL`` goes with a grade that is shown.
 NOTE_LATERAL = QT_TRANSLATE_NOOP("CoreMessages", "This looks like a lateral view; KL grading needs a PA or AP view.")
 NOTE_IMPLANT = QT_TRANSLATE_NOOP("CoreMessages", "Metal implant: a replaced joint cannot be KL-graded.")
 NOTE_NOT_KNEE = QT_TRANSLATE_NOOP("CoreMessages", "This does not look like a knee radiograph.")
-NOTES = (NOTE_LATERAL, NOTE_IMPLANT, NOTE_NOT_KNEE)
+NOTE_UNUSUAL = QT_TRANSLATE_NOOP("CoreMessages", "Unusual image for this model; check the grade.")
+NOTES = (NOTE_LATERAL, NOTE_IMPLANT, NOTE_NOT_KNEE, NOTE_UNUSUAL)
 
-#: Name of the statistics file written beside a model by scripts/calibrate_scope.py.
+#: Name of the statistics file written beside a model by scripts/fit_scope_head.py.
 STATS_FILE = "scope.npz"
-STATS_VERSION = 1
+#: 2: with the knee head; 1 (distance only) is still read.
+STATS_VERSION = 2
 
 # --- Image facts. The constants were chosen on the 826 validation crops (none may reach them)
 # and the 29 implant films of shared/data/out-of-scope (most must); see the calibration script.
@@ -95,6 +109,7 @@ class ScopeStats:
     threshold: float  # distance above which a region is out of scope
     doubt: float  # lower distance above which weaker evidence (localiser) may tip the verdict
     model_tag: str = ""
+    head: KneeHead | None = None  # None: a version-1 file, the distance alone refuses
 
     @property
     def dims(self) -> int:
@@ -110,6 +125,26 @@ class ScopeStats:
         # Normalise by the dimensions so the figure stays near 1 for a typical training image.
         d = np.sqrt((inside + outside) / self.dims)
         return d if np.ndim(features) == 2 else d[:1]
+
+
+@dataclass(frozen=True)
+class KneeHead:
+    """P(native knee PA/AP view | pooled features) = sigmoid(weights · (features − centre) + bias).
+
+    Fitted by ``training.scope_head`` (standardised features, PCA, L2-regularised logistic
+    regression, folded back into one weight vector). ``threshold``: below it a region is not a
+    knee; ``doubt``: below it a localiser score under the SVM's boundary tips the verdict."""
+
+    centre: np.ndarray  # (D,)
+    weights: np.ndarray  # (D,)
+    bias: float
+    threshold: float
+    doubt: float
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        f = np.atleast_2d(np.asarray(features, np.float64))
+        z = (f - self.centre) @ self.weights + self.bias
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
 
 
 def fit_stats(features: np.ndarray, k: int = 32, shrinkage: float = 0.1,
@@ -137,21 +172,27 @@ def fit_stats(features: np.ndarray, k: int = 32, shrinkage: float = 0.1,
                       residual_variance=max(residual_variance, 1e-12), threshold=np.inf, doubt=np.inf)
 
 
-def with_thresholds(stats: ScopeStats, threshold: float, doubt: float, model_tag: str = "") -> ScopeStats:
+def with_thresholds(stats: ScopeStats, threshold: float, doubt: float, model_tag: str = "",
+                    head: KneeHead | None = None) -> ScopeStats:
     return ScopeStats(stats.mean, stats.components, stats.variances, stats.residual_variance,
-                      float(threshold), float(doubt), model_tag)
+                      float(threshold), float(doubt), model_tag, head)
 
 
 def save_stats(stats: ScopeStats, weights_dir: str | os.PathLike) -> Path:
     """Write ``scope.npz`` into ``weights_dir`` atomically (temporary file, then rename)."""
     target = Path(weights_dir) / STATS_FILE
+    head = stats.head
+    extra = {} if head is None else dict(
+        head_centre=head.centre.astype(np.float32), head_weights=head.weights.astype(np.float64),
+        head_bias=np.float64(head.bias), head_threshold=np.float64(head.threshold),
+        head_doubt=np.float64(head.doubt))
     with atomic_path(target, suffix=".npz") as (_tmp, handle):
         np.savez_compressed(
-            handle, version=np.int64(STATS_VERSION), mean=stats.mean.astype(np.float32),
+            handle, version=np.int64(STATS_VERSION if head is not None else 1), mean=stats.mean.astype(np.float32),
             components=stats.components.astype(np.float32), variances=stats.variances,
             residual_variance=np.float64(stats.residual_variance),
             threshold=np.float64(stats.threshold), doubt=np.float64(stats.doubt),
-            model_tag=np.str_(stats.model_tag))
+            model_tag=np.str_(stats.model_tag), **extra)
     return target
 
 
@@ -166,13 +207,22 @@ def load_stats(weights_dir: str | os.PathLike | None) -> ScopeStats | None:
     path = Path(weights_dir) / STATS_FILE
     try:
         with np.load(path, allow_pickle=False) as data:
-            if int(data["version"]) != STATS_VERSION:
+            version = int(data["version"])
+            if version not in (1, STATS_VERSION):
                 return None
+            head = None
+            if version >= 2:
+                head = KneeHead(centre=data["head_centre"].astype(np.float64),
+                                weights=data["head_weights"].astype(np.float64),
+                                bias=float(data["head_bias"]), threshold=float(data["head_threshold"]),
+                                doubt=float(data["head_doubt"]))
+                if head.centre.shape != head.weights.shape or head.centre.shape != data["mean"].shape:
+                    return None
             return ScopeStats(
                 mean=data["mean"].astype(np.float64), components=data["components"].astype(np.float64),
                 variances=data["variances"].astype(np.float64),
                 residual_variance=float(data["residual_variance"]), threshold=float(data["threshold"]),
-                doubt=float(data["doubt"]), model_tag=str(data["model_tag"]))
+                doubt=float(data["doubt"]), model_tag=str(data["model_tag"]), head=head)
     except (OSError, KeyError, ValueError):
         return None
 
@@ -284,6 +334,21 @@ def assess(pixels: np.ndarray, features: np.ndarray | None = None, stats: ScopeS
         return ScopeVerdict(False, NOTE_IMPLANT, reasons)
     if view in LATERAL_VIEWS:
         return ScopeVerdict(False, NOTE_LATERAL, reasons)
+    unlike_knee = localiser_score is not None and float(localiser_score) < LOCALISER_MIN
+    head = stats.head if distance is not None else None
+    if head is not None:
+        # The head asks "is this a knee PA/AP view?"; the distance only "is this like OAI?", so
+        # far from OAI is a note on a grade, never a refusal of a knee.
+        p = float(head.probability(np.ravel(features))[0])
+        reasons["knee_probability"] = round(p, 4)
+        if p < head.threshold or (p < head.doubt and unlike_knee):
+            # Telling a lateral view from "something else" needs evidence we do not have (no
+            # lateral films to learn from); the general sentence is the one that is never wrong.
+            return ScopeVerdict(False, NOTE_NOT_KNEE, reasons)
+        if distance > stats.threshold:
+            return ScopeVerdict(True, NOTE_UNUSUAL, reasons)
+        return ScopeVerdict(True, None, reasons)
+    # Version-1 statistics (no head): the distance alone refuses.
     # A joint the knee finder is sure of (its own trained measure of a PA knee joint) needs more
     # than a somewhat unusual look to be refused: another site's framing and processing move the
     # network's features, and the finder's HOG score hardly cares about them.
@@ -291,10 +356,7 @@ def assess(pixels: np.ndarray, features: np.ndarray | None = None, stats: ScopeS
     far = distance is not None and distance > stats.threshold * (SURE_KNEE_MARGIN if sure_knee else 1.0)
     # The localiser was built for PA knees at film scale; on its own its score is too coarse to
     # overrule the features, but it settles a region the features already doubt.
-    unlike_knee = localiser_score is not None and float(localiser_score) < LOCALISER_MIN
     doubtful = distance is not None and distance > stats.doubt
     if far or (unlike_knee and doubtful):
-        # Telling a lateral view from "something else" needs evidence we do not have (no lateral
-        # films to calibrate on); the general sentence is the one that is never wrong.
         return ScopeVerdict(False, NOTE_NOT_KNEE, reasons)
     return ScopeVerdict(True, None, reasons)

@@ -1,0 +1,138 @@
+"""Fit the scope check for one model — the knee head and the "unusual" distance — and write
+``scope.npz`` beside it.
+
+    .venv/bin/python scripts/fit_scope_head.py --weights weights [--positives 1500] [--dry-run]
+
+1. Positives: ``--positives`` kneeKL224/train crops, each pushed through one simulated site
+   (``training/sites.py``, cycling: as is, resized without keeping the aspect ratio, tight cuts,
+   zoomed out, sharpened, equalised, high contrast, gamma, 12/16-bit) plus two-knee images,
+   graded through the whole pipeline (knee finding and framing as in the app): the pooled
+   features of every region it grades.
+2. Negatives: ``training/negatives.py`` (the replaced knees and hands of shared/data/out-of-scope,
+   pydicom's test DICOM, scikit-image's pictures, synthetic pages, noise, gradients, shapes),
+   through the same pipeline, every region.
+3. The head (``training/scope_head.py``): out-of-fold probabilities by group (5 folds) for each
+   L2 strength tried; the strength with the best out-of-fold log-loss is kept. The threshold is
+   the largest probability that refuses at most ``--refuse`` (default 1 %) of the out-of-fold
+   positives; the doubt level, at most ``--doubt-share`` (5 %) of them (a region under the doubt
+   level is refused only when the knee finder also scores it below its own boundary).
+4. The distance ("unusual image; check the grade"): PCA statistics of the positives' features,
+   threshold at their ``--unusual`` quantile (99 %).
+Then the final head is fitted on everything and written with the statistics (atomically), and
+the out-of-fold figures are printed per kind of negative. Figures on val: scripts/measure_sites.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from kneeoa_desktop.core import scope  # noqa: E402
+from kneeoa_desktop.core.imaging import LoadedImage  # noqa: E402
+
+
+def _regions(pipeline, pixels: np.ndarray, name: str) -> list[tuple[np.ndarray, float]]:
+    """(features, localiser score or nan) of every region the pipeline grades on an image."""
+    film = LoadedImage(pixels=pixels, source_name=name, format="PNG",
+                       bit_depth=16 if pixels.dtype == np.uint16 else 8)
+    out = []
+    for knee in pipeline(film).knees:
+        score = knee.localiser_score if knee.localiser_score is not None else float("nan")
+        out.append((np.asarray(knee.prediction.features, np.float64), score))
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", type=Path, default=REPO / "weights")
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    ap.add_argument("--positives", type=int, default=1500, help="train crops pushed through the sites")
+    ap.add_argument("--pairs", type=int, default=150, help="two-knee images among the positives")
+    ap.add_argument("--refuse", type=float, default=0.01, help="share of positives the threshold may refuse")
+    ap.add_argument("--doubt-share", type=float, default=0.05, help="share of positives under the doubt level")
+    ap.add_argument("--unusual", type=float, default=0.99, help="quantile of the positives' distance")
+    ap.add_argument("--components", type=int, default=64)
+    ap.add_argument("--dry-run", action="store_true", help="report only; write nothing")
+    args = ap.parse_args(argv)
+
+    from kneeoa_desktop.core.pipeline import GradingPipeline
+    from kneeoa_desktop.core.predictor import Predictor
+    from kneeoa_desktop.training.negatives import negatives
+    from kneeoa_desktop.training.scope_head import cross_validate, fit_head
+    from kneeoa_desktop.training.sites import SITE_TRANSFORMS, site_film, two_knees
+
+    pipeline = GradingPipeline(Predictor(args.weights))
+    print(f"model {pipeline.predictor.manifest.tag}")
+    t0 = time.perf_counter()
+    paths = sorted((args.data / "kneeKL224" / "train").glob("[0-4]/*.png"))
+    rng = np.random.default_rng(2024)
+    pick = rng.choice(len(paths), min(args.positives, len(paths)), replace=False)
+    names = list(SITE_TRANSFORMS)
+    feats, scores, labels, groups, kinds = [], [], [], [], []
+
+    def add(regions, label, group, kind):
+        for f, s in regions:
+            feats.append(f)
+            scores.append(s)
+            labels.append(label)
+            groups.append(group)
+            kinds.append(kind)
+
+    for k, i in enumerate(pick):
+        raw = cv2.imread(str(paths[i]), cv2.IMREAD_GRAYSCALE)
+        site = names[k % len(names)]
+        add(_regions(pipeline, site_film(raw, site, k), site), 1, f"knee/{paths[i].stem[:7]}", f"knee: {site}")
+    rights = [p for p in paths if p.stem.endswith("R")]
+    lefts = [p for p in paths if p.stem.endswith("L")]
+    for k in range(min(args.pairs, len(rights), len(lefts))):
+        a, b = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in (rights[k], lefts[-1 - k]))
+        add(_regions(pipeline, two_knees(a, b), "pair"), 1, f"knee/{rights[k].stem[:7]}", "knee: two side by side")
+    n_pos = len(labels)
+    for kind, group, pixels in negatives(args.data / "out-of-scope"):
+        add(_regions(pipeline, pixels, group), 0, group, kind)
+    x, y = np.stack(feats), np.array(labels)
+    scores, groups, kinds = np.array(scores), np.array(groups), np.array(kinds)
+    print(f"{n_pos} positive and {len(y) - n_pos} negative regions in {time.perf_counter() - t0:.0f} s")
+
+    best = None
+    for l2 in (1.0, 10.0, 100.0, 1000.0):
+        oof = cross_validate(x, y, groups, components=args.components, l2=l2)
+        p = np.clip(oof, 1e-6, 1 - 1e-6)
+        loss = -np.mean(np.where(y == 1, np.log(p), np.log(1 - p)) * np.where(y == 1, 0.5 / y.mean(), 0.5 / (1 - y.mean())))
+        print(f"  l2 {l2:6.1f}: out-of-fold balanced log-loss {loss:.4f}")
+        if best is None or loss < best[0]:
+            best = (loss, l2, oof)
+    _, l2, oof = best
+    threshold = float(np.quantile(oof[y == 1], args.refuse))
+    doubt = float(np.quantile(oof[y == 1], args.doubt_share))
+    print(f"chosen l2 {l2}; threshold {threshold:.4f} (refuses {args.refuse:.0%} of positives out of fold), "
+          f"doubt {doubt:.4f}")
+    unlike = np.nan_to_num(scores, nan=np.inf) < scope.LOCALISER_MIN
+    refused = (oof < threshold) | ((oof < doubt) & unlike)
+    print("out of fold, refused (as not a knee):")
+    for kind in sorted(set(kinds)):
+        sel = kinds == kind
+        print(f"  {kind:32s} {refused[sel].mean():6.1%} of {sel.sum()} regions")
+
+    stats = scope.fit_stats(x[y == 1], k=32, shrinkage=0.1)
+    d = stats.distance(x[y == 1])
+    unusual = float(np.quantile(d, args.unusual))
+    head = fit_head(x, y, components=args.components, l2=l2, threshold=threshold, doubt=doubt)
+    stats = scope.with_thresholds(stats, unusual, unusual, pipeline.predictor.manifest.tag, head)
+    print(f"distance: unusual above {unusual:.3f} ({args.unusual:.0%} of positives below)")
+    if not args.dry_run:
+        path = scope.save_stats(stats, args.weights)
+        print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
