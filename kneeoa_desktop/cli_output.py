@@ -45,7 +45,7 @@ class TableRecords:
         print(f"{name:<40} {knee.side_letter or '-':<5} {verdict:<15} "
               + " ".join(f"{p:6.3f}" for p in prediction.probabilities)
               + f" {prediction.oa_probability:6.3f}  {_region(knee)}"
-              + ("" if knee.in_scope else f"  ({knee.scope_note})"), flush=True)
+              + (f"  ({knee.scope_note})" if knee.scope_note else ""), flush=True)
 
     def finish(self) -> None:
         pass

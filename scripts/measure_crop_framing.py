@@ -33,10 +33,18 @@ sys.path.insert(0, str(REPO))
 
 from kneeoa_desktop.core.grades import OA_THRESHOLD  # noqa: E402
 from kneeoa_desktop.core.imaging import LoadedImage  # noqa: E402
-from kneeoa_desktop.core.localise import pad_to_square  # noqa: E402
 from kneeoa_desktop.core.metrics import (bootstrap_intervals, paired_difference_interval,  # noqa: E402
                                          quadratic_weighted_kappa)
 from kneeoa_desktop.training.augment import shaped_band  # noqa: E402
+
+
+def pad_to_square(pixels: np.ndarray, border: int = cv2.BORDER_CONSTANT) -> np.ndarray:
+    """The image centred on a square of its longer side, filled by ``border`` (constant: black):
+    how the pipeline framed such a crop before issue 24, kept here as a framing to compare."""
+    h, w = pixels.shape[:2]
+    n = max(h, w)
+    top, left = (n - h) // 2, (n - w) // 2
+    return cv2.copyMakeBorder(pixels, top, n - h - top, left, n - w - left, border, value=0)
 
 
 def wider(img: np.ndarray, factor: float, border: int, tall: bool = False) -> np.ndarray:
@@ -49,6 +57,7 @@ def wider(img: np.ndarray, factor: float, border: int, tall: bool = False) -> np
 
 #: Shapes a hospital might send, made from a 224×224 val crop.
 SHAPES = {
+    "squashed 300x162": lambda im: cv2.resize(im, (300, 162), interpolation=cv2.INTER_AREA),  # aspect not kept
     "wide 300x162": lambda im: shaped_band(im, 300, 162),
     "tall 162x300": lambda im: shaped_band(im, 162, 300),
     "wide 280x224": lambda im: shaped_band(im, 280, 224),  # 1.25:1, within the localiser's crop aspect

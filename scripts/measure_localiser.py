@@ -4,11 +4,11 @@ how it takes oblong images (crops of other shapes, knees on larger films).
     nice -n 19 .venv/bin/python scripts/measure_localiser.py [--data ../shared/data] [--step 1]
         [--oblong-split train] [--oblong-count 150]
 
-Section (5) is what ``localise.CROP_MARGIN`` and the pair-versus-square rule were chosen on:
+Section (5) shows ``localise.CROP_MARGIN`` and the pair-versus-whole rule at work:
 ``--oblong-count`` crops of ``--oblong-split`` (train, so that val stays a fair judge; run it
-with ``--oblong-split val`` to see the choice hold there), each cut to bands as other hospitals
-send them and placed on larger films, with the share taken as one squared crop, as two knees
-and as a found region, at the chosen margin and at others.
+with ``--oblong-split val`` to see the choice hold there), each cut to bands, resized out of
+shape and placed on larger films, with the share taken as one whole crop, as two knees and as a
+found region, at the chosen margin and at others (scripts/measure_sites.py: the whole pipeline).
 
 Figures only; nothing is asserted. Times are CPU time of this process (time.process_time), so
 that a busy machine inflates them less than wall time would; wall time is printed beside.
@@ -97,25 +97,24 @@ def main() -> None:
     oblong_images(args.data / "kneeKL224" / args.oblong_split, args.oblong_count)
 
 
-#: Oblong images (beyond the crop aspect) made from a square crop c (n × n): what the localiser
-#: should take as one crop (bands of other shapes, a film barely larger) and what as a knee to
-#: look for (a larger film). Not here: a crop pasted on a black canvas (its hard corners on black
-#: read as two small knees to HOG, unlike any radiograph).
+#: Images made from a square crop c (n × n): what the localiser should take as one crop (bands
+#: of other shapes, a crop resized without keeping its aspect ratio) and what as a knee to look
+#: for (a larger film).
 OBLONG = {
     "band 300x162 (crop)": lambda c: shaped_band(c, 300, 162),
     "band 162x300 (crop)": lambda c: shaped_band(c, 162, 300),
+    "squashed 300x162 (crop)": lambda c: cv2.resize(c, (300, 162), interpolation=cv2.INTER_AREA),
     "film 1.4x dark (either)": lambda c: cv2.copyMakeBorder(c, 0, 0, 45, 45, cv2.BORDER_CONSTANT, value=0),
     "film 3x2 replicated (find)": lambda c: cv2.copyMakeBorder(c, 224, 224, 112, 112, cv2.BORDER_REPLICATE),
 }
 
 
 def _decision_inputs(img: np.ndarray) -> tuple[float, float, float]:
-    """(weaker knee of the bilateral pair or nan, best window inside, the image squared) scores,
-    computed as ``find_knees`` computes them for an oblong image."""
-    work, scale = localise._work_image(img)
-    _, pair, best, squared = localise._candidates(work, localise._scales(work, scale, None), True)
-    return (min(pair[0].score, pair[1].score) if pair else np.nan,
-            best.score if best else -np.inf, squared)
+    """(weaker knee of the bilateral pair or nan, best window inside, the whole image) scores,
+    computed as ``find_knees`` computes them."""
+    work, scale, _ = localise._work_and_box(img)
+    _, pair, best, whole, _ = localise._candidates(work, localise._anisotropies(work, scale, None))
+    return (min(pair[0].score, pair[1].score) if pair else np.nan, best.score if best else -np.inf, whole)
 
 
 def oblong_images(folder: Path, count: int) -> None:
@@ -125,21 +124,21 @@ def oblong_images(folder: Path, count: int) -> None:
         return
     pick = np.random.default_rng(0).choice(len(paths), min(count, len(paths)), replace=False)
     crops = [cv2.imread(str(paths[i]), cv2.IMREAD_GRAYSCALE) for i in pick]
-    margins = sorted({0.0, 0.2, localise.CROP_MARGIN, 0.5})
-    print(f"(5) oblong images from {len(crops)} crops of {folder}: taken as two knees (pair beats "
-          f"the square) / one squared crop at margin {', '.join(f'{m:g}' for m in margins)} "
-          f"(chosen: {localise.CROP_MARGIN:g}) / find_knees as shipped: crop, two, found")
+    margins = sorted({0.3, 0.5, 0.7, localise.CROP_MARGIN})
+    print(f"(5) images from {len(crops)} crops of {folder}: taken as two knees (pair beats the whole) / "
+          f"one whole crop at margin {', '.join(f'{m:g}' for m in margins)} (chosen: {localise.CROP_MARGIN:g}) "
+          f"/ find_knees as shipped: whole, two, found")
     for name, make in OBLONG.items():
-        pair, best, squared = np.array([_decision_inputs(make(c)) for c in crops]).T
-        two = ~np.isnan(pair) & (pair > squared)
-        crop = {m: ~two & (squared >= localise.CROP_SCORE_MIN) & (squared >= best - m) for m in margins}
+        pair, best, whole = np.array([_decision_inputs(make(c)) for c in crops]).T
+        two = ~np.isnan(pair) & (pair > whole) & (pair >= localise.BILATERAL_SCORE_MIN)
+        crop = {m: ~two & (whole >= localise.CROP_SCORE_MIN) & (whole >= best - m) for m in margins}
         shipped = [find_knees(make(c)) for c in crops]
-        as_crop = np.mean([len(r) == 1 and r[0].squared for r in shipped])
+        as_whole = np.mean([len(r) == 1 and r[0].whole_image for r in shipped])
         as_two = np.mean([len(r) == 2 for r in shipped])
-        as_found = np.mean([len(r) == 1 and not r[0].squared for r in shipped])
-        print(f"    {name:<30} two {two.mean():5.1%} | crop " +
+        as_found = np.mean([len(r) == 1 and not r[0].whole_image for r in shipped])
+        print(f"    {name:<30} two {two.mean():5.1%} | whole " +
               " ".join(f"{crop[m].mean():5.1%}" for m in margins) +
-              f" | shipped: crop {as_crop:5.1%} two {as_two:5.1%} found {as_found:5.1%}")
+              f" | shipped: whole {as_whole:5.1%} two {as_two:5.1%} found {as_found:5.1%}")
 
 
 if __name__ == "__main__":

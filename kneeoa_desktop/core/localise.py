@@ -388,9 +388,14 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     # Two knees: a right knee in the image's left half and a left knee in its right half, each
     # scoring better than the whole image as one crop (the two halves of one joint score as weak
     # knees; two knees side by side, or a bilateral film, score as no single crop).
+    # Each half is a crop, so it must score as one (CROP_SCORE_MIN; the halves of one crop
+    # score about −1.7, of two knees side by side +0.7: scripts/measure_localiser.py); two
+    # scanned windows must score as knees on a film.
     pair_score = min(pair[0].score, pair[1].score) if pair is not None else float("-inf")
-    if max(pair_score, halves) >= BILATERAL_SCORE_MIN and max(pair_score, halves) > whole:
-        if halves >= pair_score:
+    halves_ok = halves >= CROP_SCORE_MIN and halves > whole
+    pair_ok = pair_score >= BILATERAL_SCORE_MIN and pair_score > whole
+    if halves_ok or pair_ok:
+        if halves_ok and (halves >= pair_score or not pair_ok):
             half = bw // 2
             return [KneeRegion(bx, by, half, bh, "right", halves, False),
                     KneeRegion(bx + half, by, bw - half, bh, "left", halves, False)]

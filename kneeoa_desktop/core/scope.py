@@ -68,6 +68,11 @@ METAL_RING_DARK = 0.40  # share of the plateau's surroundings that is clearly da
 METAL_MIN_COMPONENT = 0.002  # a plateau smaller than this share of the region is a label or noise
 METAL_MIN_FRACTION = 0.006  # metal plateaus covering at least this share of the region: an implant
 METAL_MAX_COMPONENT = 0.5  # one plateau over half the region is a bright background (a page), not metal
+# At least one plateau must cover this share: sharpened or equalised bone edges of other sites'
+# films make several small plateaus (0.2–0.9 % each) that added up to an implant. Chosen with
+# scripts/measure_sites.py's site films (none of val's through 11 sites reach it; 1.4 % of the
+# equalised ones did before) and the implant films (20 of 29 whole films still reach it, 21 before).
+METAL_MIN_PLATEAU = 0.010
 BLANK_SPREAD = 0.01  # robust gray range, as a share of the brightest value, below which a region is blank
 NOISE_RATIO = 0.8  # pixel-scale share of the variation above which a region is noise, not a film
 
@@ -245,7 +250,8 @@ def metal_fraction(x: np.ndarray) -> tuple[float, int]:
     """Share of the (working-copy) region covered by metal-like plateaus, and their number.
 
     A plateau is a connected area in the top band of the gray range; it counts as metal when the
-    brightness falls steeply just outside it, nearly all the way round. Bright bone fades into
+    brightness falls steeply just outside it, nearly all the way round, and the share is 0 unless
+    one plateau covers ``METAL_MIN_PLATEAU`` of the region. Bright bone fades into
     its surroundings; overexposed bone saturates, but over a soft edge; metal stands out from the
     bone it sits in like a cut-out.
     """
@@ -253,7 +259,7 @@ def metal_fraction(x: np.ndarray) -> tuple[float, int]:
     candidates = cv2.morphologyEx(candidates, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8)
     h, w = x.shape
-    covered, count = 0.0, 0
+    covered, count, largest = 0.0, 0, 0.0
     for i in range(1, n):
         area = stats[i, cv2.CC_STAT_AREA]
         if area < METAL_MIN_COMPONENT * x.size or area > METAL_MAX_COMPONENT * x.size:
@@ -279,6 +285,9 @@ def metal_fraction(x: np.ndarray) -> tuple[float, int]:
         if drop >= METAL_DROP and dark >= METAL_RING_DARK:
             covered += area / x.size
             count += 1
+            largest = max(largest, area / x.size)
+    if largest < METAL_MIN_PLATEAU:  # only small plateaus: bright bone edges, not a component
+        return 0.0, count
     return float(covered), count
 
 

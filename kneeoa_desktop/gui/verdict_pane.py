@@ -220,7 +220,13 @@ class VerdictPane(QWidget):
                 self._values[g].setText(_percent(float(p.probabilities[g])))
                 self._set_row_text(g, False, muted=True)
             return
-        self._scope.hide()
+        # In scope with a note ("unusual image; check the grade"): the grade is shown, and the
+        # note beside it.
+        if self._scope_note:
+            self._scope.setText(i18n.core_message(self._scope_note))
+            self._scope.show()
+        else:
+            self._scope.hide()
         grade = p.grade
         self._grade.setText(KL_LABELS[grade])
         self._grade.setStyleSheet(f"color: {ACCENT.name()};")

@@ -338,6 +338,10 @@
         <source>This does not look like a knee radiograph.</source>
         <translation>Это не похоже на рентгенограмму коленного сустава.</translation>
     </message>
+    <message>
+        <source>Unusual image for this model; check the grade.</source>
+        <translation>Необычное для этой модели изображение; проверьте оценку.</translation>
+    </message>
 </context>
 <context>
     <name>ExportController</name>
