@@ -5,8 +5,11 @@
 
 Both models grade every val crop, as it is and re-processed as other hospitals' films look (the
 training's site proxy: sharpened, smoothed, re-exposed, noisy, zoomed out, stretched, rotated;
-``training.augment.site_proxy``), and cut to the crop shapes other hospitals send (wide and tall
-bands framed on a black square as the app frames them; ``training.augment.framing_proxy``).
+``training.augment.site_proxy``), through the simulated sites of issue 24 (resized out of shape,
+tight cuts, zoomed out, sharpened, equalised, 12/16-bit, framed whole as the app frames a
+single-knee film; ``training.sites.site_proxy``), and cut to the crop shapes other hospitals send
+(wide and tall bands resized to the square input as the app frames them;
+``training.augment.framing_proxy``).
 Printed for A, B and the mean of their probabilities (a
 two-model ensemble, at twice the network cost): accuracy, quadratic-weighted kappa, MAE and
 calibration error with 95 % bootstrap intervals, and for B − A and ensemble − A the paired 95 %
@@ -68,6 +71,7 @@ def main(argv=None) -> int:
     from kneeoa_desktop.core.preprocess import preprocess
     from kneeoa_desktop.training.augment import framing_proxy, site_proxy
     from kneeoa_desktop.training.dataset import load_split
+    from kneeoa_desktop.training.sites import site_proxy as simulated_sites
 
     a, b = Predictor(args.a), Predictor(args.b)
     if a.input_size != b.input_size:
@@ -75,6 +79,7 @@ def main(argv=None) -> int:
     raws, grades, _ = load_split(args.data / "val", a.input_size, raw=True)
     inputs = {"val": np.stack([preprocess(x, a.input_size) for x in raws]),
               "site proxy": site_proxy(raws, seed=args.seed),
+              "simulated sites": simulated_sites(raws, seed=args.seed),
               "other shapes": framing_proxy(raws)}
     print(f"A = {a.manifest.tag} (flip {'on' if a.test_time_flip else 'off'}), "
           f"B = {b.manifest.tag} (flip {'on' if b.test_time_flip else 'off'}); {len(grades)} val images")

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kneeoa_desktop.core import hog, localise
+from kneeoa_desktop.core import hog, knee_scan, localise
 from kneeoa_desktop.core.localise import KneeRegion, find_knees
 from kneeoa_desktop.training.augment import shaped_band
 
@@ -117,9 +117,9 @@ def test_scanning_window_sizes_in_threads_changes_nothing(monkeypatch):
     """The window sizes are scanned on two threads; one thread finds exactly the same regions."""
     film, _ = bilateral_film(_val_crop("R"), _val_crop("L"))
     band = shaped_band(_val_crop("R"), 300, 162)
-    monkeypatch.setattr(localise, "SCAN_THREADS", 2)
+    monkeypatch.setattr(knee_scan, "SCAN_THREADS", 2)
     threaded = [find_knees(film), find_knees(band)]
-    monkeypatch.setattr(localise, "SCAN_THREADS", 1)
+    monkeypatch.setattr(knee_scan, "SCAN_THREADS", 1)
     assert [find_knees(film), find_knees(band)] == threaded
 
 

@@ -88,7 +88,10 @@ def test_metal_is_not_seen_in_ordinary_crops():
 def test_metal_is_seen_in_most_replaced_knees():
     paths = sorted(IMPLANTS.glob("*.jpg"))
     seen = [scope.assess(load_image(p).pixels).note == scope.NOTE_IMPLANT for p in paths]
-    assert np.mean(seen) >= 0.7, [p.name for p, s in zip(paths, seen) if not s]
+    # Metal alone, on the whole film: 20 of 29 since a plateau must cover 1 % of the region (so
+    # that sharpened bone edges do not add up to an implant); the knee head refuses the others
+    # (test_replaced_knees_are_flagged, scripts/measure_sites.py: all 29 through the pipeline).
+    assert np.mean(seen) >= 0.65, [p.name for p, s in zip(paths, seen) if not s]
 
 
 def test_without_statistics_the_check_still_answers(tmp_path):

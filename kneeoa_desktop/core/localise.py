@@ -33,25 +33,20 @@ Decisions (measured by ``scripts/measure_sites.py`` and ``scripts/measure_locali
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import NamedTuple
 
 import cv2
 import numpy as np
 
-from . import hog
-from .paths import resources_dir
-from .quantiles import percentiles
+from .knee_scan import WORK_SIDE, Peak, patch_scores, stretch
+from .knee_scan import best as best_peak
+from .knee_scan import peaks as scan_peaks
 
 #: A window scoring below this is not taken for a knee joint (SVM margin; see the module notes).
 KNEE_SCORE_MIN = 0.0
 #: Region side ÷ SVM window side: makes a found joint fill the region as in kneeKL224.
 FRAME = 0.85
-#: Longest side of the working copy; the smallest window searched is then still ≥ 64 px.
-_WORK_SIDE = 512
 #: Window sides searched, as fractions of the image's shorter side (ratio 2^(1/4) apart, 0.88 … 0.26:
 #: a knee window is rarely smaller than a quarter of the short side; smaller ones cost the most).
 _SCALES = tuple(0.88 / 2 ** (k / 4) for k in range(8))
@@ -59,8 +54,6 @@ _SCALES = tuple(0.88 / 2 ** (k / 4) for k in range(8))
 #: keeping the aspect ratio: squashed by up to 2×, or stretched), with the window sizes searched
 #: at each (a squashed knee fills much of its film: the larger windows only).
 ANISOTROPIES = {1.0: _SCALES, 1.4: _SCALES[:5], 2.0: _SCALES[:5], 0.7: _SCALES[:5]}
-#: Score handicap of a window per doubling of its stretch (see ``_peaks``).
-ANISOTROPY_PENALTY = 0.4
 _MIN_SIDE = 32
 #: The whole image scoring this much is a single-joint crop (kneeKL224/val: 0.36 % below −0.3).
 CROP_SCORE_MIN = -0.3
@@ -76,8 +69,6 @@ _HALVES_ASPECT = 1.2
 _FLAT_MARGIN = 0.02
 #: Flat margins are cut off only when what remains is at most this share of the image.
 _CONTENT_MIN_SHARE = 0.7
-#: Window sizes scanned side by side (this CPU-bound search is most of a bilateral film's time).
-SCAN_THREADS = min(2, os.cpu_count() or 1)
 #: Plausible SVM window sides in millimetres, used when the pixel spacing is known.
 _JOINT_WINDOW_MM = (90.0, 260.0)
 
@@ -103,41 +94,6 @@ class KneeRegion:
         return (self.x + self.width / 2.0, self.y + self.height / 2.0)
 
 
-@dataclass(frozen=True)
-class _Peak:
-    cx: float  # window centre, work pixels
-    cy: float
-    size: float  # window width, work pixels (its height is size / aspect)
-    score: float
-    mirrored: bool  # found by the mirrored (left-knee) detector
-    aspect: float = 1.0  # the vertical stretch under which it was found
-
-    @property
-    def height(self) -> float:
-        return self.size / self.aspect
-
-
-@lru_cache(maxsize=1)
-def _model() -> tuple[np.ndarray, float]:
-    """(grid weights, bias) from the shipped SVM; mirrored windows are scored with the same
-    weights on the mirror image's blocks."""
-    data = np.load(resources_dir() / "kneeloc" / "knee_joint_hog_svm.npz")
-    weights = np.asarray(data["weights"], np.float32)
-    grid = hog.window_weights(weights)
-    return grid, float(data["bias"])
-
-
-def _stretch(pixels: np.ndarray) -> np.ndarray:
-    """8-bit copy contrast-stretched between the 5th and 99th percentiles (SVM training)."""
-    lo, hi = percentiles(pixels, (5, 99))
-    if hi <= lo:
-        lo, hi = float(pixels.min()), float(pixels.max())
-    if hi <= lo:
-        return np.zeros(pixels.shape, np.uint8)
-    scaled = (pixels.astype(np.float32) - np.float32(lo)) * np.float32(255.0 / (hi - lo))
-    return np.clip(scaled, 0, 255).astype(np.uint8)
-
-
 def _work_image(pixels: np.ndarray) -> tuple[np.ndarray, float]:
     """Reduced, stretched copy and its scale (work px per source px)."""
     work, scale, _ = _work_and_box(pixels)
@@ -148,7 +104,7 @@ def _work_and_box(pixels: np.ndarray) -> tuple[np.ndarray, float, tuple[int, int
     """Reduced, stretched copy, its scale (work px per source px) and its content box (work px,
     found before the stretch, whose clipping would make bright or dark rows look flat)."""
     h, w = pixels.shape
-    scale = min(1.0, _WORK_SIDE / max(h, w))
+    scale = min(1.0, WORK_SIDE / max(h, w))
     src = pixels
     if scale < 1.0:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
@@ -157,140 +113,10 @@ def _work_and_box(pixels: np.ndarray) -> tuple[np.ndarray, float, tuple[int, int
         if src.dtype not in (np.uint8, np.uint16, np.float32):
             src = src.astype(np.float32)
         src = cv2.resize(src, size, interpolation=cv2.INTER_AREA)
-    return _stretch(src), scale, content_box(src)
+    return stretch(src), scale, content_box(src)
 
 
-def _patch_scores(patches: list[np.ndarray]) -> list[tuple[float, float]]:
-    """SVM scores of gray regions (any shape) each resized to the 64×64 window, as they are and
-    mirrored."""
-    grid, bias = _model()
-    smalls = [cv2.resize(p, (hog.WINDOW, hog.WINDOW), interpolation=cv2.INTER_AREA) for p in patches]
-    blocks = hog.block_grid(np.stack([x for s in smalls for x in (s, np.fliplr(s))]))
-    scores = [float(hog.score_map(b, grid, bias)[0, 0]) for b in blocks]
-    return [(scores[2 * k], scores[2 * k + 1]) for k in range(len(patches))]
-
-
-def _scan(work: np.ndarray, window: float) -> tuple[np.ndarray, np.ndarray, float, int]:
-    """Score maps (as-is, mirrored) of all windows of side ``window`` work px, on a grid of
-    ``window / 8``; returns them with the resize factor used."""
-    grid, bias = _model()
-    f = hog.WINDOW / window
-    h, w = work.shape
-    size = (max(hog.WINDOW, int(round(w * f))), max(hog.WINDOW, int(round(h * f))))
-    small = cv2.resize(work, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
-    blocks, mirrored = hog.block_grid_and_mirror(small)
-    right = hog.score_map(blocks, grid, bias)
-    left = hog.score_map(mirrored, grid, bias)[:, ::-1]  # back to image x order
-    # The mirrored image's grid starts at its own left edge; re-align it to ours.
-    shift = (size[0] - hog.WINDOW) % hog.CELL
-    return right, left, f, shift
-
-
-def _refine(m: np.ndarray, i: int, j: int) -> tuple[float, float]:
-    """Sub-grid peak position by a parabola through the neighbours in y and in x."""
-
-    def vertex(a: float, b: float, c: float) -> float:
-        if not (np.isfinite(a) and np.isfinite(c)):
-            return 0.0
-        d = a - 2 * b + c
-        return 0.0 if d >= 0 else float(np.clip(0.5 * (a - c) / d, -0.5, 0.5))
-
-    di = vertex(m[i - 1, j], m[i, j], m[i + 1, j]) if 0 < i < m.shape[0] - 1 else 0.0
-    dj = vertex(m[i, j - 1], m[i, j], m[i, j + 1]) if 0 < j < m.shape[1] - 1 else 0.0
-    return i + di, j + dj
-
-
-@lru_cache(maxsize=1)
-def _scan_pool() -> ThreadPoolExecutor:
-    # The scan's matrix products are mid-sized: BLAS would split each over every core, on top
-    # of the scan's own threads, and its workers' spinning cost more than they gained (a
-    # bilateral film 10–20 % slower). One BLAS thread per caller, for the whole process: no other
-    # numpy work on the grading path is large enough to want more.
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=1, user_api="blas")
-    except Exception:  # a speed setting must never stop a grading
-        pass
-    return ThreadPoolExecutor(max_workers=SCAN_THREADS, thread_name_prefix="kneeoa-knee-scan")
-
-
-def _stretched(work: np.ndarray, aspect: float) -> tuple[np.ndarray, float, float]:
-    """The work image stretched vertically by ``aspect`` (shrinking the other axis rather than
-    growing past the work size), with the x and y factors applied."""
-    h, w = work.shape
-    fx, fy = 1.0, aspect
-    if max(h * fy, w) > _WORK_SIDE and h * fy > w:
-        fx, fy = fx / aspect, 1.0
-    if aspect == 1.0:
-        return work, 1.0, 1.0
-    size = (max(1, round(w * fx)), max(1, round(h * fy)))
-    shrink = size[0] * size[1] < w * h
-    return cv2.resize(work, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR), fx, fy
-
-
-def _scans(jobs: list[tuple[np.ndarray, float]]) -> list[tuple]:
-    """``_scan`` of each (image, window) job, ``SCAN_THREADS`` at a time (NumPy and OpenCV
-    release the GIL for the heavy parts). The costliest (most windows) start first."""
-    if SCAN_THREADS < 2 or len(jobs) < 2:
-        return [_scan(img, window) for img, window in jobs]
-    order = sorted(range(len(jobs)), key=lambda k: -jobs[k][0].size / jobs[k][1] ** 2)
-    done = dict(zip(order, _scan_pool().map(lambda k: _scan(*jobs[k]), order)))
-    return [done[k] for k in range(len(jobs))]
-
-
-def _peaks(work: np.ndarray, anisotropies: dict[float, tuple[float, ...]]) -> list[_Peak]:
-    """The best window of each detector at each size and stretch, in work pixels."""
-    jobs, meta = [], []
-    for aspect, scales in anisotropies.items():
-        img, fx, fy = _stretched(work, aspect)
-        short = min(img.shape)
-        for frac in scales:
-            jobs.append((img, frac * short))
-            meta.append((aspect, fx, fy, img.shape[1]))
-    out = []
-    for (img, window), (aspect, fx, fy, iw), (right, left, f, shift) in zip(jobs, meta, _scans(jobs)):
-        if right.size == 0:
-            continue
-        step = hog.CELL / f
-        centres = (np.arange(right.shape[1]) * hog.CELL + hog.WINDOW / 2) / f
-        for m, mirrored, off in ((right, False, 0), (left, True, shift)):
-            # Best window per image half (by its centre), for bilateral films.
-            for half in (centres + off / f < iw / 2, centres + off / f >= iw / 2):
-                if not half.any():
-                    continue
-                masked = np.where(half[None, :], m, -np.inf)
-                i, j = np.unravel_index(int(np.argmax(masked)), m.shape)
-                fi, fj = _refine(masked, i, j)
-                cx = ((fj * hog.CELL + off) / f + window / 2) / fx
-                cy = (fi * step + window / 2) / fy
-                aspect = fy / fx
-                # A film stored as taken is likelier than one resized out of shape: a stretched
-                # window must beat an upright one by a margin.
-                score = float(m[i, j]) - ANISOTROPY_PENALTY * abs(np.log2(aspect))
-                out.append(_Peak(cx, cy, window / fx, score, mirrored, aspect))
-    return out
-
-
-def _best(peaks: list[_Peak]) -> _Peak | None:
-    """The highest peak, its size refined by a parabola over its neighbouring scales."""
-    if not peaks:
-        return None
-    top = max(peaks, key=lambda p: p.score)
-    same = sorted((p for p in peaks if p.mirrored == top.mirrored and p.aspect == top.aspect
-                   and abs(p.cx - top.cx) < top.size), key=lambda p: p.size)
-    k = same.index(top)
-    if 0 < k < len(same) - 1:
-        a, b, c = same[k - 1].score, top.score, same[k + 1].score
-        d = a - 2 * b + c
-        if d < 0:
-            t = float(np.clip(0.5 * (a - c) / d, -0.5, 0.5))
-            ratio = same[k + 1].size / top.size if t > 0 else top.size / same[k - 1].size
-            top = _Peak(top.cx, top.cy, top.size * ratio ** t, top.score, top.mirrored, top.aspect)
-    return top
-
-
-def _region(peak: _Peak, scale: float, side: str | None, origin: tuple[int, int] = (0, 0)) -> KneeRegion:
+def _region(peak: Peak, scale: float, side: str | None, origin: tuple[int, int] = (0, 0)) -> KneeRegion:
     """The region of a window found on the work image cut at ``origin`` (work px)."""
     w, h = FRAME * peak.size / scale, FRAME * peak.height / scale
     cx, cy = (peak.cx + origin[0]) / scale, (peak.cy + origin[1]) / scale
@@ -327,9 +153,9 @@ def content_box(pixels: np.ndarray) -> tuple[int, int, int, int]:
 
 
 class _Candidates(NamedTuple):
-    peaks: list[_Peak]
-    pair: tuple[_Peak, _Peak] | None  # the best scanned bilateral right/left pair
-    best: _Peak | None  # the best window, its size refined
+    peaks: list[Peak]
+    pair: tuple[Peak, Peak] | None  # the best scanned bilateral right/left pair
+    best: Peak | None  # the best window, its size refined
     whole: float  # the image (its content box) as one crop (best of as-is and mirrored)
     halves: float  # the weaker of the two halves as a right/left pair of crops; -inf if not wide
 
@@ -337,7 +163,7 @@ class _Candidates(NamedTuple):
 def _candidates(work: np.ndarray, anisotropies) -> _Candidates:
     """What ``find_knees`` decides between (the measuring scripts and the tests look at the
     same figures), on the work image cut to its content box."""
-    peaks = _peaks(work, anisotropies)
+    peaks = scan_peaks(work, anisotropies)
     bh, bw = work.shape
     ww = bw
     content = work
@@ -345,7 +171,7 @@ def _candidates(work: np.ndarray, anisotropies) -> _Candidates:
     wide = bw >= _HALVES_ASPECT * bh and bw >= _MIN_SIDE
     if wide:
         patches += [content[:, :bw // 2], content[:, bw // 2:]]
-    scores = _patch_scores(patches)
+    scores = patch_scores(patches)
     whole = max(scores[0])
     # The patient's right knee on the image's left reads as it is, the left knee mirrored.
     halves = min(scores[1][0], scores[2][1]) if wide else float("-inf")
@@ -354,7 +180,7 @@ def _candidates(work: np.ndarray, anisotropies) -> _Candidates:
                              [p for p in peaks if p.aspect == a and p.mirrored and p.cx >= ww / 2])
              for a in sorted({p.aspect for p in peaks})]
     pair = max((pr for pr in pairs if pr is not None), key=lambda pr: min(pr[0].score, pr[1].score), default=None)
-    return _Candidates(peaks, pair, _best(peaks), whole, halves)
+    return _Candidates(peaks, pair, best_peak(peaks), whole, halves)
 
 
 def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
@@ -413,7 +239,7 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     return [_region(best, scale, side, origin)]
 
 
-def _paired(right: _Peak, left: _Peak) -> bool:
+def _paired(right: Peak, left: Peak) -> bool:
     """Two knees of one film: about the same size, shape and height, side by side."""
     big = max(right.size, left.size)
     return (min(right.score, left.score) >= BILATERAL_SCORE_MIN
@@ -423,7 +249,7 @@ def _paired(right: _Peak, left: _Peak) -> bool:
             and left.cx - right.cx > 0.8 * big)
 
 
-def _bilateral_pair(rights: list[_Peak], lefts: list[_Peak]) -> tuple[_Peak, _Peak] | None:
+def _bilateral_pair(rights: list[Peak], lefts: list[Peak]) -> tuple[Peak, Peak] | None:
     """The best right/left pair that fits together, or None.
 
     Each side's best peak alone is not enough: a small false window can outscore the true knee
@@ -431,10 +257,10 @@ def _bilateral_pair(rights: list[_Peak], lefts: list[_Peak]) -> tuple[_Peak, _Pe
     compatible size and height, both ways round, and the pair with the higher weaker score wins.
     """
     candidates = []
-    for anchor, others, anchor_is_right in ((_best(rights), lefts, True), (_best(lefts), rights, False)):
+    for anchor, others, anchor_is_right in ((best_peak(rights), lefts, True), (best_peak(lefts), rights, False)):
         if anchor is None:
             continue
-        match = _best([p for p in others if (_paired(anchor, p) if anchor_is_right else _paired(p, anchor))])
+        match = best_peak([p for p in others if (_paired(anchor, p) if anchor_is_right else _paired(p, anchor))])
         if match is None:
             continue
         pair = (anchor, match) if anchor_is_right else (match, anchor)
@@ -443,7 +269,7 @@ def _bilateral_pair(rights: list[_Peak], lefts: list[_Peak]) -> tuple[_Peak, _Pe
     return max(candidates, key=lambda pr: min(pr[0].score, pr[1].score), default=None)
 
 
-def _margin(peaks: list[_Peak], best: _Peak) -> float:
+def _margin(peaks: list[Peak], best: Peak) -> float:
     """How much better the winning detector (as-is / mirrored) scored than the other."""
     other = [p.score for p in peaks if p.mirrored != best.mirrored]
     return best.score - max(other) if other else 0.0
