@@ -96,6 +96,23 @@ def test_verdict_pane_shows_the_prediction(qtbot):
     assert [pane._labels[g].text() for g in range(5)] == ["none", "doubtful", "minimal", "moderate", "severe"]
 
 
+def test_an_unusual_image_keeps_its_grade_with_the_note_beside_it(qtbot):
+    from kneeoa_desktop.core.scope import NOTE_NOT_KNEE, NOTE_UNUSUAL
+    from kneeoa_desktop.gui.verdict_pane import VerdictPane
+
+    pane = VerdictPane()
+    qtbot.addWidget(pane)
+    pane.show()
+    p = _prediction([0.01, 0.01, 0.03, 0.05, 0.9])
+    pane.show_prediction(p, True, NOTE_UNUSUAL)
+    assert pane.grade_text() == "KL4" and pane._scope.isVisible()
+    assert pane._scope.text() == "Unusual image for this model; check the grade."
+    pane.show_prediction(p, True, None)
+    assert not pane._scope.isVisible()
+    pane.show_prediction(p, False, NOTE_NOT_KNEE)  # refused: no grade at all
+    assert pane._grade_name.text() == "Not graded" and NOTE_NOT_KNEE in pane._scope.text()
+
+
 # --- settings ----------------------------------------------------------------------------------
 
 def test_settings_survive_odd_values_and_keep_recent_files_short(tmp_path):

@@ -23,6 +23,8 @@ from .quantiles import percentiles
 
 #: Longest side of the working copy; the smallest window searched is then still ≥ 64 px.
 WORK_SIDE = 512
+#: Longest side of a stretched copy (its windows are the larger sizes, still ≥ 64 px there).
+STRETCHED_SIDE = 320
 #: Score handicap of a window per doubling of its stretch (see ``peaks``).
 ANISOTROPY_PENALTY = 0.4
 #: Window sizes scanned side by side (this CPU-bound search is most of a bilateral film's time).
@@ -120,14 +122,16 @@ def _scan_pool() -> ThreadPoolExecutor:
 
 
 def _stretched(work: np.ndarray, aspect: float) -> tuple[np.ndarray, float, float]:
-    """The work image stretched vertically by ``aspect`` (shrinking the other axis rather than
-    growing past the work size), with the x and y factors applied."""
-    h, w = work.shape
-    fx, fy = 1.0, aspect
-    if max(h * fy, w) > WORK_SIDE and h * fy > w:
-        fx, fy = fx / aspect, 1.0
+    """The work image stretched vertically by ``aspect`` and reduced to at most
+    ``STRETCHED_SIDE`` (its windows are the larger ones: a squashed knee fills much of its film),
+    with the x and y factors applied."""
     if aspect == 1.0:
         return work, 1.0, 1.0
+    h, w = work.shape
+    fx, fy = 1.0, aspect
+    longest = max(h * fy, w * fx)
+    if longest > STRETCHED_SIDE:
+        fx, fy = fx * STRETCHED_SIDE / longest, fy * STRETCHED_SIDE / longest
     size = (max(1, round(w * fx)), max(1, round(h * fy)))
     shrink = size[0] * size[1] < w * h
     return cv2.resize(work, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR), fx, fy
