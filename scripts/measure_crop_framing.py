@@ -2,7 +2,7 @@
 
     nice -n 19 .venv/bin/python scripts/measure_crop_framing.py [--data ../shared/data/kneeKL224]
         [--limit N] [--weights DIR] [--shapes "wide 300x162,..."] [--framings today,pad-black,...]
-        [--save run.npz] [--baseline run-of-other-code.npz]
+        [--save run.npz] [--baseline run-of-other-code.npz] [--network-only]
 
 Each val crop (224×224, label = folder) is cut or placed into the shapes another hospital might
 send (see SHAPES), then each derived image is framed (see FRAMINGS; "today" leaves it as it is)
@@ -92,11 +92,13 @@ def load_val(data: Path, limit: int | None) -> tuple[list[Path], np.ndarray]:
     return paths, np.asarray(labels, np.int64)
 
 
-def grade_all(pipeline, images: list[np.ndarray]) -> dict:
-    """Grade each image through the pipeline; the first knee stands for the image."""
+def grade_all(pipeline, images: list[np.ndarray], whole: bool = False) -> dict:
+    """Grade each image through the pipeline (``whole``: as one region, without the knee
+    finder, so that framings are compared as network inputs); the first knee stands for it."""
     probs, how, flagged = [], [], []
     for k, pixels in enumerate(images):
-        knees = pipeline(LoadedImage(np.ascontiguousarray(pixels), f"{k}.png", "PNG", 8)).knees
+        film = LoadedImage(np.ascontiguousarray(pixels), f"{k}.png", "PNG", 8)
+        knees = (pipeline.grade_whole([film])[0] if whole else pipeline(film)).knees
         knee = knees[0]
         probs.append(knee.prediction.probabilities)
         # A crop of another shape is framed as a square past its border: it covers the whole
@@ -162,6 +164,9 @@ def main() -> None:
     ap.add_argument("--framings", default=",".join(FRAMINGS), help="comma-separated, of: " + ", ".join(FRAMINGS))
     ap.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
     ap.add_argument("--save", type=Path, help="write every run's probabilities to this .npz")
+    ap.add_argument("--network-only", action="store_true",
+                    help="grade each framed image whole, without the knee finder (which cuts a black "
+                         "canvas off): the framings compared as what the network is fed")
     ap.add_argument("--baseline", type=Path, help="a --save file of another version of the code (same data "
                     "and --limit): its 'today' is shown, as 'before', beside this one's")
     args = ap.parse_args()
@@ -206,7 +211,7 @@ def main() -> None:
         derived = [SHAPES[shape](c) for c in crops]
         today = None
         for framing in framings:
-            run = grade_all(pipeline, [FRAMINGS[framing](d) for d in derived])
+            run = grade_all(pipeline, [FRAMINGS[framing](d) for d in derived], args.network_only)
             saved.update({f"{shape}|{framing}|{k}": v for k, v in run.items()})
             today = today or run
             print(_row(shape, framing, run, today, labels, original, args.resamples), flush=True)

@@ -67,11 +67,8 @@ def write_model_card(target: Path, manifest: ModelManifest, counts: dict[str, li
         "",
         f"{manifest.description} Preprocessing: the program's one `preprocess` function "
         "(histogram equalisation, area resize, scale to [0, 1]). "
-        "Augmentation on the raw pixels, before preprocessing, for what differs between hospitals: "
-        "left/right flip; zoom (0.92–1.12, or zoomed out to 0.75 with dark or mirrored borders), "
-        "aspect-ratio changes (0.8–1.25), rotation ±8°, shift ±5 %; unsharp masking or smoothing; "
-        "gamma 0.6–1.6; noise. "
-        f"Loss: cross-entropy with label smoothing {t.get('label_smoothing')} "
+        + _augmentation(t)
+        + f"Loss: cross-entropy with label smoothing {t.get('label_smoothing')} "
         + (f"plus {t.get('ordinal_weight')} × squared earth mover's distance between the predicted "
            "and true grade distributions (an ordinal penalty: far misses cost more)"
            if t.get("ordinal_weight") else "(no ordinal term)")
@@ -168,10 +165,25 @@ def _frozen(t: dict) -> str:
     return f"stem and blocks 0–{t.get('freeze_through')} frozen"
 
 
+def _augmentation(t: dict) -> str:
+    if t.get("augmentation") == "site":
+        return ("Augmentation on the raw pixels, before preprocessing, for the shift other hospitals' "
+                "films show (`--augmentation site`): left/right flip; zoom 0.6–1.6 with dark or mirrored "
+                "borders; aspect ratio 0.5–2.0 (as the network sees a film resized out of shape once it is "
+                "resized back), rotation ±8°, shift ±5 %, some stored smaller and resized back; unsharp "
+                "masking (σ 1–6, amount 0.3–2) or smoothing; CLAHE; gamma 0.5–2.0 and sigmoid contrast "
+                "curves; noise; JPEG; 16-bit films. The checkpoint's site proxy is val through the "
+                "simulated sites of `training/sites.py`. ")
+    return ("Augmentation on the raw pixels, before preprocessing, for what differs between hospitals: "
+            "left/right flip; zoom (0.92–1.12, or zoomed out to 0.75 with dark or mirrored borders), "
+            "aspect-ratio changes (0.8–1.25), rotation ±8°, shift ±5 %; unsharp masking or smoothing; "
+            "gamma 0.6–1.6; noise. ")
+
+
 def _squared(t: dict) -> str:
     rate = t.get("squared_rate") or 0
-    return (f"{rate:.0%} of the training crops cut to wide or tall bands and squared on black "
-            f"(best epoch judged on val cut so too), ") if rate else ""
+    return (f"{rate:.0%} of the training crops cut to wide or tall bands, as the app then framed "
+            f"such a crop (best epoch judged on val cut so too), ") if rate else ""
 
 
 def _origin(t: dict) -> str:
@@ -201,6 +213,7 @@ def _command(t: dict, version: str, out: str, init_from: str | None = None) -> s
             f"--ordinal-weight {t.get('ordinal_weight')} --class-weight-power {t.get('class_weight_power')} "
             f"--seed {t.get('seed')} --version {version} --out {out}"
             + (f" --squared-crops {t['squared_rate']}" if t.get("squared_rate") else "")
+            + (" --augmentation site" if t.get("augmentation") == "site" else "")
             + (f" --init-from {init_from}" if init_from else ""))
 
 
