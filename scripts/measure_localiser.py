@@ -112,8 +112,8 @@ OBLONG = {
 def _decision_inputs(img: np.ndarray) -> tuple[float, float, float]:
     """(weaker knee of the bilateral pair or nan, best window inside, the whole image) scores,
     computed as ``find_knees`` computes them."""
-    work, scale, _ = localise._work_and_box(img)
-    _, pair, best, whole, _ = localise._candidates(work, localise._anisotropies(work, scale, None))
+    work, scale, box = localise._work_and_box(img)
+    _, pair, best, whole, _ = localise._candidates(work, localise._anisotropies(work, scale, None), box)
     return (min(pair[0].score, pair[1].score) if pair else np.nan, best.score if best else -np.inf, whole)
 
 

@@ -3,7 +3,7 @@
     .venv/bin/python scripts/measure_sites.py [--step 4] [--weights weights] [--data ../shared/data]
 
 Per site transform (``training/sites.py``: resized without keeping the aspect ratio, tight cuts,
-zoomed out, sharpened, equalised, high contrast, gamma, 12/16-bit): the share of films refused
+zoomed out, sharpened, equalised, high contrast, gamma, 12/16-bit, a full leg film): the share of films refused
 (with the scope notes), with more than one record, graded whole, flagged "unusual", and the grade's
 agreement with kneeKL224 (kappa, accuracy, OA AUC; every film counted, refused ones included).
 Then two knees side by side (640×161), the real implant and hand films of

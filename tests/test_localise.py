@@ -207,6 +207,21 @@ def test_a_knee_on_a_larger_film_is_found():
     assert _centred(regions[0], (film.shape[1] / 2, film.shape[0] / 2))
 
 
+@needs_data
+@pytest.mark.parametrize("grade, side", [("0", "L"), ("3", "R"), ("2", "L")])
+def test_a_full_leg_film_gives_one_knee_on_the_joint(grade, side):
+    """A full single-knee AP film (shafts above and below, a dark background beside the leg):
+    one region, on the joint, not a pair of condyles nor the shaft (issue 24's real AP films)."""
+    from kneeoa_desktop.training.sites import leg_film
+
+    crop = _val_crop(side, grade)
+    film = np.clip(leg_film(crop.astype(np.float32), 3.0), 0, 255).astype(np.uint8)
+    [region] = find_knees(film)
+    truth = (film.shape[1] / 2, (20 + 1.5 * 224) * 3.0)
+    cx, cy = region.centre
+    assert abs(cx - truth[0]) <= 0.2 * region.width and abs(cy - truth[1]) <= 0.2 * region.height
+
+
 def test_content_box_cuts_only_wide_flat_margins():
     img = np.zeros((300, 400), np.uint8)
     img[100:200, 150:250] = np.random.default_rng(0).integers(50, 200, (100, 100))

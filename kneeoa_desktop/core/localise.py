@@ -116,10 +116,10 @@ def _work_and_box(pixels: np.ndarray) -> tuple[np.ndarray, float, tuple[int, int
     return stretch(src), scale, content_box(src)
 
 
-def _region(peak: Peak, scale: float, side: str | None, origin: tuple[int, int] = (0, 0)) -> KneeRegion:
-    """The region of a window found on the work image cut at ``origin`` (work px)."""
+def _region(peak: Peak, scale: float, side: str | None) -> KneeRegion:
+    """The region of a window found on the work image."""
     w, h = FRAME * peak.size / scale, FRAME * peak.height / scale
-    cx, cy = (peak.cx + origin[0]) / scale, (peak.cy + origin[1]) / scale
+    cx, cy = peak.cx / scale, peak.cy / scale
     w, h = int(round(w)), int(round(h))
     return KneeRegion(int(round(cx - w / 2)), int(round(cy - h / 2)), w, h, side, peak.score, False)
 
@@ -160,13 +160,15 @@ class _Candidates(NamedTuple):
     halves: float  # the weaker of the two halves as a right/left pair of crops; -inf if not wide
 
 
-def _candidates(work: np.ndarray, anisotropies) -> _Candidates:
+def _candidates(work: np.ndarray, anisotropies, box: tuple[int, int, int, int] | None = None) -> _Candidates:
     """What ``find_knees`` decides between (the measuring scripts and the tests look at the
-    same figures), on the work image cut to its content box."""
-    peaks = scan_peaks(work, anisotropies)
-    bh, bw = work.shape
-    ww = bw
-    content = work
+    same figures). ``box``: the content box (work px); the whole image and its halves are those
+    of the box, while windows are scanned on the whole image (a knee's window may reach over a
+    flat margin) but not kept when centred near one (see ``_clear_of_margins``)."""
+    h, ww = work.shape
+    bx, by, bw, bh = box or (0, 0, ww, h)
+    peaks = [p for p in scan_peaks(work, anisotropies) if _clear_of_margins(p, (bx, by, bw, bh), work.shape)]
+    content = work[by:by + bh, bx:bx + bw]
     patches = [content]
     wide = bw >= _HALVES_ASPECT * bh and bw >= _MIN_SIDE
     if wide:
@@ -181,6 +183,17 @@ def _candidates(work: np.ndarray, anisotropies) -> _Candidates:
              for a in sorted({p.aspect for p in peaks})]
     pair = max((pr for pr in pairs if pr is not None), key=lambda pr: min(pr[0].score, pr[1].score), default=None)
     return _Candidates(peaks, pair, best_peak(peaks), whole, halves)
+
+
+def _clear_of_margins(peak: Peak, box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:
+    """Whether a window's centre lies at least a quarter of the window inside every flat margin
+    of the image (a box edge that is not the image's own edge): the corners of a crop pasted on a
+    black canvas read as knees to HOG, a joint is never centred there."""
+    bx, by, bw, bh = box
+    h, w = shape
+    qx, qy = peak.size / 4, peak.height / 4
+    return ((bx == 0 or peak.cx >= bx + qx) and (bx + bw >= w or peak.cx <= bx + bw - qx)
+            and (by == 0 or peak.cy >= by + qy) and (by + bh >= h or peak.cy <= by + bh - qy))
 
 
 def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
@@ -200,17 +213,15 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
         return []
     h, w = pixels.shape
     work, scale, box = _work_and_box(pixels)
-    # Flat margins (a canvas the film was pasted on) are cut off before the search: a crop's
-    # corners on black read as knees to HOG. The box in source pixels, and where it starts:
+    # The content box in source pixels (the whole image unless it has wide flat margins: a
+    # canvas the film was pasted on).
     if box == (0, 0, work.shape[1], work.shape[0]):
         bx, by, bw, bh = 0, 0, w, h
     else:
         bx, by = int(box[0] / scale), int(box[1] / scale)
         bw = min(w, int(np.ceil((box[0] + box[2]) / scale))) - bx
         bh = min(h, int(np.ceil((box[1] + box[3]) / scale))) - by
-        work = work[box[1]:box[1] + box[3], box[0]:box[0] + box[2]]
-    origin = (box[0], box[1])
-    peaks, pair, best, whole, halves = _candidates(work, _anisotropies(work, scale, pixel_spacing_mm))
+    peaks, pair, best, whole, halves = _candidates(work, _anisotropies(work, scale, pixel_spacing_mm), box)
     # Two knees: a right knee in the image's left half and a left knee in its right half, each
     # scoring better than the whole image as one crop (the two halves of one joint score as weak
     # knees; two knees side by side, or a bilateral film, score as no single crop).
@@ -226,7 +237,7 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
             return [KneeRegion(bx, by, half, bh, "right", halves, False),
                     KneeRegion(bx + half, by, bw - half, bh, "left", halves, False)]
         right, left = pair
-        return [_region(right, scale, "right", origin), _region(left, scale, "left", origin)]
+        return [_region(right, scale, "right"), _region(left, scale, "left")]
     side = side_from_laterality(laterality)
     # The whole image must about match every window found inside (a knee on a larger film
     # beats it by far; a part of the joint inside a crop sometimes scores a little better).
@@ -236,7 +247,7 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
         return []
     if side is None and abs(_margin(peaks, best)) >= SIDE_MARGIN:
         side = "left" if best.mirrored else "right"
-    return [_region(best, scale, side, origin)]
+    return [_region(best, scale, side)]
 
 
 def _paired(right: Peak, left: Peak) -> bool:

@@ -4,7 +4,8 @@ Other hospitals' single-knee films differ from kneeKL224's in framing (landscape
 about 300×162 px, resized without keeping the aspect ratio, so the condyles look squashed
 vertically by 1.5–1.9×; zoom from the whole joint with shafts to a tight cut just above and
 below the joint line), in processing (sharper, edge-enhanced, higher contrast, equalised) and in
-storage (8- or 16-bit PNG). Each transform here turns one raw 8-bit crop into such a film — any
+storage (8- or 16-bit PNG); a full single-knee film shows the shafts and a dark background
+around the leg. Each transform here turns one raw 8-bit crop into such a film — any
 shape, uint8 or uint16 — that then goes through the whole pipeline like a file a user opens.
 
 The transforms are fixed (a seed for what is random in them) so that their figures can be held
@@ -59,6 +60,22 @@ def clahe(x: np.ndarray, clip: float = 2.0, tiles: int = 8) -> np.ndarray:
     return cv2.createCLAHE(clipLimit=clip, tileGridSize=(tiles, tiles)).apply(_u8(x)).astype(np.float32)
 
 
+def leg_film(x: np.ndarray, scale: float = 2.0) -> np.ndarray:
+    """A full single-knee AP film made from a crop: the joint in the middle of a leg (its first
+    and last rows continued, smoothed, as femoral and tibial shafts) fading into a dark
+    background at its sides, on a film 3× as tall and 1.6× as wide, enlarged ``scale`` times."""
+    n = x.shape[0]
+    fade = np.clip((1 - np.abs(np.linspace(-1, 1, x.shape[1]))) / 0.12, 0, 1)[None, :]
+    top = cv2.GaussianBlur(np.repeat(x[:1], n, 0), (0, 0), 6)
+    bottom = cv2.GaussianBlur(np.repeat(x[-1:], n, 0), (0, 0), 6)
+    leg = np.vstack([top, x, bottom])
+    film = np.full((3 * n + 40, int(1.6 * x.shape[1])), 12.0, np.float32)
+    left = (film.shape[1] - x.shape[1]) // 2
+    film[20:20 + 3 * n, left:left + x.shape[1]] = leg * fade + 12.0 * (1 - fade)
+    return cv2.resize(film, (round(film.shape[1] * scale), round(film.shape[0] * scale)),
+                      interpolation=cv2.INTER_LINEAR)
+
+
 #: name → transform of a float image (0–255, from a square uint8 crop) into a film of any shape,
 #: returned as float (stored as uint8) or as a uint16 array (a 16-bit film).
 SITE_TRANSFORMS = {
@@ -73,6 +90,7 @@ SITE_TRANSFORMS = {
     "high contrast": lambda x, rng: contrast(unsharp(x, 3.0, 1.5), 6.0),
     "gamma 0.6": lambda x, rng: gamma(x, 0.6),
     "gamma 1.6 12-bit": lambda x, rng: to_16bit(gamma(x, 1.6), rng, bits=12),
+    "full leg film 16-bit": lambda x, rng: to_16bit(leg_film(x), rng),
 }
 
 
