@@ -2,7 +2,7 @@
 how it takes oblong images (crops of other shapes, knees on larger films).
 
     nice -n 19 .venv/bin/python scripts/measure_localiser.py [--data ../shared/data] [--step 1]
-        [--oblong-split train] [--oblong-count 150]
+        [--oblong-split train] [--oblong-count 150] [--only-oblong]
 
 Section (5) shows ``localise.CROP_MARGIN`` and the pair-versus-whole rule at work:
 ``--oblong-count`` crops of ``--oblong-split`` (train, so that val stays a fair judge; run it
@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kneeoa_desktop.core import localise  # noqa: E402
 from kneeoa_desktop.core.localise import find_knees  # noqa: E402
 from kneeoa_desktop.training.augment import shaped_band  # noqa: E402
+from kneeoa_desktop.training.sites import site_film  # noqa: E402
 from tests.test_localise import bilateral_film  # noqa: E402
 
 
@@ -37,7 +38,11 @@ def main() -> None:
     ap.add_argument("--step", type=int, default=1, help="use every n-th val crop")
     ap.add_argument("--oblong-split", default="train", help="kneeKL224 split for section (5)")
     ap.add_argument("--oblong-count", type=int, default=150, help="crops used in section (5)")
+    ap.add_argument("--only-oblong", action="store_true", help="section (5) only")
     args = ap.parse_args()
+    if args.only_oblong:
+        oblong_images(args.data / "kneeKL224" / args.oblong_split, args.oblong_count)
+        return
     val = sorted((args.data / "kneeKL224" / "val").glob("*/*.png"))[:: args.step]
     crops = [(p, cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)) for p in val]
 
@@ -101,20 +106,24 @@ def main() -> None:
 #: of other shapes, a crop resized without keeping its aspect ratio) and what as a knee to look
 #: for (a larger film).
 OBLONG = {
+    "as it is (crop)": lambda c: c,
+    "squashed 300x162 sharpened (crop)": lambda c: site_film(c, "300x162 sharpened"),
     "band 300x162 (crop)": lambda c: shaped_band(c, 300, 162),
     "band 162x300 (crop)": lambda c: shaped_band(c, 162, 300),
     "squashed 300x162 (crop)": lambda c: cv2.resize(c, (300, 162), interpolation=cv2.INTER_AREA),
     "film 1.4x dark (either)": lambda c: cv2.copyMakeBorder(c, 0, 0, 45, 45, cv2.BORDER_CONSTANT, value=0),
+    "film 2.2x1.5 replicated (find)": lambda c: cv2.copyMakeBorder(c, 224, 224, 56, 56, cv2.BORDER_REPLICATE),
     "film 3x2 replicated (find)": lambda c: cv2.copyMakeBorder(c, 224, 224, 112, 112, cv2.BORDER_REPLICATE),
 }
 
 
-def _decision_inputs(img: np.ndarray) -> tuple[float, float, float]:
-    """(weaker knee of the bilateral pair or nan, best window inside, the whole image) scores,
-    computed as ``find_knees`` computes them."""
+def _decision_inputs(img: np.ndarray) -> tuple[float, float, float, float]:
+    """(weaker knee of the bilateral pair or nan, best window inside, the whole image, the weaker
+    half) scores, computed as ``find_knees`` computes them."""
     work, scale, box = localise._work_and_box(img)
-    _, pair, best, whole, _ = localise._candidates(work, localise._anisotropies(work, scale, None), box)
-    return (min(pair[0].score, pair[1].score) if pair else np.nan, best.score if best else -np.inf, whole)
+    _, pair, best, whole, halves = localise._candidates(work, localise._anisotropies(work, scale, None), box)
+    return (min(pair[0].score, pair[1].score) if pair else np.nan, best.score if best else -np.inf, whole,
+            halves)
 
 
 def oblong_images(folder: Path, count: int) -> None:
@@ -124,13 +133,14 @@ def oblong_images(folder: Path, count: int) -> None:
         return
     pick = np.random.default_rng(0).choice(len(paths), min(count, len(paths)), replace=False)
     crops = [cv2.imread(str(paths[i]), cv2.IMREAD_GRAYSCALE) for i in pick]
-    margins = sorted({0.3, 0.5, 0.7, localise.CROP_MARGIN})
+    margins = sorted({0.3, 0.5, 0.7, 1.0, localise.CROP_MARGIN})
     print(f"(5) images from {len(crops)} crops of {folder}: taken as two knees (pair beats the whole) / "
           f"one whole crop at margin {', '.join(f'{m:g}' for m in margins)} (chosen: {localise.CROP_MARGIN:g}) "
           f"/ find_knees as shipped: whole, two, found")
     for name, make in OBLONG.items():
-        pair, best, whole = np.array([_decision_inputs(make(c)) for c in crops]).T
-        two = ~np.isnan(pair) & (pair > whole) & (pair >= localise.BILATERAL_SCORE_MIN)
+        pair, best, whole, halves = np.array([_decision_inputs(make(c)) for c in crops]).T
+        two = ((~np.isnan(pair) & (pair > whole) & (pair >= localise.BILATERAL_SCORE_MIN))
+               | ((halves > whole) & (halves >= localise.CROP_SCORE_MIN)))
         crop = {m: ~two & (whole >= localise.CROP_SCORE_MIN) & (whole >= best - m) for m in margins}
         shipped = [find_knees(make(c)) for c in crops]
         as_whole = np.mean([len(r) == 1 and r[0].whole_image for r in shipped])

@@ -22,6 +22,8 @@ Decisions (measured by ``scripts/measure_sites.py`` and ``scripts/measure_locali
 - else the whole image is one crop when it scores as a crop (``CROP_SCORE_MIN``) and at most
   ``CROP_MARGIN`` below the best window inside it (a part of the joint sometimes scores a little
   better; a knee on a film two or three times its size, by far);
+- an image with wide flat margins (a crop pasted on a canvas) is judged on its content box: the
+  box is the "whole image", and no window is kept whose centre lies near a flat margin;
 - else the best window, when it scores as a knee (``KNEE_SCORE_MIN``); else ``[]`` (the caller
   grades the whole image and its scope check judges it).
 - Regions are rectangles of ``FRAME`` × the SVM window, which frames the joint like kneeKL224;
@@ -57,7 +59,13 @@ ANISOTROPIES = {1.0: _SCALES, 1.4: _SCALES[:5], 2.0: _SCALES[:5], 0.7: _SCALES[:
 _MIN_SIDE = 32
 #: The whole image scoring this much is a single-joint crop (kneeKL224/val: 0.36 % below −0.3).
 CROP_SCORE_MIN = -0.3
-#: The whole image is a crop unless a window inside it scores this much better.
+#: The whole image is a crop unless a window inside it scores this much better. Chosen on 150
+#: kneeKL224/train crops through the simulated sites (training/sites.py): with the search always
+#: on, a part of the joint inside a crop often scores a little better, and at 0.3 (the margin of
+#: the aspect-gated search before) 7 % of them as they are, 13 % sharpened at 300×162, were cut to
+#: such a part; at 1.0, 1 % and 6 %. A knee on a film 3 × 2 its size still beats the whole image by
+#: 2.0 or more (all found); one on a film 2.2 × 1.5 its size is taken whole 22 % of the time
+#: (3 % at 0.3), graded then with its surroundings (scripts/measure_localiser.py, section 5).
 CROP_MARGIN = 1.0
 #: Both knees of a bilateral pair must score this much (a lone knee's mirror image scores lower).
 BILATERAL_SCORE_MIN = 0.2
