@@ -24,7 +24,7 @@ def test_simulated_sites_are_graded_whole_and_seldom_refused(predictor):
 
     paths, raws = _val(24)
     grades = np.array([int(p.parent.name) for p in paths])
-    figures = grade_sites(GradingPipeline(predictor), raws, grades)
+    figures = list(grade_sites(GradingPipeline(predictor), raws, grades))
     report = "\n".join(f.line() for f in figures)
     assert [f.name for f in figures] == list(SITE_TRANSFORMS)
     films = sum(f.films for f in figures)

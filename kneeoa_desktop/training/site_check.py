@@ -71,8 +71,10 @@ def grade_site(pipeline, raws, grades, name: str, seed: int = 0) -> SiteFigures:
     return figures
 
 
-def grade_sites(pipeline, raws, grades, names=None, seed: int = 0) -> list[SiteFigures]:
-    return [grade_site(pipeline, raws, grades, name, seed) for name in (names or SITE_TRANSFORMS)]
+def grade_sites(pipeline, raws, grades, names=None, seed: int = 0):
+    """``grade_site`` for each site in turn (a generator: a caller may print as they come)."""
+    for name in names or SITE_TRANSFORMS:
+        yield grade_site(pipeline, raws, grades, name, seed)
 
 
 @dataclass
