@@ -91,10 +91,19 @@ def test_tiny_training_end_to_end(capsys, tmp_path, tiny_dataset, knee_png):
     card = (out / "MODEL_CARD.md").read_text()
     assert f"Two stages. Stage 1 (model {started_from.tag}) from random weights" in card
     assert "--out stage1" in card and "--init-from stage1/kneeoa-kl-cnn.keras" in card
-    # The second stage trained on crops squared on black, and was judged on val cut so too.
+    # The second stage trained on crops cut to bands, and was judged on val cut so too.
     assert second.training["squared_rate"] == 0.5 and "--squared-crops 0.5 --init-from" in card
-    assert "50% of the training crops cut to wide or tall bands and squared on black" in card
+    assert "50% of the training crops cut to wide or tall bands and resized to the square input" in card
     assert "val_frame_kappa" in (tmp_path / "run2" / "log.csv").read_text().splitlines()[0].split(",")
+
+
+def test_the_card_names_the_site_augmentation_and_its_command():
+    from kneeoa_desktop.training import model_card
+
+    t = {"augmentation": "site", "data_dir": "kneeKL224", "architecture": "lite0", "seed": 7}
+    assert "`--augmentation site`" in model_card._augmentation(t) and "0.5–2.0" in model_card._augmentation(t)
+    assert model_card._command(t, "1.1.0", "weights").endswith("--augmentation site")
+    assert "--augmentation" not in model_card._command({**t, "augmentation": "standard"}, "1.0.0", "weights")
 
 
 def test_train_refuses_a_missing_dataset(capsys, tmp_path):

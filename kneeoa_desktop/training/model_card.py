@@ -182,8 +182,8 @@ def _augmentation(t: dict) -> str:
 
 def _squared(t: dict) -> str:
     rate = t.get("squared_rate") or 0
-    return (f"{rate:.0%} of the training crops cut to wide or tall bands, as the app then framed "
-            f"such a crop (best epoch judged on val cut so too), ") if rate else ""
+    return (f"{rate:.0%} of the training crops cut to wide or tall bands and resized to the square "
+            f"input as the app frames such a crop (best epoch judged on val cut so too), ") if rate else ""
 
 
 def _origin(t: dict) -> str:
