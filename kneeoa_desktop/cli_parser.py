@@ -23,10 +23,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="grade radiographs (files or folders)",
                        description="Grade radiographs. PATH is an image file (PNG, JPEG, BMP, TIFF, "
                                    "DICOM; recognised by content) or a folder, walked for images. Each knee "
-                                   "joint found on a film is graded on its own (a bilateral PA film gives two "
-                                   "records, the patient's right knee first); a single-joint crop is graded "
-                                   "whole. A region the model cannot grade (lateral view, metal implant, not a "
-                                   "knee radiograph) is reported with in_scope false and a scope note.")
+                                   "joint found on a film is graded on its own (a bilateral PA film, or two knees "
+                                   "side by side, gives two records, the patient's right knee first); a "
+                                   "single-joint crop of any shape is graded whole, resized to the network's "
+                                   "square input. A region the model cannot grade (lateral view, metal implant, "
+                                   "not a knee radiograph) is reported with in_scope false and a scope note; a "
+                                   "knee unlike the training images is graded, with the note \"Unusual image "
+                                   "for this model; check the grade.\"")
     p.add_argument("paths", nargs="+", metavar="PATH")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true",
