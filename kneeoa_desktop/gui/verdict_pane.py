@@ -21,6 +21,13 @@ NEUTRAL_BAR = QColor("#8d96a0")
 TRACK = QColor("#e6e8eb")
 
 
+
+#: The scope box: red when the region is refused, amber for a note beside a grade that is shown.
+_REFUSED_STYLE = ("QLabel#outOfScope { background: #fdecec; color: #8a1010; border: 1px solid #e07b7b;"
+                  " border-radius: 4px; padding: 6px 8px; }")
+_CAUTION_STYLE = ("QLabel#outOfScope { background: #fff4d6; color: #6b4800; border: 1px solid #e6b84d;"
+                  " border-radius: 4px; padding: 6px 8px; }")
+
 class ProbabilityBar(QWidget):
     """A thin horizontal bar for one probability; the predicted grade's bar is in the accent colour."""
 
@@ -108,9 +115,7 @@ class VerdictPane(QWidget):
         self._scope = QLabel()
         self._scope.setObjectName("outOfScope")
         self._scope.setWordWrap(True)
-        self._scope.setStyleSheet(
-            "QLabel#outOfScope { background: #fdecec; color: #8a1010; border: 1px solid #e07b7b;"
-            " border-radius: 4px; padding: 6px 8px; }")
+        self._scope.setStyleSheet(_REFUSED_STYLE)
         self._scope.hide()
 
         self._bars_caption = QLabel()
@@ -204,6 +209,7 @@ class VerdictPane(QWidget):
                 self._set_row_text(g, False)
             return
         if not self._in_scope:  # described, never shown as a confident grade
+            self._scope.setStyleSheet(_REFUSED_STYLE)
             self._grade.setText("")  # no big grade at all: nothing to misread at a glance
             self._grade.hide()
             self._grade_name.setText(self.tr("Not graded"))
@@ -224,6 +230,7 @@ class VerdictPane(QWidget):
         # note beside it.
         if self._scope_note:
             self._scope.setText(i18n.core_message(self._scope_note))
+            self._scope.setStyleSheet(_CAUTION_STYLE)  # a caution, not a refusal: amber, not red
             self._scope.show()
         else:
             self._scope.hide()
