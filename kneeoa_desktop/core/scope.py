@@ -60,7 +60,8 @@ STATS_FILE = "scope.npz"
 STATS_VERSION = 2
 
 # --- Image facts. The constants were chosen on the 826 validation crops (none may reach them)
-# and the 29 implant films of shared/data/out-of-scope (most must); see the calibration script.
+# and the 29 implant films of shared/data/out-of-scope (most must); scripts/measure_sites.py
+# prints the metal notes per simulated site and on the implant films, tests/test_scope.py holds them.
 WORK_SIDE = 256  # facts are measured at this longest side, so they do not depend on resolution
 TOP_BAND = 0.10  # metal candidates: within 10 % of the robust maximum of the gray range
 METAL_DROP = 0.20  # median fall in brightness from just inside to just outside a plateau
@@ -69,9 +70,10 @@ METAL_MIN_COMPONENT = 0.002  # a plateau smaller than this share of the region i
 METAL_MIN_FRACTION = 0.006  # metal plateaus covering at least this share of the region: an implant
 METAL_MAX_COMPONENT = 0.5  # one plateau over half the region is a bright background (a page), not metal
 # At least one plateau must cover this share: sharpened or equalised bone edges of other sites'
-# films make several small plateaus (0.2–0.9 % each) that added up to an implant. Chosen with
-# scripts/measure_sites.py's site films (none of val's through 11 sites reach it; 1.4 % of the
-# equalised ones did before) and the implant films (20 of 29 whole films still reach it, 21 before).
+# films make several small plateaus (0.2–0.9 % each) that added up to an implant. Chosen by an
+# ad-hoc check of whole films (every third val crop through the 11 site transforms of
+# training/sites.py: 1.4 % of the equalised ones and 1.4 % of the high-contrast ones reached the
+# old rule, none reach this one; 20 of the 29 implant films still do, 21 before).
 METAL_MIN_PLATEAU = 0.010
 BLANK_SPREAD = 0.01  # robust gray range, as a share of the brightest value, below which a region is blank
 NOISE_RATIO = 0.8  # pixel-scale share of the variation above which a region is noise, not a film
