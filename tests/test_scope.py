@@ -177,3 +177,47 @@ def test_lateral_views_are_refused_even_without_their_metal(predictor, stats, mo
     for name in LATERAL_IMPLANT_FILMS:
         for knee in grader(IMPLANTS / name).knees:
             assert not knee.in_scope and knee.scope_note == scope.NOTE_NOT_KNEE, (name, knee.scope_reasons)
+
+
+# --- The knee head and its fit (no model) ------------------------------------------------------
+
+def test_the_knee_head_separates_what_it_was_fitted_on_and_round_trips(tmp_path):
+    from kneeoa_desktop.training.scope_head import cross_validate, fit_head, group_folds
+
+    rng = np.random.default_rng(0)
+    knees = rng.normal(0.0, 1.0, (300, 40)) + np.r_[np.full(5, 2.0), np.zeros(35)]
+    others = rng.normal(0.0, 1.0, (120, 40)) - np.r_[np.full(5, 2.0), np.zeros(35)]
+    x, y = np.vstack([knees, others]), np.r_[np.ones(300), np.zeros(120)]
+    groups = np.r_[np.arange(300) // 3, 1000 + np.arange(120) // 4]
+    folds = group_folds(groups, 5)
+    for g in np.unique(groups):  # a group never straddles two folds
+        assert len(set(folds[groups == g])) == 1
+    oof = cross_validate(x, y, groups, components=10, l2=1.0)
+    assert (oof[y == 1] > 0.5).mean() > 0.95 and (oof[y == 0] < 0.5).mean() > 0.95
+    head = fit_head(x, y, components=10, l2=1.0, threshold=0.3, doubt=0.6)
+    stats = scope.with_thresholds(scope.fit_stats(knees, k=8), 3.0, 3.0, "m@1", head)
+    scope.save_stats(stats, tmp_path)
+    again = scope.load_stats(tmp_path).head
+    np.testing.assert_allclose(again.probability(x[:7]), head.probability(x[:7]), rtol=1e-5)
+    assert (again.threshold, again.doubt) == (0.3, 0.6)
+
+
+def test_the_head_refuses_and_the_distance_only_notes(tmp_path):
+    from .samples import synthetic_knee
+
+    rng = np.random.default_rng(1)
+    knees = rng.normal(0.0, 1.0, (200, 16))
+    head = scope.KneeHead(centre=np.zeros(16), weights=np.r_[1.0, np.zeros(15)], bias=0.0,
+                          threshold=0.2, doubt=0.5)
+    stats = scope.with_thresholds(scope.fit_stats(knees, k=4), 2.0, 2.0, "m@1", head)
+    pixels = synthetic_knee(224)
+    knee_like, not_knee = np.r_[3.0, np.zeros(15)], np.r_[-3.0, np.zeros(15)]
+    assert scope.assess(pixels, knee_like, stats).in_scope
+    refused = scope.assess(pixels, not_knee, stats)
+    assert not refused.in_scope and refused.note == scope.NOTE_NOT_KNEE
+    far_knee = np.r_[3.0, np.full(15, 40.0)]  # a knee to the head, far from the training features
+    verdict = scope.assess(pixels, far_knee, stats)
+    assert verdict.in_scope and verdict.note == scope.NOTE_UNUSUAL, verdict.reasons
+    doubtful = np.r_[-0.5, np.zeros(15)]  # p ≈ 0.38: under the doubt level, over the threshold
+    assert scope.assess(pixels, doubtful, stats).in_scope
+    assert not scope.assess(pixels, doubtful, stats, localiser_score=-0.5).in_scope
