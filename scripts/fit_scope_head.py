@@ -36,15 +36,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from kneeoa_desktop.core import scope  # noqa: E402
-from kneeoa_desktop.core.imaging import LoadedImage  # noqa: E402
+from kneeoa_desktop.training.site_check import as_film  # noqa: E402
 
 
 def _regions(pipeline, pixels: np.ndarray, name: str) -> list[tuple[np.ndarray, float]]:
     """(features, localiser score or nan) of every region the pipeline grades on an image."""
-    film = LoadedImage(pixels=pixels, source_name=name, format="PNG",
-                       bit_depth=16 if pixels.dtype == np.uint16 else 8)
     out = []
-    for knee in pipeline(film).knees:
+    for knee in pipeline(as_film(pixels, name)).knees:
         score = knee.localiser_score if knee.localiser_score is not None else float("nan")
         out.append((np.asarray(knee.prediction.features, np.float64), score))
     return out

@@ -8,8 +8,9 @@ Nothing is ever padded with black: a non-square crop on a black square graded an
 hospital's films at kappa 0.49 where the same network, fed the whole film resized, reached 0.67
 (issue 24), and ``scripts/measure_crop_framing.py`` measures the choice on val.
 
-Training feeds whole crops through ``preprocess`` the same way (``frame`` of the whole image is
-``preprocess`` of it), and the site proxy and the scope head's fit frame their films here too.
+The pipeline cuts every region here (the scope check reads the same cut) and hands it to
+``preprocess``; training, the site proxy and the scope head's fit feed whole crops and films to
+``preprocess`` (or through the pipeline), which is this framing of the whole image.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .preprocess import preprocess
+from .pixels import MIN_SIDE
 
 #: A region whose part inside the film is thinner than this (px) is degenerate: the whole film is graded.
-MIN_INSIDE = 8
+MIN_INSIDE = MIN_SIDE // 4
 
 
 def cut_region(pixels: np.ndarray, x: int, y: int, width: int, height: int) -> np.ndarray:
@@ -38,10 +39,3 @@ def cut_region(pixels: np.ndarray, x: int, y: int, width: int, height: int) -> n
         inside = cv2.copyMakeBorder(inside, *pads, cv2.BORDER_REPLICATE)
     return inside
 
-
-def frame(pixels: np.ndarray, region: tuple[int, int, int, int] | None = None,
-          input_size: tuple[int, int] = (224, 224)) -> np.ndarray:
-    """The network input (H, W, 1) float32 for ``region`` (x, y, width, height) of ``pixels``
-    (None: the whole image), resized to ``input_size`` whatever the region's shape."""
-    crop = pixels if region is None else cut_region(pixels, *region)
-    return preprocess(crop, input_size)

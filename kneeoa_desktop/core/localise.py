@@ -102,12 +102,6 @@ class KneeRegion:
         return (self.x + self.width / 2.0, self.y + self.height / 2.0)
 
 
-def _work_image(pixels: np.ndarray) -> tuple[np.ndarray, float]:
-    """Reduced, stretched copy and its scale (work px per source px)."""
-    work, scale, _ = _work_and_box(pixels)
-    return work, scale
-
-
 def _work_and_box(pixels: np.ndarray) -> tuple[np.ndarray, float, tuple[int, int, int, int]]:
     """Reduced, stretched copy, its scale (work px per source px) and its content box (work px,
     found before the stretch, whose clipping would make bright or dark rows look flat)."""
@@ -231,11 +225,10 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
         bh = min(h, int(np.ceil((box[1] + box[3]) / scale))) - by
     peaks, pair, best, whole, halves = _candidates(work, _anisotropies(work, scale, pixel_spacing_mm), box)
     # Two knees: a right knee in the image's left half and a left knee in its right half, each
-    # scoring better than the whole image as one crop (the two halves of one joint score as weak
-    # knees; two knees side by side, or a bilateral film, score as no single crop).
-    # Each half is a crop, so it must score as one (CROP_SCORE_MIN; the halves of one crop
-    # score about −1.7, of two knees side by side +0.7: scripts/measure_localiser.py); two
-    # scanned windows must score as knees on a film.
+    # scoring better than the whole image as one crop (two knees side by side, or a bilateral
+    # film, score as no single crop). Two scanned windows must each score as a knee on a film;
+    # two halves each as a crop (CROP_SCORE_MIN: the halves of one crop score about −1.7, of
+    # two knees side by side +0.7; scripts/measure_localiser.py).
     pair_score = min(pair[0].score, pair[1].score) if pair is not None else float("-inf")
     halves_ok = halves >= CROP_SCORE_MIN and halves > whole
     pair_ok = pair_score >= BILATERAL_SCORE_MIN and pair_score > whole

@@ -208,7 +208,6 @@ def _context(image: LoadedImage, region: KneeRegion) -> np.ndarray:
 
 
 def _cut(image: LoadedImage, region: KneeRegion) -> np.ndarray:
-    """The region's pixels as the network is to see them (``framing.cut_region``)."""
-    if region.whole_image:
-        return image.pixels
+    """The region's pixels as the network is to see them (``framing.cut_region``; the whole
+    image is the film itself)."""
     return cut_region(image.pixels, region.x, region.y, region.width, region.height)

@@ -36,6 +36,20 @@ def gamma(pixels: np.ndarray, value: float) -> np.ndarray:
     return 255.0 * np.power(np.clip(pixels, 0, 255) / 255.0, value)
 
 
+def contrast(pixels: np.ndarray, strength: float) -> np.ndarray:
+    """A sigmoid tone curve about mid-gray, spanning 0–255: higher contrast for strength > 0."""
+    t = np.clip(pixels, 0, 255) / 255.0
+    curved = 1.0 / (1.0 + np.exp(-strength * (t - 0.5)))
+    lo, hi = 1.0 / (1.0 + np.exp(strength * 0.5)), 1.0 / (1.0 + np.exp(-strength * 0.5))
+    return 255.0 * (curved - lo) / (hi - lo)
+
+
+def clahe(pixels: np.ndarray, clip: float = 2.0, tiles: int = 8) -> np.ndarray:
+    """Contrast-limited adaptive histogram equalisation of a float image on 0–255 (as float)."""
+    u8 = np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
+    return cv2.createCLAHE(clipLimit=clip, tileGridSize=(tiles, tiles)).apply(u8).astype(np.float32)
+
+
 def reframe(pixels: np.ndarray, rng: np.random.Generator, zoom: float, aspect: float,
             angle: float, shift: tuple[float, float], border: str = "dark") -> np.ndarray:
     """Rotate, scale (zoom < 1 shows more surroundings), stretch and shift, keeping the size."""
@@ -140,15 +154,11 @@ def augment_site(raw: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         x = cv2.GaussianBlur(x, (0, 0), rng.uniform(0.4, 1.2))
     if rng.random() < 0.25:
         tiles = int(rng.integers(4, 9))
-        clahe = cv2.createCLAHE(clipLimit=float(rng.uniform(1.0, 4.0)), tileGridSize=(tiles, tiles))
-        x = clahe.apply(np.clip(np.rint(x), 0, 255).astype(np.uint8)).astype(np.float32)
+        x = clahe(x, float(rng.uniform(1.0, 4.0)), tiles)
     if rng.random() < 0.5:
         x = gamma(x, _log_uniform(rng, 0.5, 2.0))
-    if rng.random() < 0.25:  # a sigmoid contrast curve (higher contrast than OAI's)
-        s = rng.uniform(2.0, 8.0)
-        t = 1.0 / (1.0 + np.exp(-s * (np.clip(x, 0, 255) / 255.0 - 0.5)))
-        lo, hi = 1.0 / (1.0 + np.exp(s * 0.5)), 1.0 / (1.0 + np.exp(-s * 0.5))
-        x = 255.0 * (t - lo) / (hi - lo)
+    if rng.random() < 0.25:  # higher contrast than OAI's
+        x = contrast(x, rng.uniform(2.0, 8.0))
     if rng.random() < 0.3:
         x = x + rng.normal(0.0, rng.uniform(2.0, 10.0), x.shape)
     x = np.clip(x, 0, 255)

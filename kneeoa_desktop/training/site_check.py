@@ -42,7 +42,8 @@ class SiteFigures:
                 f"OA AUC {self.oa_auc:.3f} | {self.ms_per_film:.0f} ms" + (f" | {notes}" if notes else ""))
 
 
-def _film(pixels: np.ndarray, name: str) -> LoadedImage:
+def as_film(pixels: np.ndarray, name: str) -> LoadedImage:
+    """Pixels as the pipeline takes a file it loaded (16-bit when stored in a uint16)."""
     depth = 16 if pixels.dtype == np.uint16 else 8
     return LoadedImage(pixels=pixels, source_name=name, format="PNG", bit_depth=depth)
 
@@ -52,7 +53,7 @@ def grade_site(pipeline, raws, grades, name: str, seed: int = 0) -> SiteFigures:
     figures = SiteFigures(name, len(raws), 0)
     probs, start = [], time.perf_counter()
     for i, raw in enumerate(raws):
-        result = pipeline(_film(site_film(raw, name, seed + i), f"{name} {i}"))
+        result = pipeline(as_film(site_film(raw, name, seed + i), f"{name} {i}"))
         knees = result.knees
         figures.refused += any(not k.in_scope for k in knees)
         figures.unusual += any(k.in_scope and k.scope_note for k in knees)
@@ -90,7 +91,7 @@ def grade_two_knees(pipeline, rights, lefts) -> PairFigures:
     figures = PairFigures(0, 0, 0)
     for i, (right, left) in enumerate(zip(rights, lefts)):
         image = two_knees(right, left)
-        knees = pipeline(_film(image, f"two knees {i}")).knees
+        knees = pipeline(as_film(image, f"two knees {i}")).knees
         figures.images += 1
         figures.records[len(knees)] = figures.records.get(len(knees), 0) + 1
         half = image.shape[1] / 2

@@ -19,7 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .augment import gamma, reframe, unsharp
+from .augment import clahe, contrast, gamma, reframe, unsharp
 
 
 def _u8(x: np.ndarray) -> np.ndarray:
@@ -46,18 +46,6 @@ def tight(x: np.ndarray, keep: float) -> np.ndarray:
     k = max(8, round(n * keep))
     top = (n - k) // 2
     return x[top:top + k]
-
-
-def contrast(x: np.ndarray, strength: float) -> np.ndarray:
-    """A sigmoid tone curve about mid-gray: higher contrast than OAI's for strength > 0."""
-    t = np.clip(x, 0, 255) / 255.0
-    curved = 1.0 / (1.0 + np.exp(-strength * (t - 0.5)))
-    lo, hi = 1.0 / (1.0 + np.exp(strength * 0.5)), 1.0 / (1.0 + np.exp(-strength * 0.5))
-    return 255.0 * (curved - lo) / (hi - lo)
-
-
-def clahe(x: np.ndarray, clip: float = 2.0, tiles: int = 8) -> np.ndarray:
-    return cv2.createCLAHE(clipLimit=clip, tileGridSize=(tiles, tiles)).apply(_u8(x)).astype(np.float32)
 
 
 def leg_film(x: np.ndarray, scale: float = 2.0) -> np.ndarray:
