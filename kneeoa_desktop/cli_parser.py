@@ -103,11 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--cache-dir", metavar="DIR", help="preprocessed-image cache (default: the user cache folder)")
     t.add_argument("--limit-per-grade", type=_positive_int, help="use only N images per grade (smoke tests)")
     t.add_argument("--steps-per-epoch", type=_positive_int, help="override the steps per epoch (smoke tests)")
-    t.add_argument("--architecture", choices=("lite0", "cnn"), default=defaults.architecture,
-                   help="lite0: EfficientNet-Lite0 from ImageNet weights (the shipped model); cnn: a small "
-                        "network from scratch, for quick runs (default: %(default)s)")
+    t.add_argument("--architecture", choices=("lite0", "lite1", "lite2", "cnn"), default=defaults.architecture,
+                   help="lite0/lite1/lite2: EfficientNet-Lite0/1/2 from ImageNet weights (lite1 and lite2 "
+                        "need the [train-large] extra); cnn: a small network from scratch, for quick runs "
+                        "(default: %(default)s)")
     t.add_argument("--freeze-through", type=int, default=defaults.freeze_through, metavar="N",
-                   help="lite0: keep the stem and blocks 0…N at their ImageNet weights "
+                   help="lite0/1/2: keep the stem and blocks 0…N at their ImageNet weights "
                         "(-1: train everything; default: %(default)s)")
     t.add_argument("--init-from", metavar="MODEL.keras",
                    help="start from this finished model's weights instead of ImageNet (a second, "

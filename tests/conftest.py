@@ -50,6 +50,22 @@ def knee_pixels(knee_png) -> np.ndarray:
     return cv2.imread(str(knee_png), cv2.IMREAD_GRAYSCALE)
 
 
+@pytest.fixture
+def tiny_dataset(tmp_path, knee_png, knee_pixels):
+    """train/ and val/ with three images per grade (mirror and shifted copies of one radiograph)."""
+    import cv2
+
+    root = tmp_path / "tiny"
+    for split in ("train", "val"):
+        for grade in range(5):
+            folder = root / split / str(grade)
+            folder.mkdir(parents=True)
+            for i in range(3):
+                img = np.roll(knee_pixels, 7 * i + grade, axis=1)
+                cv2.imwrite(str(folder / f"{grade}{i}.png"), img[:, ::-1] if i % 2 else img)
+    return root
+
+
 @pytest.fixture(scope="session")
 def predictor():
     from kneeoa_desktop.core.model_store import active_weights_dir

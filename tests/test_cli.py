@@ -102,6 +102,8 @@ def test_info(capsys, predictor):
     assert predictor.manifest.tag in out and predictor.manifest.sha256 in out
     assert "device" in out and "CPU" in out or "GPU" in out
     assert "tensorflow" in out and "keras" in out and "224×224" in out
+    for member in predictor.manifest.members:  # an ensemble names every network
+        assert member.name in out and member.sha256[:12] in out
 
 
 def test_bad_weights_folder_is_one_line(capsys, tmp_path, knee_png):

@@ -404,6 +404,7 @@ def test_about_box_shows_the_model_card_and_the_disclaimer(qtbot, make_window, p
     assert box is not None and box.isVisible()
     assert "Decision support only — not a diagnosis" in box.text()
     assert predictor.manifest.name in box.text() and predictor.manifest.version in box.text()
+    assert all(f"{m.name} {m.version}" in box.text() for m in predictor.manifest.members)
     box.close()
 
 

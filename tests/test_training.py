@@ -18,22 +18,6 @@ from kneeoa_desktop.training.sites import SITE_TRANSFORMS, site_film, site_proxy
 from kneeoa_desktop.training.train import class_weights
 
 
-@pytest.fixture
-def tiny_dataset(tmp_path, knee_png, knee_pixels):
-    """train/ and val/ with three images per grade (mirror and shifted copies of one radiograph)."""
-    import cv2
-
-    root = tmp_path / "tiny"
-    for split in ("train", "val"):
-        for grade in range(5):
-            folder = root / split / str(grade)
-            folder.mkdir(parents=True)
-            for i in range(3):
-                img = np.roll(knee_pixels, 7 * i + grade, axis=1)
-                cv2.imwrite(str(folder / f"{grade}{i}.png"), img[:, ::-1] if i % 2 else img)
-    return root
-
-
 @pytest.mark.slow
 def test_tiny_training_end_to_end(capsys, tmp_path, tiny_dataset, knee_png):
     out, run = tmp_path / "model", tmp_path / "run"

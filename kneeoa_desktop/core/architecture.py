@@ -1,4 +1,4 @@
-"""The networks: EfficientNet-Lite0 (the shipped model) and a compact CNN (tiny test runs).
+"""The networks: EfficientNet-Lite0/1/2 (the shipped members) and a compact CNN (tiny test runs).
 
 Both end in global-average-pooling + a dense ``head`` that gives logits, then a fixed
 ``temperature`` scaling (fitted on val after training) and a softmax. That head makes class
@@ -13,8 +13,17 @@ from __future__ import annotations
 #: EfficientNet-Lite0 stages: (kernel, stride, expand ratio, output channels, repeats).
 LITE0_STAGES = ((3, 1, 1, 16, 1), (3, 2, 6, 24, 2), (5, 2, 6, 40, 2), (3, 2, 6, 80, 3),
                 (5, 1, 6, 112, 3), (5, 2, 6, 192, 4), (3, 1, 6, 320, 1))
+#: Lite1 and Lite2 scale the widths and repeats (not the stem, the top, the first and last
+#: stage: EfficientNet-Lite keeps them fixed); read off the official ImageNet files.
+LITE_STAGES = {
+    "lite0": LITE0_STAGES,
+    "lite1": ((3, 1, 1, 16, 1), (3, 2, 6, 24, 3), (5, 2, 6, 40, 3), (3, 2, 6, 80, 4),
+              (5, 1, 6, 112, 4), (5, 2, 6, 192, 5), (3, 1, 6, 320, 1)),
+    "lite2": ((3, 1, 1, 16, 1), (3, 2, 6, 24, 3), (5, 2, 6, 48, 3), (3, 2, 6, 88, 4),
+              (5, 1, 6, 120, 4), (5, 2, 6, 208, 5), (3, 1, 6, 352, 1)),
+}
 LITE0_STEM, LITE0_TOP = 32, 1280
-ARCHITECTURES = ("lite0", "cnn")
+ARCHITECTURES = ("lite0", "lite1", "lite2", "cnn")
 
 
 def build_model(architecture: str = "lite0", input_size: tuple[int, int] = (224, 224),
@@ -25,8 +34,8 @@ def build_model(architecture: str = "lite0", input_size: tuple[int, int] = (224,
     from keras import layers
 
     inputs = keras.Input((*input_size, 1), name="radiograph")
-    if architecture == "lite0":
-        features, name = _lite0_features(inputs), "kneeoa_kl_lite0"
+    if architecture in LITE_STAGES:
+        features, name = _lite_features(inputs, LITE_STAGES[architecture]), f"kneeoa_kl_{architecture}"
     elif architecture == "cnn":
         features, name = _cnn_features(inputs, widths), "kneeoa_kl_cnn"
     else:
@@ -39,8 +48,8 @@ def build_model(architecture: str = "lite0", input_size: tuple[int, int] = (224,
     return keras.Model(inputs, outputs, name=name)
 
 
-def _lite0_features(inputs):
-    """EfficientNet-Lite0 (ReLU6, no squeeze-excitation) with a 14×14 evidence map.
+def _lite_features(inputs, stages=LITE0_STAGES):
+    """EfficientNet-Lite (ReLU6, no squeeze-excitation) with a 14×14 evidence map.
 
     Lite0's last map is 7×7 at 224 px, too coarse for an evidence map, and running its last
     stride-2 stage at stride 1 costs more than the whole rest of the network on a laptop CPU.
@@ -55,9 +64,9 @@ def _lite0_features(inputs):
     x = layers.Rescaling(255.0 / 128.0, offset=-127.0 / 128.0, name="imagenet_scale")(inputs)
     x = _conv_bn(x, LITE0_STEM, 3, 2, "stem", act=True)
     block, channels = 0, LITE0_STEM
-    for stage, (kernel, stride, expand, out, repeats) in enumerate(LITE0_STAGES):
+    for stage, (kernel, stride, expand, out, repeats) in enumerate(stages):
         if stage == 5:
-            mid = x  # 14×14×112, the last map before the final stride-2 stage
+            mid = x  # 14×14 (112 channels in Lite0), the last map before the final stride-2 stage
         for r in range(repeats):
             x = _mbconv(x, channels, out, kernel, stride if r == 0 else 1, expand, f"b{block}")
             channels, block = out, block + 1

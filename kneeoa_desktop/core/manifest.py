@@ -1,7 +1,10 @@
 """The model manifest: what the shipped `.keras` file is, and proof that it is intact.
 
 The manifest is JSON beside the model (``weights/manifest.json``): name, version, file,
-sha256, input size, labels, validation metrics, training summary and download URL.
+sha256, input size, labels, validation metrics, training summary and download URL. An ensemble
+lists its members (``members``: each a name, version, file and sha256, the first being the
+top-level ``file``) and the temperature applied to their combined verdict
+(``ensemble_temperature``); a manifest without ``members`` describes one network.
 """
 
 from __future__ import annotations
@@ -22,6 +25,15 @@ DEFAULT_WEIGHTS_DIR = weights_dir()
 MANIFEST_NAME = "manifest.json"
 
 
+@dataclass(frozen=True)
+class Member:
+    """One network of an ensemble: its file in the manifest's folder and that file's sha256."""
+    name: str
+    version: str
+    file: str
+    sha256: str
+
+
 @dataclass
 class ModelManifest:
     name: str
@@ -36,7 +48,21 @@ class ModelManifest:
     description: str = ""
     # Average the network over the radiograph and its mirror image (left/right knees mirror).
     test_time_flip: bool = False
+    # An ensemble's members (empty: one network, ``file``); see ``core.ensemble``.
+    members: tuple[Member, ...] = ()
+    ensemble_temperature: float = 1.0
     directory: Path = field(default=DEFAULT_WEIGHTS_DIR, compare=False)
+
+    @property
+    def member_list(self) -> tuple[Member, ...]:
+        """Every network the model runs, in order (one for a single-network manifest)."""
+        return self.members or (Member(self.name, self.version, self.file, self.sha256),)
+
+    @property
+    def total_bytes(self) -> int:
+        """The size of all its model files (those that exist)."""
+        return sum((self.directory / m.file).stat().st_size for m in self.member_list
+                   if (self.directory / m.file).is_file())
 
     @property
     def model_path(self) -> Path:
@@ -52,6 +78,11 @@ class ModelManifest:
         data.pop("directory")
         data["input_size"] = list(self.input_size)
         data["labels"] = list(self.labels)
+        if not self.members:  # a single network's manifest stays as it always was
+            data.pop("members")
+            data.pop("ensemble_temperature")
+        else:
+            data["members"] = [asdict(m) for m in self.members]
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
     def save(self) -> Path:
@@ -59,15 +90,15 @@ class ModelManifest:
         return write_text_atomic(self.to_json(), self.directory / MANIFEST_NAME)
 
     def verify(self) -> None:
-        """Raise ModelError unless the model file exists and matches the recorded sha256."""
-        path = self.model_path
-        if not path.is_file():
-            raise ModelError(QT_TRANSLATE_NOOP(
-                "CoreMessages", "The model file {0} is missing from {1}."), path.name, path.parent)
-        actual = sha256_of(path)
-        if actual != self.sha256.lower():
-            raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model file {0} is damaged or was altered (its "
-                                                 "checksum does not match the manifest)."), path.name)
+        """Raise ModelError unless every model file exists and matches its recorded sha256."""
+        for member in self.member_list:
+            path = self.directory / member.file
+            if not path.is_file():
+                raise ModelError(QT_TRANSLATE_NOOP(
+                    "CoreMessages", "The model file {0} is missing from {1}."), path.name, path.parent)
+            if sha256_of(path) != member.sha256.lower():
+                raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model file {0} is damaged or was altered "
+                                                   "(its checksum does not match the manifest)."), path.name)
 
 
 def load_manifest(path: str | Path | None = None) -> ModelManifest:
@@ -95,6 +126,9 @@ def load_manifest(path: str | Path | None = None) -> ModelManifest:
             download_url=data.get("download_url"),
             description=str(data.get("description", "")),
             test_time_flip=bool(data.get("test_time_flip", False)),
+            members=tuple(Member(str(m["name"]), str(m["version"]), str(m["file"]), str(m["sha256"]))
+                          for m in data.get("members", ())),
+            ensemble_temperature=float(data.get("ensemble_temperature", 1.0)),
             directory=path.parent,
         )
     except (KeyError, TypeError, ValueError, IndexError):
@@ -102,8 +136,14 @@ def load_manifest(path: str | Path | None = None) -> ModelManifest:
             "CoreMessages", "The model manifest {0} lacks required fields."), path) from None
     if len(manifest.labels) != len(KL_LABELS):
         raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model manifest must list exactly five KL grades."))
-    if Path(manifest.file).name != manifest.file:
+    files = [m.file for m in manifest.member_list]
+    if any(Path(f).name != f for f in [manifest.file, *files]):
         raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model manifest names a file outside its own folder."))
+    if manifest.members and (files[0] != manifest.file or manifest.members[0].sha256 != manifest.sha256
+                             or len(set(files)) != len(files)):
+        raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model manifest {0} lacks required fields."), path)
+    if not 0.05 <= manifest.ensemble_temperature <= 20.0:
+        raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model manifest {0} lacks required fields."), path)
     return manifest
 
 

@@ -17,6 +17,13 @@ def model_facts(predictor, weights_given: str | None = None) -> dict[str, str]:
         "origin": origin,
         "file": str(manifest.model_path),
         "sha256": manifest.sha256,
+    }
+    if manifest.members:  # an ensemble: every network, and how their verdicts combine
+        facts["members"] = "; ".join(f"{m.name} {m.version} ({m.file}, sha256 {m.sha256[:12]}…)"
+                                     for m in manifest.members)
+        facts["combined by"] = (f"geometric mean of the members' probabilities, temperature "
+                                f"{manifest.ensemble_temperature:.3f}; grade = most probable")
+    facts.update({
         "input size": f"{manifest.input_size[1]}×{manifest.input_size[0]} gray",
         "labels": ", ".join(manifest.labels),
         "evidence": predictor.evidence_method,
@@ -26,7 +33,9 @@ def model_facts(predictor, weights_given: str | None = None) -> dict[str, str]:
         "keras": predictor.versions["keras"],
         "kneeoa": __version__,
         "log file": str(log_file()),
-    }
+    })
+    if manifest.test_time_flip:
+        facts["test-time flip"] = "on (each network also grades the mirror image)"
     metrics = manifest.metrics
     if metrics:
         shown = [f"{k} {metrics[k]:.3f}" for k in ("accuracy", "quadratic_weighted_kappa", "mae", "oa_auc")

@@ -59,6 +59,11 @@ def about_html(model: ModelInfo | None = None, weights=None) -> str:
         rows = [
             (translate("About", "Model"), f"{manifest.name} {manifest.version}"),
             origin,
+        ]
+        if manifest.members:
+            rows.append((translate("About", "Ensemble of"), "; ".join(
+                f"{m.name} {m.version}" for m in manifest.members)))
+        rows += [
             (translate("About", "Input"), translate("About", "{0}×{1} pixels, gray").format(width, height)),
             (translate("About", "Grades"), ", ".join(i18n.grade_title(g) for g in range(len(manifest.labels)))),
         ]
@@ -82,7 +87,8 @@ def about_html(model: ModelInfo | None = None, weights=None) -> str:
                  "Knee Osteoarthritis Severity Grading Dataset, Mendeley Data 2018 (Osteoarthritis "
                  "Initiative radiographs), CC BY 4.0; a replaced-knee film from NirantK/knee-xrays, MIT "
                  "licence. Knee-joint detector weights: KneeLocalizer (Tiulpin et al., 2017), MIT licence. "
-                 "The model starts from the ImageNet weights of EfficientNet-Lite0 (Apache-2.0).")) + "</small></p>")
+                 "The model's networks start from the ImageNet weights of EfficientNet-Lite0 and Lite2 "
+                 "(Apache-2.0).")) + "</small></p>")
     parts.append(f"<p style='color:#a01414'><b>{e(i18n.disclaimer())}</b></p>")
     return "".join(parts)
 

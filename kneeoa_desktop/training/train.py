@@ -108,11 +108,11 @@ def train(config: TrainConfig, log=print) -> Path:
             write_bytes_atomic(Path(config.init_from).read_bytes(), start_file)
         copied = copy_weights(start_file, model)
         log(f"started from {config.init_from} ({copied} layers' weights)")
-    elif config.architecture == "lite0" and config.pretrained:
-        from .pretrained import load_lite0_imagenet
+    elif config.architecture.startswith("lite") and config.pretrained:
+        from .pretrained import load_lite_imagenet
 
-        load_lite0_imagenet(model)
-    if config.architecture == "lite0" and config.freeze_through >= 0:
+        load_lite_imagenet(model, config.architecture)
+    if config.architecture.startswith("lite") and config.freeze_through >= 0:
         from .pretrained import freeze_through
 
         freeze_through(model, config.freeze_through)

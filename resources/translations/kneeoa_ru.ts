@@ -24,6 +24,10 @@
         <translation>Оценка рентгенограмм коленного сустава по Келлгрену–Лоуренсу с картами признаков, показывающими, на что опиралась нейросеть.</translation>
     </message>
     <message>
+        <source>Ensemble of</source>
+        <translation>Ансамбль из</translation>
+    </message>
+    <message>
         <source>Model origin</source>
         <translation>Происхождение модели</translation>
     </message>
@@ -68,8 +72,8 @@
         <translation>Обучена на</translation>
     </message>
     <message>
-        <source>Sample radiographs (Help ▸ Open a sample radiograph): kneeKL224 images from Chen P., Knee Osteoarthritis Severity Grading Dataset, Mendeley Data 2018 (Osteoarthritis Initiative radiographs), CC BY 4.0; a replaced-knee film from NirantK/knee-xrays, MIT licence. Knee-joint detector weights: KneeLocalizer (Tiulpin et al., 2017), MIT licence. The model starts from the ImageNet weights of EfficientNet-Lite0 (Apache-2.0).</source>
-        <translation>Примеры снимков (Справка ▸ Открыть пример снимка): изображения kneeKL224 из Chen P., Knee Osteoarthritis Severity Grading Dataset, Mendeley Data 2018 (снимки Osteoarthritis Initiative), CC BY 4.0; снимок эндопротезированных коленей из NirantK/knee-xrays, лицензия MIT. Веса детектора коленного сустава: KneeLocalizer (Tiulpin et al., 2017), лицензия MIT. Модель обучена, начиная с весов EfficientNet-Lite0 для ImageNet (Apache-2.0).</translation>
+        <source>Sample radiographs (Help ▸ Open a sample radiograph): kneeKL224 images from Chen P., Knee Osteoarthritis Severity Grading Dataset, Mendeley Data 2018 (Osteoarthritis Initiative radiographs), CC BY 4.0; a replaced-knee film from NirantK/knee-xrays, MIT licence. Knee-joint detector weights: KneeLocalizer (Tiulpin et al., 2017), MIT licence. The model's networks start from the ImageNet weights of EfficientNet-Lite0 and Lite2 (Apache-2.0).</source>
+        <translation>Примеры снимков (Справка ▸ Открыть пример снимка): изображения kneeKL224 из Chen P., Knee Osteoarthritis Severity Grading Dataset, Mendeley Data 2018 (снимки Osteoarthritis Initiative), CC BY 4.0; снимок эндопротезированных коленей из NirantK/knee-xrays, лицензия MIT. Веса детектора коленного сустава: KneeLocalizer (Tiulpin et al., 2017), лицензия MIT. Нейросети модели обучены, начиная с весов EfficientNet-Lite0 и Lite2 для ImageNet (Apache-2.0).</translation>
     </message>
 </context>
 <context>

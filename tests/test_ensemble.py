@@ -1,0 +1,159 @@
+"""An ensemble of networks: how members combine, how the manifest lists and checks them, and a
+two-member model graded end to end."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from kneeoa_desktop.core import errors
+from kneeoa_desktop.core.ensemble import combine_evidence, combine_probabilities, scale_to_peak
+from kneeoa_desktop.core.manifest import Member, ModelManifest, load_manifest, sha256_of
+
+
+def test_one_member_is_unchanged_and_several_are_a_geometric_mean():
+    p = np.array([[0.1, 0.2, 0.3, 0.3, 0.1], [0.5, 0.2, 0.1, 0.1, 0.1]])
+    np.testing.assert_allclose(combine_probabilities([p]), p)
+    q = np.array([[0.3, 0.3, 0.2, 0.1, 0.1], [0.1, 0.1, 0.1, 0.2, 0.5]])
+    both = combine_probabilities([p, q])
+    expected = np.sqrt(p * q)
+    np.testing.assert_allclose(both, expected / expected.sum(1, keepdims=True))
+    assert both.sum(1) == pytest.approx([1.0, 1.0])
+    # A temperature above 1 flattens the combined verdict and keeps its order.
+    warm = combine_probabilities([p, q], temperature=2.0)
+    assert warm.max() < both.max() and (warm.argmax(1) == both.argmax(1)).all()
+
+
+def test_a_member_sure_of_zero_does_not_break_the_mean():
+    p = np.array([[1.0, 0.0, 0.0, 0.0, 0.0]])
+    q = np.array([[0.2, 0.2, 0.2, 0.2, 0.2]])
+    out = combine_probabilities([p, q])
+    assert np.isfinite(out).all() and out.argmax() == 0 and out.sum() == pytest.approx(1.0)
+
+
+def test_evidence_is_each_members_map_at_its_peak_averaged_on_the_first_grid():
+    rng = np.random.default_rng(0)
+    a = rng.random((2, 14, 14, 5)).astype(np.float32) * 7.0
+    np.testing.assert_allclose(combine_evidence([a]), scale_to_peak(a))
+    b = np.zeros((2, 7, 7, 5), np.float32)
+    b[:, 3, 3, :] = 100.0  # another grid, on another scale: resized, and weighs as much as a
+    out = combine_evidence([a, b])
+    assert out.shape == a.shape and out.max() == pytest.approx(1.0) and out.min() >= 0.0
+    assert np.unravel_index(out[0, :, :, 2].argmax(), (14, 14)) in {(6, 6), (6, 7), (7, 6), (7, 7)}
+    assert combine_evidence([np.zeros((1, 4, 4, 5), np.float32)] * 2).max() == 0.0
+
+
+def _two_member_folder(tmp_path, temperature=1.0):
+    """The shipped network twice under two names: an ensemble whose verdict must equal one member's."""
+    shipped = load_manifest()
+    target = tmp_path / "ensemble"
+    target.mkdir(parents=True)
+    data = shipped.model_path.read_bytes()
+    (target / "a.keras").write_bytes(data)
+    (target / "b.keras").write_bytes(data)
+    sha = sha256_of(target / "a.keras")
+    manifest = ModelManifest(
+        name="kneeoa-kl-test-ensemble", version="9.9.9", file="a.keras", sha256=sha,
+        input_size=shipped.input_size, test_time_flip=shipped.test_time_flip,
+        members=(Member("a", "1", "a.keras", sha), Member("b", "1", "b.keras", sha)),
+        ensemble_temperature=temperature, directory=target)
+    manifest.save()
+    return target
+
+
+def test_manifest_round_trip_and_member_checks(tmp_path):
+    target = _two_member_folder(tmp_path, temperature=1.3)
+    manifest = load_manifest(target)
+    assert [m.file for m in manifest.member_list] == ["a.keras", "b.keras"]
+    assert manifest.ensemble_temperature == pytest.approx(1.3)
+    assert manifest.total_bytes == 2 * (target / "a.keras").stat().st_size
+    manifest.verify()
+    data = json.loads((target / "manifest.json").read_text())
+    # A single network's manifest keeps its old form.
+    single = load_manifest()
+    assert "members" not in json.loads(single.to_json()) and single.member_list[0].file == single.file
+
+    (target / "b.keras").write_bytes(b"not the file")
+    with pytest.raises(errors.ModelError, match="b.keras is damaged"):
+        load_manifest(target).verify()
+    (target / "b.keras").unlink()
+    with pytest.raises(errors.ModelError, match="b.keras is missing"):
+        load_manifest(target).verify()
+
+    for bad in ({"file": "../b.keras"}, {"sha256": "0" * 64}):
+        broken = json.loads(json.dumps(data))
+        broken["members"][1].update(bad) if "file" in bad else broken["members"][0].update(bad)
+        (target / "manifest.json").write_text(json.dumps(broken))
+        with pytest.raises(errors.ModelError):
+            load_manifest(target)
+    broken = dict(data, ensemble_temperature=0.0)
+    (target / "manifest.json").write_text(json.dumps(broken))
+    with pytest.raises(errors.ModelError):
+        load_manifest(target)
+
+
+def test_an_ensemble_grades_like_its_members_combined(tmp_path, predictor, knee_pixels):
+    from kneeoa_desktop.core.predictor import Predictor
+    from kneeoa_desktop.core.preprocess import preprocess
+
+    ensemble = Predictor(_two_member_folder(tmp_path))
+    assert len(ensemble.networks) == 2
+    x = preprocess(knee_pixels)
+    p1, c1, f1 = predictor.predict_array(x, with_features=True)
+    p2, c2, f2 = ensemble.predict_array(x, with_features=True)
+    # Two identical members: the geometric mean is the member itself.
+    np.testing.assert_allclose(p2, p1, atol=1e-6)
+    np.testing.assert_allclose(c2, c1, atol=1e-5)
+    np.testing.assert_allclose(f2, f1, atol=1e-5)
+    hot = Predictor(_two_member_folder(tmp_path / "t", temperature=2.0))
+    p3 = hot.predict_array(x)[0]
+    assert p3.argmax() == p1.argmax() and p3.max() < p1.max()
+
+
+def test_release_builds_a_measured_ensemble_and_its_card(tmp_path, tiny_dataset):
+    """Two tiny from-scratch networks released as an ensemble: members copied and hashed, one
+    temperature fitted, val graded through the app's predictor, and a card listing both."""
+    import keras
+
+    from kneeoa_desktop.core.architecture import build_model
+    from kneeoa_desktop.core.predictor import Predictor
+    from kneeoa_desktop.training.ensemble_release import read_spec, release_ensemble
+
+    sources = []
+    for seed in (1, 2):
+        keras.utils.set_random_seed(seed)
+        path = tmp_path / f"net{seed}.keras"
+        build_model("cnn", (224, 224), widths=(8, 8, 8, 8)).save(path)
+        sources.append(path)
+    spec_path = tmp_path / "spec.json"
+    spec_path.write_text(json.dumps({
+        "name": "kneeoa-kl-tiny-ensemble", "version": "0.0.1",
+        "members": [{"name": f"tiny{k}", "version": "0.0.1", "source": p.name,
+                     "training": {"recipe": f"random weights {k}", "seed": k, "command": f"make tiny{k}",
+                                  "trained_on": "nowhere"}} for k, p in enumerate(sources)]}))
+    out = tmp_path / "released"
+    report = release_ensemble(read_spec(spec_path), out, tiny_dataset, log=lambda *_: None)
+    manifest = load_manifest(out)
+    assert [m.file for m in manifest.member_list] == ["tiny0.keras", "tiny1.keras"]
+    manifest.verify()
+    assert 0.25 <= manifest.ensemble_temperature <= 4.0 and manifest.metrics["n"] == report["n"]
+    assert manifest.metrics["decoding"] == "argmax" and "calibration" in manifest.metrics
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "## Members" in card and "tiny0 0.0.1" in card and "random weights 1" in card
+    assert "make tiny1" in card and "release_ensemble.py" in card
+    assert len(Predictor(out).networks) == 2
+
+
+def test_a_spec_without_members_or_a_record_is_refused(tmp_path):
+    from kneeoa_desktop.training.ensemble_release import read_spec
+
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"name": "x", "version": "1", "members": []}))
+    with pytest.raises(ValueError, match="no members"):
+        read_spec(spec)
+    spec.write_text(json.dumps({"name": "x", "version": "1", "members": [{"name": "a", "version": "1",
+                                                                         "source": "a.keras"}]}))
+    with pytest.raises(ValueError, match="training"):
+        read_spec(spec)
