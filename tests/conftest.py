@@ -108,6 +108,7 @@ SLOW_TESTS = {
     "test_predictor.py::test_missing_and_truncated_model",
     "test_predictor.py::test_lambda_model_is_refused_without_running_its_code",
     "test_predictor.py::test_grad_cam_for_a_model_without_a_cam_head",
+    "test_ensemble.py::test_release_builds_a_measured_ensemble_and_its_card",
     "test_security.py::test_a_model_file_swapped_after_the_manifest_was_written_is_refused",
     # the localiser over large noisy films; scope statistics over the dataset's crops
     "test_localise.py::test_sixteen_bit_and_noise_do_not_crash",

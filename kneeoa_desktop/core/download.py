@@ -207,12 +207,15 @@ def _manifest_for(template: ModelManifest, sha256: str, source: str, version: st
     A different file keeps the bundled model's name, input size, labels and test-time flip (the
     program can only use a model of that shape: the load check enforces it), gets ``version``
     (or the bundled version with the checksum's first 8 characters), and no metrics: the bundled
-    model's validation figures say nothing about another file.
+    model's validation figures say nothing about another file. A download is one network: when
+    the bundled model is an ensemble, what is installed is a single network, even when it is the
+    ensemble's first member, and it carries neither the ensemble's members nor its figures.
     """
-    if sha256 == template.sha256.lower():
+    if sha256 == template.sha256.lower() and not template.members:
         return replace(template, download_url=source, directory=file.parent, file=file.name)
     return replace(template, version=version or f"{template.version}+{sha256[:8]}", sha256=sha256,
                    metrics={}, training={}, download_url=source, directory=file.parent, file=file.name,
+                   members=(), ensemble_temperature=1.0,
                    description=f"Downloaded from {source}; not the model described by the bundled model card.")
 
 
