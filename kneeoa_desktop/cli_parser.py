@@ -15,8 +15,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     parser.add_argument("--weights", metavar="DIR",
-                        help="folder holding manifest.json and the model (default: the model in use: "
-                             "a downloaded one if installed, else the bundled one)")
+                        help="folder holding manifest.json and the model's file(s) (default: the model "
+                             "in use: a downloaded one if installed, else the bundled one)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -49,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
         "download-weights", help="download a model (sha256-pinned) and make it the model in use",
         description="Download a model with gdown into the user data folder, verify its SHA-256, check "
                     "that it loads, and only then make it the model in use. Without --url/--sha256, "
-                    "fetch the source named in the bundled manifest. A failed, cancelled or mismatched "
+                    "fetch the source named in the bundled manifest. A download is one network (one "
+                    ".keras file), installed as a model of its own even when the bundled model is an "
+                    "ensemble. A failed, cancelled or mismatched "
                     "download never replaces the working model; run the command again to resume.")
     d.add_argument("--url", metavar="URL",
                    help="an https URL or a Google Drive file id/link (default: the bundled manifest's)")

@@ -11,9 +11,10 @@ Usage: python scripts/benchmark_inference.py [IMAGE] [--repeats N]
 4. Cold start: wall time of a fresh `kneeoa predict --json IMAGE` process, median of 3 (the
    model's TensorFlow Lite conversion already cached, as on every start but the first), and
    once with an empty cache (the first start after a model is installed: conversion included).
-5. The model file's size.
-   Also: the network alone on one input, TensorFlow's graph against the engine in use
-   (TensorFlow Lite on a CPU), interleaved, median over N.
+5. The model files' sizes (every member of an ensemble, and their total).
+   Also: the network alone on one input: each member in the engine in use (TensorFlow Lite on a
+   CPU), all members combined, and the first member as TensorFlow's graph, interleaved, median
+   over N.
 6. Warm grading of a bilateral film through the pipeline (find the knees, both knees through
    the network in one batch, scope check, the overlay over both composed), median over N; the
    film is the synthetic bilateral fixture of tests/test_localise.py scaled to 2000 px wide.
@@ -78,9 +79,11 @@ def main() -> None:
     # The network alone on one 224×224 input: TensorFlow's graph against the engine in use.
     x = np.random.default_rng(0).random((1, *predictor.input_size, 1), dtype=np.float32)
     network = {}
-    engines = {"TensorFlow graph": lambda: predictor.tensorflow_forward()(predictor._tf.constant(x))}
-    if predictor.lite_forward is not None:
-        engines[predictor.engine] = lambda: predictor.lite_forward(x)
+    # Each member of an ensemble alone, in its engine, then TensorFlow's graph of the first.
+    engines = {f"{m.name} ({net.engine})": (lambda net=net: net(x))
+               for m, net in zip(predictor.manifest.member_list, predictor.networks)}
+    engines["all members combined"] = lambda: predictor.predict_array(x[0])
+    engines["first member, TensorFlow graph"] = lambda: predictor.tensorflow_forward()(predictor._tf.constant(x))
     for name, run in engines.items():
         run()
     for _ in range(args.repeats):
@@ -187,7 +190,9 @@ def main() -> None:
               f"median {statistics.median(times):.1f} ms, p90 {sorted(times)[int(0.9 * len(times))]:.1f} ms; "
               "of which (medians) " + ", ".join(f"{stage} {statistics.median(ms):.1f} ms"
                                                 for stage, ms in stages.items() if stage != "load"))
-    print(f"model file {predictor.manifest.file}: {predictor.manifest.model_path.stat().st_size / 1e6:.1f} MB")
+    files = ", ".join(f"{m.file} {(predictor.manifest.directory / m.file).stat().st_size / 1e6:.1f} MB"
+                      for m in predictor.manifest.member_list)
+    print(f"model files: {files}; together {predictor.manifest.total_bytes / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":

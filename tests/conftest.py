@@ -67,6 +67,29 @@ def tiny_dataset(tmp_path, knee_png, knee_pixels):
 
 
 @pytest.fixture(scope="session")
+def single_weights(tmp_path_factory) -> Path:
+    """The bundled model's first network alone, as a one-network model folder (for tests of one
+    network's mechanics: its conversion cache, its flip, its damaged file)."""
+    import shutil
+    from dataclasses import replace
+
+    from kneeoa_desktop.core.manifest import load_manifest
+
+    shipped = load_manifest()
+    target = tmp_path_factory.mktemp("single-network")
+    shutil.copy(shipped.model_path, target / shipped.file)
+    replace(shipped, members=(), ensemble_temperature=1.0, metrics={}, directory=target).save()
+    return target
+
+
+@pytest.fixture(scope="session")
+def single_predictor(single_weights):
+    from kneeoa_desktop.core.predictor import Predictor
+
+    return Predictor(single_weights)
+
+
+@pytest.fixture(scope="session")
 def predictor():
     from kneeoa_desktop.core.model_store import active_weights_dir
     from kneeoa_desktop.core.predictor import Predictor
@@ -82,7 +105,7 @@ def predictor():
 # core (loading, formats, DICOM, preprocessing, metrics, overlay, export, localiser, scope
 # statistics, CLI usage errors, downloads against the local test server).
 
-SLOW_FIXTURES = {"predictor"}  # also reached through counting, make_window, …
+SLOW_FIXTURES = {"predictor", "single_predictor"}  # also reached through counting, make_window, …
 SLOW_MODULES = {
     "test_bundle.py",  # builds and runs the PyInstaller bundle (minutes)
     "test_endurance.py",  # hundreds of gradings
@@ -109,6 +132,7 @@ SLOW_TESTS = {
     "test_predictor.py::test_lambda_model_is_refused_without_running_its_code",
     "test_predictor.py::test_grad_cam_for_a_model_without_a_cam_head",
     "test_ensemble.py::test_release_builds_a_measured_ensemble_and_its_card",
+    "test_ensemble.py::test_gpu_member_script_runs_end_to_end_on_a_tiny_pack",
     "test_security.py::test_a_model_file_swapped_after_the_manifest_was_written_is_refused",
     # the localiser over large noisy films; scope statistics over the dataset's crops
     "test_localise.py::test_sixteen_bit_and_noise_do_not_crash",

@@ -10,6 +10,8 @@ $KNEEOA_ALLOW_LOOPBACK_HTTP=1 (the fixture sets it).
 
 from __future__ import annotations
 
+import hashlib
+
 import http.server
 import threading
 import time
@@ -21,6 +23,11 @@ from kneeoa_desktop.core.manifest import DEFAULT_WEIGHTS_DIR, load_manifest, sha
 
 BUNDLED = load_manifest(DEFAULT_WEIGHTS_DIR)
 MODEL_BYTES = BUNDLED.model_path.read_bytes()
+# What the served file installs as: the bundled model itself when that is one network; one network
+# of its own (the bundled version + the file's checksum, no figures) when the bundle is an ensemble.
+DOWNLOADED_TAG = (BUNDLED.tag if not BUNDLED.members
+                  else f"{BUNDLED.tag}+{hashlib.sha256(MODEL_BYTES).hexdigest()[:8]}")
+DOWNLOADED_METRICS = BUNDLED.metrics if not BUNDLED.members else {}
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

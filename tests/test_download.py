@@ -20,7 +20,8 @@ from kneeoa_desktop.core import download, model_store
 from kneeoa_desktop.core.errors import DownloadCancelledError, DownloadError
 from kneeoa_desktop.core.manifest import sha256_of
 
-from .model_server import BUNDLED, MODEL_BYTES, server, snapshot, unchanged_bundle  # noqa: F401
+from .model_server import (BUNDLED, DOWNLOADED_METRICS, DOWNLOADED_TAG, MODEL_BYTES, server,  # noqa: F401
+                           snapshot, unchanged_bundle)
 
 MODEL_SHA = hashlib.sha256(MODEL_BYTES).hexdigest()
 
@@ -44,7 +45,8 @@ def test_good_download_installs_and_activates_the_model(server, unchanged_bundle
     assert active.origin == "downloaded" and active.source == server.url
     assert manifest.directory == active.directory
     assert sha256_of(manifest.model_path) == MODEL_SHA
-    assert manifest.tag == BUNDLED.tag and manifest.metrics == BUNDLED.metrics  # the same file
+    assert manifest.tag == DOWNLOADED_TAG and manifest.metrics == DOWNLOADED_METRICS
+    assert not manifest.members  # a download is one network
     assert seen and seen[-1] == (len(MODEL_BYTES), len(MODEL_BYTES))
     assert not list(model_store.downloads_dir().iterdir())  # nothing left half-way
     # The front doors' default (no --weights) now loads it.

@@ -84,22 +84,27 @@ def test_manifest_round_trip_and_member_checks(tmp_path):
     with pytest.raises(errors.ModelError, match="b.keras is missing"):
         load_manifest(target).verify()
 
-    for bad in ({"file": "../b.keras"}, {"sha256": "0" * 64}):
-        broken = json.loads(json.dumps(data))
-        broken["members"][1].update(bad) if "file" in bad else broken["members"][0].update(bad)
-        (target / "manifest.json").write_text(json.dumps(broken))
-        with pytest.raises(errors.ModelError):
-            load_manifest(target)
+    broken = json.loads(json.dumps(data))
+    broken["members"][1]["file"] = "../b.keras"
+    (target / "manifest.json").write_text(json.dumps(broken))
+    with pytest.raises(errors.ModelError, match="outside"):
+        load_manifest(target)
+    broken = json.loads(json.dumps(data))
+    broken["members"][0]["sha256"] = "0" * 64  # the first member no longer agrees with the top level
+    (target / "manifest.json").write_text(json.dumps(broken))
+    with pytest.raises(errors.ModelError, match="a.keras is damaged"):
+        load_manifest(target).verify()
     broken = dict(data, ensemble_temperature=0.0)
     (target / "manifest.json").write_text(json.dumps(broken))
     with pytest.raises(errors.ModelError):
         load_manifest(target)
 
 
-def test_an_ensemble_grades_like_its_members_combined(tmp_path, predictor, knee_pixels):
+def test_an_ensemble_grades_like_its_members_combined(tmp_path, single_predictor, knee_pixels):
     from kneeoa_desktop.core.predictor import Predictor
     from kneeoa_desktop.core.preprocess import preprocess
 
+    predictor = single_predictor  # the shipped first network alone
     ensemble = Predictor(_two_member_folder(tmp_path))
     assert len(ensemble.networks) == 2
     x = preprocess(knee_pixels)
@@ -159,3 +164,31 @@ def test_a_spec_without_members_or_a_record_is_refused(tmp_path):
                                                                          "source": "a.keras"}]}))
     with pytest.raises(ValueError, match="training"):
         read_spec(spec)
+
+
+def test_gpu_member_script_runs_end_to_end_on_a_tiny_pack(tmp_path, tiny_dataset):
+    """The GPU machine's script, on this CPU with TensorFlow as Keras' backend: pack a tiny
+    dataset, train one member for one epoch, and get a model the app's checks accept."""
+    import os
+    import subprocess
+    import sys
+
+    from kneeoa_desktop.core.network import check_model
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
+    pack, out = tmp_path / "pack", tmp_path / "out"
+    subprocess.run([sys.executable, os.path.join(repo, "scripts", "pack_gpu_run.py"), "--data", str(tiny_dataset),
+                    "--out", str(pack), "--backbones", "lite0"], check=True, env=env, capture_output=True)
+    assert {p.name for p in pack.iterdir()} == {"train.npz", "val.npz", "imagenet-lite0.npz"}
+    done = subprocess.run([sys.executable, os.path.join(repo, "scripts", "train_members_gpu.py"), "--pack", str(pack),
+                           "--out", str(out), "--plan", "lite0-gpu-std", "--max-epochs", "1", "--batch-size", "5",
+                           "--workers", "1", "--budget", "600"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    records = json.loads((out / "members.json").read_text())
+    assert records[0]["member"] == "lite0-gpu-std" and records[0]["seed"] == 3104 and records[0]["epochs"] == 1
+    assert "lite0-gpu-std epoch 1/1" in (out / "train.log").read_text()
+    import keras
+
+    model = keras.saving.load_model(out / "lite0-gpu-std.keras", compile=False, safe_mode=True)
+    check_model(model, (224, 224))

@@ -4,8 +4,10 @@ Checked on real radiographs against the shipped model, computed here independent
 predictor's own forward function: the feature map comes from a plain ``keras.Model`` cut at the
 layer named "features", W is the kernel of the Dense layer named "head". With test-time flip
 on (the manifest says), the predictor averages the image's map and its mirror image's map
-mirrored back; each grade's map is then divided by its peak. ``Prediction.evidence_map`` is
-that map upsampled with cv2's bicubic resize and clipped to [0, 1].
+mirrored back; each grade's map is then divided by its peak. For an ensemble, this is done per
+member (each from its own model's layers) and the members' maps are averaged and divided by
+their peak again. ``Prediction.evidence_map`` is that map upsampled with cv2's bicubic resize
+and clipped to [0, 1].
 
 Nothing here hard-codes the feature resolution or the number of channels: both are read from
 the model, so the test holds for any model with those two layers.
@@ -46,18 +48,22 @@ if not RADIOGRAPHS:
 
 @pytest.fixture(scope="module")
 def network(predictor):
-    """(feature-map model, head kernel W (C, 5), head bias, head model) cut from the shipped model."""
+    """For each member of the shipped model: (feature-map model, head kernel W (C, 5), head bias,
+    head layer), cut from that member's own Keras model."""
     import keras
 
-    model = predictor.model
-    names = {layer.name for layer in model.layers}
-    if not {"features", "head"} <= names or not isinstance(model.get_layer("head"), keras.layers.Dense):
-        pytest.skip("the model has no 'features' layer and Dense 'head': its evidence is Grad-CAM, not CAM")
-    head = model.get_layer("head")
-    cut = keras.Model(model.inputs, [model.get_layer("features").output, head.output])
-    kernel = np.asarray(head.kernel, np.float64)
-    bias = np.asarray(head.bias, np.float64) if head.use_bias else np.zeros(kernel.shape[1])
-    return cut, kernel, bias, head
+    members = []
+    for net in predictor.networks:
+        model = net.model
+        names = {layer.name for layer in model.layers}
+        if not {"features", "head"} <= names or not isinstance(model.get_layer("head"), keras.layers.Dense):
+            pytest.skip("a member has no 'features' layer and Dense 'head': its evidence is Grad-CAM, not CAM")
+        head = model.get_layer("head")
+        cut = keras.Model(model.inputs, [model.get_layer("features").output, head.output])
+        kernel = np.asarray(head.kernel, np.float64)
+        bias = np.asarray(head.bias, np.float64) if head.use_bias else np.zeros(kernel.shape[1])
+        members.append((cut, kernel, bias, head))
+    return members
 
 
 def _features_and_head(cut, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,27 +83,33 @@ def _by_peak(cam: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module", params=RADIOGRAPHS, ids=lambda p: p.name)
 def case(request, predictor, network):
-    """(prediction, independently computed evidence, the same without the flip, image shape)."""
-    cut, kernel, bias, head = network
+    """(prediction, independently computed evidence, the same without the flip, image shape).
+
+    Each member's map is ReLU(features · W) scaled to its peak (its mirror's map mirrored back
+    and averaged in first when the model uses the flip); an ensemble's maps are averaged and
+    scaled to the peak again."""
     image = load_image(request.param)
     prediction = predictor.predict(image)
     x = preprocess(image.pixels, predictor.input_size)  # the one preprocessing function
-    fmap, head_out = _features_and_head(cut, x)
-    # The premise of CAM: the head is linear in the spatial mean of this very feature map,
-    # so ReLU(features · W_g) is grade g's score spread over the image.
-    np.testing.assert_allclose(np.asarray(head.activation(fmap.mean(axis=(0, 1)) @ kernel + bias)),
-                               head_out, rtol=1e-4, atol=1e-5)
-    cam = _relu_cam(fmap, kernel)
-    unflipped = _by_peak(cam)
-    if predictor.manifest.test_time_flip:
-        mirror_fmap, _ = _features_and_head(cut, np.ascontiguousarray(x[:, ::-1]))
-        cam = (cam + _relu_cam(mirror_fmap, kernel)[:, ::-1]) / 2.0  # the mirror's map mirrored back
-    return prediction, _by_peak(cam), unflipped, image.pixels.shape
+    maps, plain = [], []
+    for cut, kernel, bias, head in network:
+        fmap, head_out = _features_and_head(cut, x)
+        # The premise of CAM: the head is linear in the spatial mean of this very feature map,
+        # so ReLU(features · W_g) is grade g's score spread over the image.
+        np.testing.assert_allclose(np.asarray(head.activation(fmap.mean(axis=(0, 1)) @ kernel + bias)),
+                                   head_out, rtol=1e-4, atol=1e-5)
+        cam = _relu_cam(fmap, kernel)
+        plain.append(_by_peak(cam))
+        if predictor.manifest.test_time_flip:
+            mirror_fmap, _ = _features_and_head(cut, np.ascontiguousarray(x[:, ::-1]))
+            cam = (cam + _relu_cam(mirror_fmap, kernel)[:, ::-1]) / 2.0  # the mirror's map mirrored back
+        maps.append(_by_peak(cam))
+    return prediction, _by_peak(np.mean(maps, axis=0)), _by_peak(np.mean(plain, axis=0)), image.pixels.shape
 
 
 def test_evidence_is_relu_of_features_times_head_weights(case, network):
     prediction, expected, unflipped, _ = case
-    cut = network[0]
+    cut = network[0][0]
     h, w = cut.outputs[0].shape[1:3]
     assert prediction.evidence.shape == (h, w, NUM_GRADES) == expected.shape
     assert prediction.evidence.dtype == np.float32

@@ -73,7 +73,8 @@ def weights(tmp_path) -> Path:
     folder.mkdir()
     manifest = load_manifest(DEFAULT_WEIGHTS_DIR)
     shutil.copy2(DEFAULT_WEIGHTS_DIR / MANIFEST_NAME, folder / MANIFEST_NAME)
-    shutil.copy2(manifest.model_path, folder / manifest.file)
+    for member in manifest.member_list:  # every network of an ensemble
+        shutil.copy2(DEFAULT_WEIGHTS_DIR / member.file, folder / member.file)
     return folder
 
 
@@ -88,8 +89,13 @@ def _edit_manifest(folder: Path, **changes) -> None:
 
 
 def _rehash(folder: Path) -> None:
-    """Make the manifest agree with a damaged model file, so the damage reaches Keras itself."""
-    _edit_manifest(folder, sha256=hashlib.sha256(_model(folder).read_bytes()).hexdigest())
+    """Make the manifest agree with a damaged model file, so the damage reaches Keras itself
+    (an ensemble's first member names the same file and checksum)."""
+    digest = hashlib.sha256(_model(folder).read_bytes()).hexdigest()
+    data = json.loads((folder / MANIFEST_NAME).read_text())
+    for member in data.get("members", [])[:1]:
+        member["sha256"] = digest
+    _edit_manifest(folder, sha256=digest, members=data.get("members", []))
 
 
 def _truncate(folder: Path) -> None:

@@ -34,7 +34,8 @@ from . import samples
 from .gui_helpers import (GRADING_TIMEOUT_MS, CountingPredictor, counting, gui_settings, make_window,  # noqa: F401
                           wait_for_result)
 
-from .model_server import BUNDLED, MODEL_BYTES, server, snapshot, unchanged_bundle  # noqa: F401,E402
+from .model_server import (BUNDLED, DOWNLOADED_TAG, MODEL_BYTES, server, snapshot,  # noqa: F401,E402
+                           unchanged_bundle)
 
 MODEL_SHA = hashlib.sha256(MODEL_BYTES).hexdigest()
 SOURCE = "https://models.example.org/kneeoa-kl-cnn.keras"
@@ -51,7 +52,8 @@ def install_downloaded_copy(tmp_path: Path) -> Path:
     """Make a downloaded copy of the bundled model the model in use, as a finished download would."""
     staged = tmp_path / "staged.keras"
     staged.write_bytes(MODEL_BYTES)
-    manifest = model_store.install_model(staged, replace(BUNDLED, directory=tmp_path, file=staged.name), SOURCE)
+    one_network = replace(BUNDLED, directory=tmp_path, file=staged.name, members=(), ensemble_temperature=1.0)
+    manifest = model_store.install_model(staged, one_network, SOURCE)
     assert model_store.active_model().origin == "downloaded"
     return manifest.model_path
 
@@ -91,14 +93,14 @@ def test_a_download_installs_the_model_and_the_window_regrades_with_it(qtbot, ma
     assert dialog.progress_dialog() is not None and dialog.progress_dialog().isVisible()
     assert not dialog.download_button.isEnabled()
     # The core's own check (a full load with the Predictor) runs on the download thread.
-    qtbot.waitUntil(lambda: window.model_label.text() == f"Model: {BUNDLED.tag} (downloaded)",
+    qtbot.waitUntil(lambda: window.model_label.text() == f"Model: {DOWNLOADED_TAG} (downloaded)",
                     timeout=GRADING_TIMEOUT_MS)
     active = model_store.active_model()
     assert active.origin == "downloaded" and active.source == server.url
     assert window.model_dialog() is None  # the dialog closed itself
     box = window.message_box()
     assert box is not None and box.isVisible()
-    assert box.text() == f"Model {BUNDLED.tag} is installed and in use."
+    assert box.text() == f"Model {DOWNLOADED_TAG} is installed and in use."
     assert server.url in box.informativeText()
     assert server.url in window.model_label.toolTip()
     # The image on screen is graded again, by the new model.

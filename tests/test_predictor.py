@@ -73,7 +73,8 @@ def _copy_weights(tmp_path):
     manifest = load_manifest()
     target = tmp_path / "weights"
     target.mkdir()
-    shutil.copy(manifest.model_path, target / manifest.file)
+    for member in manifest.member_list:
+        shutil.copy(manifest.directory / member.file, target / member.file)
     shutil.copy(manifest.directory / "manifest.json", target / "manifest.json")
     return target, manifest
 
@@ -94,6 +95,8 @@ def test_missing_and_truncated_model(tmp_path):
     model.write_bytes(model.read_bytes()[:1000])
     text = json.loads((target / "manifest.json").read_text())
     text["sha256"] = sha256_of(model)  # checksum matches, file is still garbage
+    for member in text.get("members", [])[:1]:  # an ensemble's first member is that file
+        member["sha256"] = text["sha256"]
     (target / "manifest.json").write_text(json.dumps(text))
     with pytest.raises(errors.ModelError, match="cannot be loaded"):
         Predictor(target)
@@ -143,8 +146,10 @@ def test_grad_cam_for_a_model_without_a_cam_head(tmp_path, knee_pixels):
     assert p.evidence_map(2, knee_pixels.shape).shape == knee_pixels.shape
 
 
-def test_test_time_flip_averages_an_image_and_its_mirror(predictor, knee_pixels):
+def test_test_time_flip_averages_an_image_and_its_mirror(single_predictor, knee_pixels):
     from kneeoa_desktop.core.preprocess import preprocess
+
+    predictor = single_predictor  # one network: the flip's mean is then the verdict itself
 
     x = preprocess(knee_pixels)
     mirrored = x[:, ::-1]

@@ -90,13 +90,17 @@ class ModelManifest:
         return write_text_atomic(self.to_json(), self.directory / MANIFEST_NAME)
 
     def verify(self) -> None:
-        """Raise ModelError unless every model file exists and matches its recorded sha256."""
-        for member in self.member_list:
-            path = self.directory / member.file
+        """Raise ModelError unless every model file exists and matches its recorded sha256 (an
+        ensemble's top-level file and sha256, its first member's, are checked as well)."""
+        checks = [(m.file, m.sha256.lower()) for m in self.member_list]
+        if (self.file, self.sha256.lower()) not in checks:  # a top-level pair edited apart from the members
+            checks.insert(0, (self.file, self.sha256.lower()))
+        for file, sha256 in checks:
+            path = self.directory / file
             if not path.is_file():
                 raise ModelError(QT_TRANSLATE_NOOP(
                     "CoreMessages", "The model file {0} is missing from {1}."), path.name, path.parent)
-            if sha256_of(path) != member.sha256.lower():
+            if sha256_of(path) != sha256:
                 raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model file {0} is damaged or was altered "
                                                    "(its checksum does not match the manifest)."), path.name)
 
@@ -139,8 +143,7 @@ def load_manifest(path: str | Path | None = None) -> ModelManifest:
     files = [m.file for m in manifest.member_list]
     if any(Path(f).name != f for f in [manifest.file, *files]):
         raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model manifest names a file outside its own folder."))
-    if manifest.members and (files[0] != manifest.file or manifest.members[0].sha256 != manifest.sha256
-                             or len(set(files)) != len(files)):
+    if manifest.members and (files[0] != manifest.file or len(set(files)) != len(files)):
         raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model manifest {0} lacks required fields."), path)
     if not 0.05 <= manifest.ensemble_temperature <= 20.0:
         raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model manifest {0} lacks required fields."), path)

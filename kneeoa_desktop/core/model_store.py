@@ -118,7 +118,9 @@ def install_model(staged_file: Path, manifest: ModelManifest, source: str) -> Mo
         work = Path(tempfile.mkdtemp(prefix=".install-", dir=root))
         try:
             # The folder is named after the checksum, so the file inside can have a plain name.
-            installed = replace(manifest, directory=work, file=_safe_name(manifest.name) + ".keras")
+            # One file is installed, so the manifest describes one network (never an ensemble's members).
+            installed = replace(manifest, directory=work, file=_safe_name(manifest.name) + ".keras",
+                                members=(), ensemble_temperature=1.0)
             _fsync_file(staged_file)
             os.replace(staged_file, installed.model_path)
             installed.save()
