@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         return {"predict": cmd_predict, "info": cmd_info, "evaluate": cmd_evaluate,
                 "train": cmd_train, "download-weights": cmd_download_weights,
                 "restore-model": cmd_restore_model, "self-test": cmd_self_test,
-                "serve": cmd_serve}[args.command](args)
+                "serve": cmd_serve, "calibrate": cmd_calibrate}[args.command](args)
     except KneeOAError as exc:
         _fail(args, None, exc)
         return EXIT_FAILED
@@ -79,12 +79,24 @@ def cmd_serve(args) -> int:
     return serve(args)
 
 
-def _predictor(args):
-    """The model given with --weights, else the model in use (downloaded, else bundled)."""
+def _predictor(args, with_profile: bool = True):
+    """The model given with --weights, else the model in use (downloaded, else bundled), with the
+    site profile given with --site-profile (refused, in one sentence, if it is for another model)."""
     from .core.model_store import active_weights_dir
     from .core.predictor import Predictor
 
-    return Predictor(args.weights or active_weights_dir())
+    predictor = Predictor(args.weights or active_weights_dir())
+    if with_profile and getattr(args, "site_profile", None):
+        from .core.site_profile import load_profile
+
+        predictor.site_profile = load_profile(args.site_profile, predictor.manifest)
+    return predictor
+
+
+def cmd_calibrate(args) -> int:
+    from .cli_calibrate import cmd_calibrate as calibrate
+
+    return calibrate(args, _predictor, _fail)
 
 
 def cmd_predict(args) -> int:

@@ -19,7 +19,7 @@ from .core.grades import KL_LABELS, grade_title
 PROGRESS_MIN_FILES = 5
 
 CSV_COLUMNS = ["file", "knee", "region", *[f"p_{label}" for label in KL_LABELS], "grade",
-               "oa_probability", "in_scope", "scope_note", "model"]
+               "oa_probability", "in_scope", "scope_note", "model", "site_profile"]
 
 
 def records_for(args) -> "TableRecords | JsonRecords | CsvRecords":
@@ -45,7 +45,8 @@ class TableRecords:
         print(f"{name:<40} {knee.side_letter or '-':<5} {verdict:<15} "
               + " ".join(f"{p:6.3f}" for p in prediction.probabilities)
               + f" {prediction.oa_probability:6.3f}  {_region(knee)}"
-              + (f"  ({knee.scope_note})" if knee.scope_note else ""), flush=True)
+              + (f"  ({knee.scope_note})" if knee.scope_note else "")
+              + (f"  [{prediction.site}]" if prediction.site else ""), flush=True)
 
     def finish(self) -> None:
         pass
@@ -75,7 +76,7 @@ class CsvRecords:
         self.writer.writerow([str(path), knee.side or "", _region(knee),
                               *[f"{p:.6f}" for p in prediction.probabilities], prediction.grade,
                               f"{prediction.oa_probability:.6f}", str(knee.in_scope).lower(),
-                              knee.scope_note or "", prediction.model])
+                              knee.scope_note or "", prediction.model, prediction.site])
 
     def finish(self) -> None:
         """Write the file (raises ``ExportError`` with one sentence when it cannot be written)."""

@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "knee unlike the training images is graded, with the note \"Unusual image "
                                    "for this model; check the grade.\"")
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--site-profile", metavar="PROFILE.json",
+                   help="grade as calibrated for a site (a profile written by `kneeoa calibrate` for "
+                        "this model): its temperature, and its cut points on the expected grade")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true",
                      help="print one JSON object per graded knee (JSON lines): file, knee (right/left/null), "
@@ -80,6 +83,21 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print the report as one JSON object")
     e.add_argument("--plot", metavar="FILE", default="kneeoa-confusion-matrix.png",
                    help="where to write the confusion-matrix PNG (default: %(default)s)")
+
+    c = sub.add_parser("calibrate", help="fit a site profile on a department's own graded films",
+                       description="Grade every film in DATA_DIR/0 … 4 (a department's films, graded by its "
+                                   "readers), fit a site profile for the model in use (a temperature and "
+                                   "four cut points on the expected grade), judge it by k-fold "
+                                   "cross-validation against the model as it is (paired bootstrap "
+                                   "intervals), and write it to --out only if it is better by more than "
+                                   "chance. Films the scope check refuses, films with more than one knee "
+                                   "and unreadable files are left out and counted. Needs at least 50 "
+                                   "films, and 5 of each grade.")
+    c.add_argument("data_dir", metavar="DATA_DIR")
+    c.add_argument("--out", metavar="PROFILE.json", required=True, help="where to write the profile")
+    c.add_argument("--name", metavar="SITE", help="the site's name (default: DATA_DIR's folder name)")
+    c.add_argument("--folds", type=_positive_int, default=5, help="cross-validation folds (default: %(default)s)")
+    c.add_argument("--force", action="store_true", help="write the profile even if it is not better")
 
     t = sub.add_parser("train", help="train a model on a kneeKL224-shaped folder and write it with its card",
                        description="Train the KL-grade network on DATA/train (images in 0/ … 4/), select "

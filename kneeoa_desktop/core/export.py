@@ -135,6 +135,8 @@ def render_entries(overlay: EvidenceOverlay, entries: list[PanelEntry], *, brigh
             line(grade_title(prediction.grade), big, _ACCENT, 2.0)
             for text in _wrap(entry.scope_note or "", small, right - left, draw):  # "unusual image"
                 line(text, small, _WARN, 0.9)
+            for text in _wrap(prediction.site, small, right - left, draw):  # "calibrated for SITE (…)"
+                line(text, small, _MUTED, 0.9)
         else:  # described, never shown as a confident grade
             line("Not graded: outside what the model can grade", bold, _WARN, 1.1)
             for text in _wrap(entry.scope_note or "", small, right - left, draw):

@@ -134,6 +134,10 @@ class GradingPipeline:
         batch = np.stack([preprocess(c, size) for film in crops for c in film])
         network_start = time.perf_counter()
         probs, cams, features = self.predictor.predict_array(batch, with_features=True)
+        profile = getattr(self.predictor, "site_profile", None)
+        assigned = None
+        if profile is not None:  # the site's temperature and its cut points on the expected grade
+            probs, assigned = profile.apply(probs)
         elapsed = (time.perf_counter() - start) * 1000.0
         network_ms = (time.perf_counter() - network_start) * 1000.0
         checking = 0.0
@@ -145,6 +149,8 @@ class GradingPipeline:
                 visible = None if r.whole_image else _visible(r, image)
                 prediction = _prediction(self.predictor, probs[i], cams[i], features[i], image.source_name,
                                          visible, elapsed / len(batch))
+                if assigned is not None:
+                    prediction.assigned_grade, prediction.site = int(assigned[i]), profile.describe()
                 score = None if manual or not np.isfinite(r.score) else float(r.score)
                 checked = time.perf_counter()
                 verdict = assess(crop, features[i], self.scope_stats, localiser_score=score,

@@ -29,9 +29,15 @@ class Prediction:
     # The network's pooled features (the "gap" layer), flip-averaged like the probabilities:
     # what the scope check compares with the training images' features.
     features: np.ndarray | None = None
+    # Under a site profile (``core.site_profile``) the grade comes from its cut points on the
+    # expected grade, not from the most probable one; ``site`` then says so ("calibrated for …").
+    assigned_grade: int | None = None
+    site: str = ""
 
     @property
     def grade(self) -> int:
+        if self.assigned_grade is not None:
+            return int(self.assigned_grade)
         return int(np.argmax(self.probabilities))
 
     @property
@@ -68,4 +74,5 @@ class Prediction:
             "model": self.model,
             "device": self.device,
             "roi": list(self.roi) if self.roi else None,
+            **({"site_profile": self.site} if self.site else {}),
         }

@@ -41,6 +41,9 @@ class Predictor:
         self.versions = runtime.versions
         self._keras = runtime.keras
         self.test_time_flip = self.manifest.test_time_flip
+        # A department's site profile (``site_profile``), set by the front door that loads one:
+        # the pipeline then shows its probabilities and grades by its cut points.
+        self.site_profile = None
         # On a GPU TensorFlow's own pass is the fast one; on a CPU, TensorFlow Lite.
         lite = runtime.device_kind == "CPU" and lite_usable(self._tf)
         self.networks = [Network(runtime, self.manifest.directory / m.file, m.sha256, self.input_size, lite)
@@ -109,9 +112,14 @@ class Predictor:
         start = time.perf_counter()
         x = preprocess(image.pixels, self.input_size)
         probs, cams, pooled = self.predict_array(x, with_features=True)
-        return Prediction(
+        prediction = Prediction(
             probabilities=probs[0], evidence=cams[0], model=self.manifest.tag, device=self.device,
             elapsed_ms=(time.perf_counter() - start) * 1000.0, source_name=image.source_name,
             roi=image.metadata.get("roi"), features=pooled[0],
         )
+        if self.site_profile is not None:
+            shown, grades = self.site_profile.apply(probs)
+            prediction.probabilities, prediction.assigned_grade = shown[0], int(grades[0])
+            prediction.site = self.site_profile.describe()
+        return prediction
 

@@ -1,0 +1,140 @@
+"""Site calibration: a profile fitted on a site's graded films, judged by cross-validation, kept as
+checked data, and used by `kneeoa predict --site-profile`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from datetime import date
+
+import numpy as np
+import pytest
+
+from kneeoa_desktop.cli import main
+from kneeoa_desktop.core.manifest import load_manifest
+from kneeoa_desktop.core.site_profile import ProfileError, load_profile, model_fingerprint, save_profile
+from kneeoa_desktop.training.site_calibration import build_profile, cross_validate, fit_thresholds
+
+from .conftest import DATA_DIR, needs_data
+
+
+def _site(shift: int, n: int = 400, seed: int = 0):
+    """Films of a simulated site: true grades, and a model's probabilities centred ``shift``
+    grades above them (a site whose films the model reads one step too high when shift = 1)."""
+    rng = np.random.default_rng(seed)
+    y = rng.choice(5, size=n, p=[0.3, 0.2, 0.25, 0.15, 0.1])
+    centre = np.clip(y + shift + rng.normal(0, 0.6, n), 0, 4)
+    logits = -((np.arange(5)[None, :] - centre[:, None]) ** 2) / 0.5
+    probs = np.exp(logits - logits.max(1, keepdims=True))
+    return probs / probs.sum(1, keepdims=True), y
+
+
+def test_a_site_read_one_step_too_high_gets_a_profile_that_restores_agreement():
+    manifest = load_manifest()
+    probs, y = _site(shift=1)
+    profile = build_profile(probs, y, manifest, "Simulated General", today=date(2026, 12, 4))
+    cv = profile.cross_validated
+    assert cv["better"], cv
+    assert cv["with"]["quadratic_weighted_kappa"] > cv["without"]["quadratic_weighted_kappa"] + 0.1
+    assert cv["with"]["accuracy"] > cv["without"]["accuracy"] + 0.2
+    shown, grades = profile.apply(probs)
+    assert shown.sum(1) == pytest.approx(np.ones(len(y)))
+    assert (grades == y).mean() > (probs.argmax(1) == y).mean() + 0.2
+    assert profile.describe() == "calibrated for Simulated General (400 films, 2026-12-04)"
+    assert profile.films_per_grade == tuple(np.bincount(y, minlength=5))
+
+
+def test_a_site_where_the_model_is_right_gets_no_profile_that_makes_it_worse():
+    probs, y = _site(shift=0)
+    report = cross_validate(probs, y)
+    assert not report["better"] or all(report["with"][k] >= report["without"][k]
+                                       for k in ("quadratic_weighted_kappa", "accuracy"))
+    # Cut points fitted where the model is right stay near the even ones.
+    cuts = fit_thresholds(probs @ np.arange(5), y)
+    assert np.allclose(cuts, (0.5, 1.5, 2.5, 3.5), atol=0.35) and all(a < b for a, b in zip(cuts, cuts[1:]))
+
+
+def test_a_profile_is_checked_data(tmp_path):
+    manifest = load_manifest()
+    probs, y = _site(shift=1, n=200)
+    profile = build_profile(probs, y, manifest, "Site A")
+    path = save_profile(profile, tmp_path / "site.json")
+    again = load_profile(path, manifest)
+    assert again == replace(profile, cross_validated=json.loads(json.dumps(profile.cross_validated)))
+    assert again.model_fingerprint == model_fingerprint(manifest)
+
+    def refused(data, match):
+        (tmp_path / "bad.json").write_text(data if isinstance(data, str) else json.dumps(data))
+        with pytest.raises(ProfileError, match=match) as caught:
+            load_profile(tmp_path / "bad.json", manifest)
+        assert "\n" not in str(caught.value)
+
+    good = json.loads(path.read_text())
+    refused("{not json", "unreadable or damaged")
+    refused({k: v for k, v in good.items() if k != "thresholds"}, "lacks required fields")
+    refused({**good, "thresholds": [2.5, 1.5, 0.5, 3.5]}, "out of range")  # not increasing
+    refused({**good, "thresholds": [0.5, 1.5, 2.5, 9.0]}, "out of range")
+    refused({**good, "temperature": 0.0}, "out of range")
+    refused({**good, "films_per_grade": [1, 2, 3]}, "out of range")
+    refused({**good, "model_fingerprint": "0" * 64}, "another model")
+    with pytest.raises(ProfileError, match="does not exist"):
+        load_profile(tmp_path / "nowhere.json", manifest)
+    # An ensemble's fingerprint covers every member: swapping one changes it.
+    if manifest.members:
+        other = replace(manifest, members=(manifest.members[0], replace(manifest.members[1], sha256="1" * 64)))
+        assert model_fingerprint(other) != model_fingerprint(manifest)
+
+
+def _site_folder(tmp_path, per_grade: int):
+    """A site's folder laid out as 0/ … 4/: val crops, as its readers graded them."""
+    root = tmp_path / "site"
+    for g in range(5):
+        (root / str(g)).mkdir(parents=True)
+        for p in sorted((DATA_DIR / "val" / str(g)).glob("*.png"))[:per_grade]:
+            shutil.copy(p, root / str(g) / p.name)
+    return root
+
+
+@needs_data
+@pytest.mark.slow
+def test_calibrate_and_predict_with_the_profile(tmp_path, capsys):
+    site = _site_folder(tmp_path, 11)
+    (site / "2" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    out = tmp_path / "site.json"
+    assert main(["calibrate", str(site), "--out", str(out), "--name", "Test Site", "--force"]) == 0
+    text, err = capsys.readouterr()
+    import re
+
+    used, refused, several = map(int, re.search(r"(\d+) graded films used; (\d+) refused by the scope check, "
+                                                r"(\d+) with more than one knee, 1 unreadable", text).groups())
+    assert "56 files" in text and used + refused + several == 55 and used >= 50  # every film counted
+    assert "broken.png" in err and f"cross-validation on {used} films" in text and out.is_file()
+    profile = load_profile(out, load_manifest())
+    assert profile.name == "Test Site" and profile.films == used
+
+    film = sorted(site.glob("3/*.png"))[0]
+    assert main(["predict", "--json", "--site-profile", str(out), str(film)]) == 0
+    record = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert record["site_profile"].startswith(f"calibrated for Test Site ({used} films, ")
+    assert record["grade"] == int(profile.grades(np.array([record["probabilities"]]))[0])
+
+    data = json.loads(out.read_text())
+    out.write_text(json.dumps({**data, "model_fingerprint": "f" * 64}))
+    assert main(["predict", "--site-profile", str(out), str(film)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "fitted for another model" in err
+
+
+@needs_data
+@pytest.mark.slow
+def test_calibrate_refuses_what_it_cannot_fit_and_writes_nothing(tmp_path, capsys):
+    few = _site_folder(tmp_path, 4)
+    out = tmp_path / "site.json"
+    assert main(["calibrate", str(few), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "at least 50 graded films" in err and not out.exists()
+    shutil.rmtree(few / "3")
+    assert main(["calibrate", str(few), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not laid out as 0/ … 4/" in err and not out.exists()
