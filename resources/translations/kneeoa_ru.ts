@@ -267,6 +267,26 @@
         <translation>Манифест модели {0} не читается или повреждён.</translation>
     </message>
     <message>
+        <source>The site profile {0} does not exist.</source>
+        <translation>Профиль учреждения {0} не существует.</translation>
+    </message>
+    <message>
+        <source>The site profile {0} is unreadable or damaged.</source>
+        <translation>Профиль учреждения {0} не читается или повреждён.</translation>
+    </message>
+    <message>
+        <source>The site profile {0} lacks required fields.</source>
+        <translation>В профиле учреждения {0} нет обязательных полей.</translation>
+    </message>
+    <message>
+        <source>The site profile {0} was fitted for another model ({1}); calibrate again for this one.</source>
+        <translation>Профиль учреждения {0} подобран для другой модели ({1}); выполните калибровку заново для этой.</translation>
+    </message>
+    <message>
+        <source>The site profile {0} holds values out of range; it was not used.</source>
+        <translation>Профиль учреждения {0} содержит недопустимые значения; он не использован.</translation>
+    </message>
+    <message>
         <source>The model manifest {0} lacks required fields.</source>
         <translation>В манифесте модели {0} нет обязательных полей.</translation>
     </message>
