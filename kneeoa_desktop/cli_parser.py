@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "weighted kappa, MAE, per-grade precision/recall, the confusion "
                                    "matrix and the OA (KL ≥ 2) AUC.")
     e.add_argument("data_dir", metavar="DATA_DIR")
+    e.add_argument("--site-profile", metavar="PROFILE.json",
+                   help="measure the model as calibrated for a site (a profile from `kneeoa calibrate`)")
     e.add_argument("--json", action="store_true", help="print the report as one JSON object")
     e.add_argument("--plot", metavar="FILE", default="kneeoa-confusion-matrix.png",
                    help="where to write the confusion-matrix PNG (default: %(default)s)")

@@ -119,6 +119,13 @@ def test_calibrate_and_predict_with_the_profile(tmp_path, capsys):
     assert record["site_profile"].startswith(f"calibrated for Test Site ({used} films, ")
     assert record["grade"] == int(profile.grades(np.array([record["probabilities"]]))[0])
 
+    # evaluate with the profile: its grades, its probabilities, and it says so
+    assert main(["evaluate", "--json", "--site-profile", str(out), "--plot", str(tmp_path / "cm.png"),
+                 str(site)]) == 1  # the broken file is counted as a failure
+    report = json.loads(capsys.readouterr().out)
+    assert report["site_profile"] == profile.describe() and report["failed_files"] == 1
+    assert sum(map(sum, report["confusion_matrix"])) == report["n"] == 55
+
     data = json.loads(out.read_text())
     out.write_text(json.dumps({**data, "model_fingerprint": "f" * 64}))
     assert main(["predict", "--site-profile", str(out), str(film)]) == 1

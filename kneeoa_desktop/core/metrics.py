@@ -46,11 +46,12 @@ def roc_auc(labels, scores) -> float:
     return float((ranks[labels].sum() - pos * (pos + 1) / 2.0) / (pos * neg))
 
 
-def classification_report(y_true, probabilities) -> dict:
-    """All figures `kneeoa evaluate` reports, from true grades and (N, 5) probabilities."""
+def classification_report(y_true, probabilities, y_pred=None) -> dict:
+    """All figures `kneeoa evaluate` reports, from true grades and (N, 5) probabilities; the
+    grades are the most probable ones unless ``y_pred`` gives them (a site profile's)."""
     y_true = np.asarray(y_true, np.int64)
     probabilities = np.asarray(probabilities, np.float64)
-    y_pred = probabilities.argmax(1)
+    y_pred = probabilities.argmax(1) if y_pred is None else np.asarray(y_pred, np.int64)
     cm = confusion_matrix(y_true, y_pred)
     per_grade = []
     for g in range(NUM_GRADES):
@@ -119,9 +120,9 @@ def ece_if_calibrated(probabilities, n: int | None = None, draws: int = 500, see
 HEADLINE = ("accuracy", "quadratic_weighted_kappa", "mae", "ece")
 
 
-def headline_figures(y_true, probabilities) -> dict[str, float]:
+def headline_figures(y_true, probabilities, y_pred=None) -> dict[str, float]:
     y_true = np.asarray(y_true, np.int64)
-    y_pred = np.asarray(probabilities).argmax(1)
+    y_pred = np.asarray(probabilities).argmax(1) if y_pred is None else np.asarray(y_pred, np.int64)
     return {
         "accuracy": float((y_pred == y_true).mean()),
         "quadratic_weighted_kappa": quadratic_weighted_kappa(y_true, y_pred),
@@ -131,15 +132,16 @@ def headline_figures(y_true, probabilities) -> dict[str, float]:
 
 
 def bootstrap_intervals(y_true, probabilities, resamples: int = 2000, seed: int = 0,
-                        level: float = 0.95) -> dict[str, list[float]]:
+                        level: float = 0.95, y_pred=None) -> dict[str, list[float]]:
     """Percentile bootstrap intervals of the headline figures (images resampled with replacement)."""
     y_true = np.asarray(y_true, np.int64)
     probabilities = np.asarray(probabilities, np.float64)
+    y_pred = probabilities.argmax(1) if y_pred is None else np.asarray(y_pred, np.int64)
     rng = np.random.default_rng(seed)
     draws = {k: [] for k in HEADLINE}
     for _ in range(resamples):
         pick = rng.integers(0, len(y_true), len(y_true))
-        for key, value in headline_figures(y_true[pick], probabilities[pick]).items():
+        for key, value in headline_figures(y_true[pick], probabilities[pick], y_pred[pick]).items():
             draws[key].append(value)
     tail = (1.0 - level) / 2.0
     return {k: [float(np.quantile(v, tail)), float(np.quantile(v, 1.0 - tail))] for k, v in draws.items()}

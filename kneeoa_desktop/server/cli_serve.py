@@ -64,6 +64,8 @@ def add_parser(sub) -> None:
     s.add_argument("--keep-hours", type=_hours, default=24.0, metavar="H",
                    help="delete annotated PNGs (results/) older than this (default: %(default)s); the DICOM "
                         "objects in --out are kept")
+    s.add_argument("--site-profile", metavar="PROFILE.json",
+                   help="grade as calibrated for a site (a profile written by `kneeoa calibrate` for this model)")
     s.add_argument("--max-upload-mb", type=_megabytes, default=64.0, metavar="MB",
                    help="refuse HTTP uploads larger than this (default: %(default)s)")
 
@@ -82,6 +84,7 @@ def cmd_serve(args) -> int:
 
     options = ServeOptions(host=args.host, port=args.port, dicom_port=None if args.no_dicom else args.dicom_port,
                            ae_title=args.ae_title, out=Path(args.out) if args.out else None,
-                           forward=args.forward, weights=args.weights, max_upload_mb=args.max_upload_mb,
+                           forward=args.forward, weights=args.weights, site_profile=args.site_profile,
+                           max_upload_mb=args.max_upload_mb,
                            keep_hours=args.keep_hours)
     return serve(options)

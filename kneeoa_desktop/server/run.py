@@ -33,6 +33,7 @@ class ServeOptions:
     out: Path | None = None
     forward: str | None = None  # AE@host:port
     weights: str | None = None
+    site_profile: str | None = None  # a profile from `kneeoa calibrate`, for this model
     max_upload_mb: float = 64.0
     keep_hours: float = 24.0
 
@@ -95,6 +96,10 @@ def serve(options: ServeOptions) -> int:
 
     limit_arenas()  # before the threads that would each take an arena of their own
     predictor = Predictor(options.weights or active_weights_dir())
+    if options.site_profile:  # refused in one sentence before anything listens
+        from ..core.site_profile import load_profile
+
+        predictor.site_profile = load_profile(options.site_profile, predictor.manifest)
     service = GradingService(GradingPipeline(predictor), out, keep_hours=options.keep_hours)
     app = create_app(service, api_key=api_key, facts=model_facts(predictor, options.weights),
                      max_upload_bytes=int(options.max_upload_mb * 1_000_000))

@@ -29,12 +29,13 @@ def evaluate_folder(data_dir: str | Path, predictor, batch_size: int = 32, on_er
     if not items:
         raise FileNotFoundError(f"No images found in {data_dir}/0 … {NUM_GRADES - 1}.")
     pipeline = GradingPipeline(predictor)
-    grades, probabilities, batch, batch_grades, failures = [], [], [], [], 0
+    grades, probabilities, batch, batch_grades, failures, assigned = [], [], [], [], 0, []
 
     def flush():
         if batch:
             results = pipeline.grade_whole(batch)
             probabilities.append(np.stack([r.knees[0].prediction.probabilities for r in results]))
+            assigned.extend(r.knees[0].prediction.grade for r in results)
             grades.extend(batch_grades)
             batch.clear()
             batch_grades.clear()
@@ -55,8 +56,13 @@ def evaluate_folder(data_dir: str | Path, predictor, batch_size: int = 32, on_er
     if not grades:
         raise FileNotFoundError(f"None of the images in {data_dir} could be read.")
     grades, probabilities = np.array(grades), np.concatenate(probabilities)
-    report = classification_report(grades, probabilities)
-    report["intervals"] = bootstrap_intervals(grades, probabilities)
+    # Under a site profile the grades are its own (cut points), the probabilities its recalibrated ones.
+    profile = getattr(predictor, "site_profile", None)
+    y_pred = np.array(assigned) if profile is not None else None
+    report = classification_report(grades, probabilities, y_pred)
+    report["intervals"] = bootstrap_intervals(grades, probabilities, y_pred=y_pred)
+    if profile is not None:
+        report["site_profile"] = profile.describe()
     report["ece_if_calibrated"] = ece_if_calibrated(probabilities)
     report["three_class"] = three_class_report(grades, probabilities)
     report["failed_files"] = failures
@@ -68,7 +74,7 @@ def evaluate_folder(data_dir: str | Path, predictor, batch_size: int = 32, on_er
 def format_report(report: dict) -> str:
     """The report as aligned text, as `kneeoa evaluate` prints it."""
     lines = [
-        f"model     {report['model']}",
+        f"model     {report['model']}" + (f", {report['site_profile']}" if report.get("site_profile") else ""),
         f"images    {report['n']}" + (f" ({report['failed_files']} unreadable, skipped)"
                                       if report.get("failed_files") else ""),
         f"accuracy  {report['accuracy']:.4f}{_ci(report, 'accuracy')}",
