@@ -31,7 +31,7 @@ from .grades import NUM_GRADES
 from .messages import QT_TRANSLATE_NOOP
 
 PROFILE_VERSION = 1
-#: Accepted range of a profile's temperature (a wider one is a hand-edited or broken file).
+# Accepted range of a profile's temperature (a wider one is a hand-edited or broken file).
 TEMPERATURE_RANGE = (0.05, 20.0)
 
 

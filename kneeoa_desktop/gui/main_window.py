@@ -36,6 +36,7 @@ from .qt_images import bgr_to_qimage
 from .resources import icon
 from .settings import Settings
 from .side_panel import SidePanel
+from .site_controller import SiteController
 from .status_bar import StatusBar
 from .viewer_state import ViewerState
 from .worker import GradedImage, Grader
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.status_bar = StatusBar(self.state)
         self.setStatusBar(self.status_bar)
         self.window_actions = WindowActions(self, self._settings)
+        self.site_controller = SiteController(self, self._settings, self.grader, self.window_actions.help_menu)
         self.exporter = ExportController(self.state, self._settings, self)
         self.exporter.failed.connect(self.show_error)
         self.exporter.exported.connect(self.status_bar.show_news)
@@ -397,6 +399,7 @@ class MainWindow(QMainWindow):
     def retranslate(self) -> None:
         """The window's own texts; its parts (status bar, side panel, …) retranslate themselves."""
         self.window_actions.retranslate()
+        self.site_controller.retranslate()
         self.view.set_placeholder(self.tr("Open a knee radiograph (Ctrl+O)\nor drop an image or DICOM file here\n\n"
                                           "No radiograph at hand? Help ▸ Open a sample radiograph"))
         self._retranslate_result()

@@ -49,6 +49,15 @@ class Settings:
         self.store.setValue("paths/export_folder", str(folder))
 
     @property
+    def site_profile(self) -> str:
+        """The site profile in use (a path; "" for none): checked again whenever a model loads."""
+        return self._text("calibration/site_profile")
+
+    @site_profile.setter
+    def site_profile(self, path: str) -> None:
+        self.store.setValue("calibration/site_profile", str(path or ""))
+
+    @property
     def brightness(self) -> float:
         try:
             value = float(self.store.value("overlay/brightness", DEFAULT_BRIGHTNESS))

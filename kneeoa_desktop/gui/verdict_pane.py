@@ -117,6 +117,13 @@ class VerdictPane(QWidget):
         self._scope.setWordWrap(True)
         self._scope.setStyleSheet(_REFUSED_STYLE)
         self._scope.hide()
+        # "Calibrated for SITE (N films, date)" under a grade made with a site profile.
+        self._site = QLabel()
+        self._site.setObjectName("siteProfile")
+        self._site.setWordWrap(True)
+        self._site.setStyleSheet("QLabel#siteProfile { color: #4a5560; }")
+        self._site.hide()
+        self._site_text = ""
 
         self._bars_caption = QLabel()
         self._bars_caption.setObjectName("caption")
@@ -146,6 +153,7 @@ class VerdictPane(QWidget):
         layout.setSpacing(6)
         layout.addWidget(self._caption)
         layout.addLayout(headline)
+        layout.addWidget(self._site)
         layout.addLayout(oa_row)
         layout.addWidget(self._warning)
         layout.addWidget(self._scope)
@@ -178,6 +186,15 @@ class VerdictPane(QWidget):
     def scope_warning_text(self) -> str:
         return self._scope.text()
 
+    def site_text(self) -> str:
+        """The "calibrated for" line as shown ("" when hidden)."""
+        return "" if self._site.isHidden() else self._site.text()
+
+    def set_site_text(self, text: str) -> None:
+        """The translated "calibrated for" line, shown under grades made with a site profile."""
+        self._site_text = text
+        self._refresh()
+
     def highlighted_grade(self) -> int | None:
         """The grade whose bar is in the accent colour (None: no grade is endorsed)."""
         return next((g for g, bar in enumerate(self._bars) if bar.highlighted()), None)
@@ -203,6 +220,7 @@ class VerdictPane(QWidget):
             self._oa_value.setText("—")
             self._warning.hide()
             self._scope.hide()
+            self._site.hide()
             for g in range(NUM_GRADES):
                 self._bars[g].set_value(0.0)
                 self._values[g].setText("—")
@@ -216,6 +234,7 @@ class VerdictPane(QWidget):
             self._grade_name.setStyleSheet("color: #8a1010; font-weight: 600;")
             self._oa_value.setText("—")
             self._warning.hide()
+            self._site.hide()
             note = i18n.core_message(self._scope_note) if self._scope_note else ""
             self._scope.setText("\n".join(filter(None, (
                 self.tr("Outside what the model can grade:"), note,
@@ -235,6 +254,8 @@ class VerdictPane(QWidget):
         else:
             self._scope.hide()
         grade = p.grade
+        self._site.setText(self._site_text or p.site)
+        self._site.setVisible(bool(p.site))
         self._grade.setText(KL_LABELS[grade])
         self._grade.setStyleSheet(f"color: {ACCENT.name()};")
         self._grade_name.setText(i18n.grade_name(grade))

@@ -166,6 +166,9 @@ class GradingWorker(QObject):
     # Request id, one sentence (a core.messages.Message), and whether the cause was a model that
     # could not be loaded (then model_failed has already said so). Slots may take the first two only.
     failed = Signal(int, object, bool)
+    # The site profile now in use (a core.site_profile.SiteProfile, or None), or why one was refused.
+    profile_changed = Signal(object)
+    profile_failed = Signal(object)  # core.messages.Message
 
     def __init__(self, predictor_factory: Callable[[], object], latest_id: Callable[[], int]):
         super().__init__()
@@ -173,6 +176,7 @@ class GradingWorker(QObject):
         self._latest_id = latest_id
         self._predictor = None
         self._pipeline: GradingPipeline | None = None
+        self._profile_path = ""  # applied to every model this worker loads
 
     def _ensure_predictor(self):
         if self._predictor is None:
@@ -190,6 +194,7 @@ class GradingWorker(QObject):
                 raise ModelUnavailable(message) from exc
             self._predictor = predictor
             self._pipeline = GradingPipeline(predictor)
+            self._apply_profile()
             engine = getattr(predictor, "engine", None)
             device = f"{predictor.device}, {engine}" if engine else str(predictor.device)
             info = ModelInfo(predictor.manifest.tag, device,
@@ -215,6 +220,33 @@ class GradingWorker(QObject):
         # Let go of the old model first: two models need not fit in memory at once.
         self._predictor = self._pipeline = None
         self.load_model()
+
+    @Slot(str)
+    def set_site_profile(self, path: str) -> None:
+        """Use the site profile at ``path`` ("" for none) from the next grading on."""
+        self._profile_path = path
+        if self._predictor is not None:
+            self._apply_profile()
+        elif not path:
+            self.profile_changed.emit(None)
+
+    def _apply_profile(self) -> None:
+        """Check the profile against the model just loaded (or in use): a profile for another
+        model, or a damaged one, is dropped with its one sentence, never half applied."""
+        from ..core.site_profile import load_profile
+
+        self._predictor.site_profile = None
+        if not self._profile_path:
+            self.profile_changed.emit(None)
+            return
+        try:
+            self._predictor.site_profile = load_profile(self._profile_path, self._predictor.manifest)
+        except KneeOAError as exc:
+            self._profile_path = ""
+            self.profile_failed.emit(exc.message)
+            self.profile_changed.emit(None)
+            return
+        self.profile_changed.emit(self._predictor.site_profile)
 
     @Slot(object)
     def grade(self, request: GradeRequest) -> None:
@@ -273,6 +305,7 @@ class Grader(QObject):
     _load_requested = Signal()
     _reload_requested = Signal(object)
     _grade_requested = Signal(object)
+    _profile_requested = Signal(str)
 
     def __init__(self, predictor_factory: Callable[[], object] | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -285,6 +318,7 @@ class Grader(QObject):
         self._load_requested.connect(self.worker.load_model)
         self._reload_requested.connect(self.worker.reload_model)
         self._grade_requested.connect(self.worker.grade)
+        self._profile_requested.connect(self.worker.set_site_profile)
         self.thread.finished.connect(self.worker.deleteLater)
         self.thread.start()
 
@@ -301,6 +335,10 @@ class Grader(QObject):
     def reload_model(self, factory: Callable[[], object] | None = None) -> None:
         """Replace the worker's model (after a download or restore); queued behind earlier requests."""
         self._reload_requested.emit(factory)
+
+    def set_site_profile(self, path: str) -> None:
+        """Queued like a grading: every request submitted after it is graded with the profile."""
+        self._profile_requested.emit(str(path or ""))
 
     def grade_file(self, path: str | Path) -> int:
         return self._submit(GradeRequest(0, Path(path)))

@@ -72,7 +72,7 @@
         <translation>Обучена на</translation>
     </message>
     <message>
-        <source>Sample radiographs (Help ▸ Open a sample radiograph): kneeKL224 images from Chen P., Knee Osteoarthritis Severity Grading Dataset, Mendeley Data 2018 (Osteoarthritis Initiative radiographs), CC BY 4.0; a replaced-knee film from NirantK/knee-xrays, MIT licence. Knee-joint detector weights: KneeLocalizer (Tiulpin et al., 2017), MIT licence. The model's networks start from the ImageNet weights of EfficientNet-Lite0 and Lite2 (Apache-2.0).</source>
+        <source>Sample radiographs (Help ▸ Open a sample radiograph): kneeKL224 images from Chen P., Knee Osteoarthritis Severity Grading Dataset, Mendeley Data 2018 (Osteoarthritis Initiative radiographs), CC BY 4.0; a replaced-knee film from NirantK/knee-xrays, MIT licence. Knee-joint detector weights: KneeLocalizer (Tiulpin et al., 2017), MIT licence. The model&apos;s networks start from the ImageNet weights of EfficientNet-Lite0 and Lite2 (Apache-2.0).</source>
         <translation>Примеры снимков (Справка ▸ Открыть пример снимка): изображения kneeKL224 из Chen P., Knee Osteoarthritis Severity Grading Dataset, Mendeley Data 2018 (снимки Osteoarthritis Initiative), CC BY 4.0; снимок эндопротезированных коленей из NirantK/knee-xrays, лицензия MIT. Веса детектора коленного сустава: KneeLocalizer (Tiulpin et al., 2017), лицензия MIT. Нейросети модели обучены, начиная с весов EfficientNet-Lite0 и Lite2 для ImageNet (Apache-2.0).</translation>
     </message>
 </context>
@@ -721,6 +721,37 @@ No radiograph at hand? Help ▸ Open a sample radiograph</source>
     <message>
         <source>Radiograph</source>
         <translation>Рентгенограмма</translation>
+    </message>
+</context>
+<context>
+    <name>SiteController</name>
+    <message>
+        <source>Site calibration</source>
+        <translation>Калибровка под учреждение</translation>
+    </message>
+    <message>
+        <source>Site profiles (*.json);;All files (*)</source>
+        <translation>Профили учреждения (*.json);;Все файлы (*)</translation>
+    </message>
+    <message>
+        <source>Calibrated for {0} ({1} films, {2})</source>
+        <translation>Откалибровано для {0} ({1} снимков, {2})</translation>
+    </message>
+    <message>
+        <source>&amp;Settings</source>
+        <translation>&amp;Настройки</translation>
+    </message>
+    <message>
+        <source>Site &amp;calibration…</source>
+        <translation>&amp;Калибровка под учреждение…</translation>
+    </message>
+    <message>
+        <source>Grade as calibrated for your site (a profile written by kneeoa calibrate)</source>
+        <translation>Оценивать с калибровкой под ваше учреждение (профиль, созданный kneeoa calibrate)</translation>
+    </message>
+    <message>
+        <source>Clear site calibration</source>
+        <translation>Отключить калибровку под учреждение</translation>
     </message>
 </context>
 <context>
