@@ -29,6 +29,7 @@ def main() -> int:
     parser.add_argument("--size", default="1280x800", help="window size WxH (default %(default)s)")
     parser.add_argument("--language", default="en", choices=("en", "ru"))
     parser.add_argument("--grade", type=int, help="show this grade's evidence instead of the predicted one")
+    parser.add_argument("--site-profile", type=Path, help="grade with this site profile (Settings ▸ Site calibration)")
     args = parser.parse_args()
     image = args.image or sorted((DATA / "3").glob("*.png"))[0]
     width, height = (int(v) for v in args.size.lower().split("x"))
@@ -40,6 +41,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat))
+        if args.site_profile:
+            settings.site_profile = str(args.site_profile.resolve())
         app, window, _ = launch([str(image), "--language", args.language], settings=settings)
         window.resize(width, height)
         outcome = {}

@@ -261,7 +261,7 @@ class VerdictPane(QWidget):
         self._grade_name.setText(i18n.grade_name(grade))
         self._oa_value.setText(_percent(p.oa_probability))
         self._warning.setText(self.tr(
-            "Low confidence: the most likely grade has only {0} probability (below {1}). "
+            "Low confidence: no grade has more than {0} probability (below {1}). "
             "Weigh this result with particular care.").format(
                 _percent(p.confidence), f"{100 * LOW_CONFIDENCE:.0f} %"))
         self._warning.setVisible(p.low_confidence)

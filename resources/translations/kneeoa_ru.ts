@@ -823,8 +823,8 @@ No radiograph at hand? Help ▸ Open a sample radiograph</source>
         <translation>изображение ещё не оценено</translation>
     </message>
     <message>
-        <source>Low confidence: the most likely grade has only {0} probability (below {1}). Weigh this result with particular care.</source>
-        <translation>Низкая уверенность: у наиболее вероятной степени вероятность лишь {0} (порог — {1}). Относитесь к этому результату с особой осторожностью.</translation>
+        <source>Low confidence: no grade has more than {0} probability (below {1}). Weigh this result with particular care.</source>
+        <translation>Низкая уверенность: ни у одной степени вероятность не превышает {0} (порог — {1}). Относитесь к этому результату с особой осторожностью.</translation>
     </message>
     <message>
         <source>Predicted Kellgren–Lawrence grade</source>
