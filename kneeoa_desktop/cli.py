@@ -234,8 +234,9 @@ def cmd_evaluate(args) -> int:
         progress.close()
         _fail(args, path, exc)
 
+    details: dict = {}
     try:
-        report = evaluate_folder(data_dir, predictor, on_progress=on_progress, on_error=on_error)
+        report = evaluate_folder(data_dir, predictor, on_progress=on_progress, on_error=on_error, details=details)
     except FileNotFoundError as exc:
         print(f"kneeoa: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -244,11 +245,21 @@ def cmd_evaluate(args) -> int:
     report["seconds"] = round(time.perf_counter() - start, 1)
     plot = write_png_atomic(confusion_matrix_image(report), args.plot)
     report["plot"] = str(plot)
+    if args.html:
+        from .training.site_report import write_html_report
+
+        before = None
+        if "before_profile" in report:  # the model as it is, beside the site's profile
+            before = (report["before_profile"], {**details, "probabilities": details["raw"],
+                                                 "predicted": details["raw"].argmax(1)})
+        report["html"] = str(write_html_report(report, details, args.html, before))
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
     else:
         print(format_report(report))
         print(f"\nconfusion matrix plot: {plot}")
+        if report.get("html"):
+            print(f"site report: {report['html']}")
     return EXIT_FAILED if report.get("failed_files") else EXIT_OK
 
 

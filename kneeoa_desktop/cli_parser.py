@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print the report as one JSON object")
     e.add_argument("--plot", metavar="FILE", default="kneeoa-confusion-matrix.png",
                    help="where to write the confusion-matrix PNG (default: %(default)s)")
+    e.add_argument("--html", metavar="FILE", default="kneeoa-site-report.html",
+                   help="where to write the self-contained HTML site report: figures with intervals, "
+                        "confusion matrix, per-grade recall, reliability diagram, OA ROC and the worst "
+                        "disagreements; with --site-profile, before and after side by side (default: "
+                        "%(default)s; '' for none)")
 
     c = sub.add_parser("calibrate", help="fit a site profile on a department's own graded films",
                        description="Grade every film in DATA_DIR/0 … 4 (a department's films, graded by its "

@@ -135,6 +135,7 @@ SLOW_TESTS = {
     "test_ensemble.py::test_gpu_member_script_runs_end_to_end_on_a_tiny_pack",
     "test_site_calibration.py::test_calibrate_and_predict_with_the_profile",
     "test_site_calibration.py::test_calibrate_refuses_what_it_cannot_fit_and_writes_nothing",
+    "test_site_calibration.py::test_the_site_report_opens_in_a_real_browser",
     "test_security.py::test_a_model_file_swapped_after_the_manifest_was_written_is_refused",
     # the localiser over large noisy films; scope statistics over the dataset's crops
     "test_localise.py::test_sixteen_bit_and_noise_do_not_crash",

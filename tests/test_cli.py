@@ -117,7 +117,7 @@ def test_evaluate_small_folder(capsys, tmp_path, knee_png, knee_pixels):
         (data / str(grade)).mkdir(parents=True)
         (data / str(grade) / f"k{grade}.png").write_bytes(knee_png.read_bytes())
     plot = tmp_path / "cm.png"
-    code, out, err = run(capsys, "evaluate", data, "--json", "--plot", plot)
+    code, out, err = run(capsys, "evaluate", data, "--json", "--plot", plot, "--html", tmp_path / "r.html")
     assert code == 0, err
     report = json.loads(out)
     assert report["n"] == 5 and len(report["confusion_matrix"]) == 5
@@ -127,8 +127,8 @@ def test_evaluate_small_folder(capsys, tmp_path, knee_png, knee_pixels):
     assert report["ece_if_calibrated"]["n"] == 5
     assert report["accuracy"] == pytest.approx(0.2)  # one image, graded the same, five labels
     assert cv2.imread(str(plot)) is not None
-    code, out, err = run(capsys, "evaluate", data, "--plot", plot)
-    assert "confusion matrix" in out and "QW kappa" in out
+    code, out, err = run(capsys, "evaluate", data, "--plot", plot, "--html", "")
+    assert "confusion matrix" in out and "QW kappa" in out and "site report" not in out
     assert "a perfectly calibrated model would show" in out
 
 
@@ -136,7 +136,8 @@ def test_evaluate_small_folder(capsys, tmp_path, knee_png, knee_pixels):
 @pytest.mark.slow
 def test_evaluate_reproduces_the_manifest_metrics(capsys, tmp_path, predictor):
     """The validation figures in weights/manifest.json (and the README) are what the code gives."""
-    code, out, err = run(capsys, "evaluate", DATA_DIR / "val", "--json", "--plot", tmp_path / "cm.png")
+    code, out, err = run(capsys, "evaluate", DATA_DIR / "val", "--json", "--plot", tmp_path / "cm.png",
+                         "--html", tmp_path / "report.html")
     assert code == 0
     report = json.loads(out)
     recorded = predictor.manifest.metrics

@@ -145,3 +145,43 @@ def test_calibrate_refuses_what_it_cannot_fit_and_writes_nothing(tmp_path, capsy
     assert main(["calibrate", str(few), "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not laid out as 0/ … 4/" in err and not out.exists()
+
+
+def _chromium():
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@needs_data
+@pytest.mark.slow
+def test_the_site_report_opens_in_a_real_browser(tmp_path, capsys):
+    """`kneeoa evaluate --html` with a profile: one self-contained file, before and after side by
+    side, that headless Chromium renders with its charts and thumbnails."""
+    site = _site_folder(tmp_path, 11)
+    manifest = load_manifest()
+    probs, y = _site(shift=1, n=200)
+    profile_path = save_profile(build_profile(probs, y, manifest, "Report Site"), tmp_path / "site.json")
+    report_path = tmp_path / "report.html"
+    assert main(["evaluate", str(site), "--site-profile", str(profile_path), "--plot", str(tmp_path / "cm.png"),
+                 "--html", str(report_path)]) == 0
+    assert f"site report: {report_path}" in capsys.readouterr().out
+    text = report_path.read_text()
+    assert "<script" not in text and "http://" not in text and "https://" not in text  # self-contained
+    assert "as it is" in text and "calibrated for Report Site" in text and "data:image/png;base64," in text
+    assert text.count("<svg") == 4  # reliability and ROC, before and after
+    if _chromium() is None:
+        pytest.skip("no Chromium (apt install chromium; .ci/run installs it)")
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (test extra)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(report_path.as_uri())
+            assert page.title().startswith("KneeOA site report")
+            assert page.locator("table.matrix").count() == 2 and page.locator("svg.chart").count() == 4
+            widths = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
+            assert widths and all(w > 0 for w in widths)  # every thumbnail decodes
+            shot = tmp_path / "site-report.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()

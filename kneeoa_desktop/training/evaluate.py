@@ -23,51 +23,71 @@ BATCH_PIXELS = 1 << 25
 
 
 def evaluate_folder(data_dir: str | Path, predictor, batch_size: int = 32, on_error=None,
-                    on_progress=None) -> dict:
-    """Grade every image under ``data_dir/0 … 4`` and return the classification report."""
+                    on_progress=None, details: dict | None = None) -> dict:
+    """Grade every image under ``data_dir/0 … 4`` and return the classification report.
+
+    Under a site profile (``predictor.site_profile``) the report is the profile's (its grades and
+    recalibrated probabilities) and ``report["before_profile"]`` the model's as it is, from the
+    same one grading. ``details``, when given, receives the per-film data the HTML report needs:
+    paths, grades, probabilities and predicted grades (and ``raw``, the model's own probabilities).
+    """
     items = list_split(data_dir)
     if not items:
         raise FileNotFoundError(f"No images found in {data_dir}/0 … {NUM_GRADES - 1}.")
+    profile = getattr(predictor, "site_profile", None)
     pipeline = GradingPipeline(predictor)
-    grades, probabilities, batch, batch_grades, failures, assigned = [], [], [], [], 0, []
+    grades, probabilities, batch, batch_grades, failures, paths, batch_paths = [], [], [], [], 0, [], []
 
     def flush():
         if batch:
             results = pipeline.grade_whole(batch)
             probabilities.append(np.stack([r.knees[0].prediction.probabilities for r in results]))
-            assigned.extend(r.knees[0].prediction.grade for r in results)
             grades.extend(batch_grades)
-            batch.clear()
-            batch_grades.clear()
+            paths.extend(batch_paths)
+            for pending in (batch, batch_grades, batch_paths):
+                pending.clear()
 
-    for i, (path, grade) in enumerate(items):
-        try:
-            batch.append(load_image(path))
-            batch_grades.append(grade)
-        except ImageLoadError as exc:
-            failures += 1
-            if on_error:
-                on_error(path, exc)
-        if len(batch) == batch_size or sum(image.pixels.size for image in batch) >= BATCH_PIXELS:
-            flush()
-        if on_progress:
-            on_progress(i + 1, len(items))
-    flush()
+    predictor.site_profile = None  # graded once as the model is; the profile is applied below
+    try:
+        for i, (path, grade) in enumerate(items):
+            try:
+                batch.append(load_image(path))
+                batch_grades.append(grade)
+                batch_paths.append(str(path))
+            except ImageLoadError as exc:
+                failures += 1
+                if on_error:
+                    on_error(path, exc)
+            if len(batch) == batch_size or sum(image.pixels.size for image in batch) >= BATCH_PIXELS:
+                flush()
+            if on_progress:
+                on_progress(i + 1, len(items))
+        flush()
+    finally:
+        predictor.site_profile = profile
     if not grades:
         raise FileNotFoundError(f"None of the images in {data_dir} could be read.")
-    grades, probabilities = np.array(grades), np.concatenate(probabilities)
-    # Under a site profile the grades are its own (cut points), the probabilities its recalibrated ones.
-    profile = getattr(predictor, "site_profile", None)
-    y_pred = np.array(assigned) if profile is not None else None
-    report = classification_report(grades, probabilities, y_pred)
-    report["intervals"] = bootstrap_intervals(grades, probabilities, y_pred=y_pred)
+    grades, raw = np.array(grades), np.concatenate(probabilities)
+    shown, y_pred = profile.apply(raw) if profile is not None else (raw, None)
+    report = report_for(grades, shown, y_pred)
     if profile is not None:
         report["site_profile"] = profile.describe()
-    report["ece_if_calibrated"] = ece_if_calibrated(probabilities)
-    report["three_class"] = three_class_report(grades, probabilities)
+        report["before_profile"] = report_for(grades, raw)
     report["failed_files"] = failures
     report["model"] = predictor.manifest.tag
     report["data_dir"] = str(data_dir)
+    if details is not None:
+        details.update(paths=paths, grades=grades, probabilities=shown, raw=raw,
+                       predicted=shown.argmax(1) if y_pred is None else y_pred)
+    return report
+
+
+def report_for(grades: np.ndarray, probabilities: np.ndarray, y_pred: np.ndarray | None = None) -> dict:
+    """The figures of one set of gradings (grades: the most probable, unless ``y_pred`` gives them)."""
+    report = classification_report(grades, probabilities, y_pred)
+    report["intervals"] = bootstrap_intervals(grades, probabilities, y_pred=y_pred)
+    report["ece_if_calibrated"] = ece_if_calibrated(probabilities)
+    report["three_class"] = three_class_report(grades, probabilities)
     return report
 
 
