@@ -46,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-patient", action="store_true",
                    help="print DICOM patient name and ID on the annotated PNGs (off by default)")
 
-    sub.add_parser("info", help="show the model in use and its origin, the device, versions and the log file")
+    i = sub.add_parser("info", help="show the model in use and its origin, the device, versions and the log file")
+    i.add_argument("--site-profile", metavar="PROFILE.json",
+                   help="also check a site profile against the model and show it")
 
     d = sub.add_parser(
         "download-weights", help="download a model (sha256-pinned) and make it the model in use",

@@ -32,6 +32,9 @@ def test_site_calibration_is_loaded_shown_remembered_and_cleared(qtbot, make_win
     assert window.verdict.site_text() == f"Calibrated for Test Site (200 films, {profile.created})"
     assert prediction.grade == int(profile.grades(np.array([prediction.probabilities]))[0])
     assert gui_settings.site_profile == str(path) and window.site_controller.clear_action.isEnabled()
+    window.about_action.trigger()  # the About box says which calibration is in use
+    assert "Calibrated for Test Site" in window.about_box().text()
+    window.about_box().close()
 
     # The next start finds it again and grades with it.
     second = make_window()

@@ -119,6 +119,9 @@ def test_calibrate_and_predict_with_the_profile(tmp_path, capsys):
     assert record["site_profile"].startswith(f"calibrated for Test Site ({used} films, ")
     assert record["grade"] == int(profile.grades(np.array([record["probabilities"]]))[0])
 
+    assert main(["info", "--site-profile", str(out)]) == 0  # info checks it against the model and shows it
+    assert f"site profile {profile.describe()}; temperature" in " ".join(capsys.readouterr().out.split())
+
     # evaluate with the profile: its grades, its probabilities, and it says so
     assert main(["evaluate", "--json", "--site-profile", str(out), "--plot", str(tmp_path / "cm.png"),
                  str(site)]) == 1  # the broken file is counted as a failure

@@ -34,6 +34,10 @@ def model_facts(predictor, weights_given: str | None = None) -> dict[str, str]:
         "kneeoa": __version__,
         "log file": str(log_file()),
     })
+    profile = getattr(predictor, "site_profile", None)
+    if profile is not None:
+        facts["site profile"] = (f"{profile.describe()}; temperature {profile.temperature:.3f}, cut points "
+                                 + ", ".join(f"{t:.2f}" for t in profile.thresholds))
     if manifest.test_time_flip:
         facts["test-time flip"] = "on (each network also grades the mirror image)"
     metrics = manifest.metrics

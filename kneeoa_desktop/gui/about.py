@@ -32,8 +32,9 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("About", text)
 
 
-def about_html(model: ModelInfo | None = None, weights=None) -> str:
-    """Rich text for the About box; ``model`` adds what only the loaded model knows.
+def about_html(model: ModelInfo | None = None, weights=None, site: str = "") -> str:
+    """Rich text for the About box; ``model`` adds what only the loaded model knows, ``site`` the
+    site calibration in use ("Calibrated for …", translated; "" for none).
 
     ``weights`` (a folder or manifest) overrides the model in use, for tests.
     """
@@ -67,6 +68,7 @@ def about_html(model: ModelInfo | None = None, weights=None) -> str:
             (translate("About", "Input"), translate("About", "{0}×{1} pixels, gray").format(width, height)),
             (translate("About", "Grades"), ", ".join(i18n.grade_title(g) for g in range(len(manifest.labels)))),
         ]
+        rows.append((translate("About", "Site calibration"), site or translate("About", "none")))
         if model is not None:
             rows.append((translate("About", "Running on"), model.device))
             if model.evidence_method:

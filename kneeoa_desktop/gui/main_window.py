@@ -356,7 +356,7 @@ class MainWindow(QMainWindow):
         box = QMessageBox(self)
         box.setWindowTitle(self.tr("About {0}").format(APP_TITLE))
         box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(about_html(self.state.model_info))
+        box.setText(about_html(self.state.model_info, site=self.site_controller.describe()))
         box.setIconPixmap(self.windowIcon().pixmap(72, 72))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.destroyed.connect(lambda *_: setattr(self, "_about_box", None))

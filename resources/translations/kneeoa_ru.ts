@@ -52,6 +52,14 @@
         <translation>Степени</translation>
     </message>
     <message>
+        <source>Site calibration</source>
+        <translation>Калибровка под учреждение</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>нет</translation>
+    </message>
+    <message>
         <source>Running on</source>
         <translation>Вычисления на</translation>
     </message>
