@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from kneeoa_desktop.core.ensemble import combine_probabilities  # noqa: E402
+from kneeoa_desktop.core.grades import median_grade  # noqa: E402
 from kneeoa_desktop.core.metrics import (bootstrap_intervals, headline_figures,  # noqa: E402
                                          paired_difference_intervals)
 
@@ -42,8 +43,7 @@ SETS = ("val", "site proxy", "simulated sites", "other shapes")
 
 def median_one_hot(probs: np.ndarray) -> np.ndarray:
     """The median grade of each distribution, as a one-hot "probability" (for the grade rules only)."""
-    grades = np.argmax(np.cumsum(probs, axis=1) >= 0.5, axis=1)
-    return np.eye(probs.shape[1])[grades]
+    return np.eye(probs.shape[1])[median_grade(probs)]
 
 
 def member_files(spec: str) -> tuple[str, list[tuple[Path, str]]]:

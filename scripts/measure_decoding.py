@@ -27,15 +27,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from kneeoa_desktop.core.grades import expected_grade, grade_by_cut_points, median_grade  # noqa: E402
 from kneeoa_desktop.core.metrics import quadratic_weighted_kappa  # noqa: E402
-
-
-def median_grade(probs: np.ndarray) -> np.ndarray:
-    return (np.cumsum(probs, axis=1) < 0.5).sum(axis=1)
-
-
-def expected_grade(probs: np.ndarray) -> np.ndarray:
-    return probs @ np.arange(probs.shape[1])
 
 
 def fit_thresholds(expected: np.ndarray, grades: np.ndarray, sweeps: int = 3) -> np.ndarray:
@@ -50,7 +43,7 @@ def fit_thresholds(expected: np.ndarray, grades: np.ndarray, sweeps: int = 3) ->
             for c in grid[(grid > lo) & (grid < hi)]:
                 trial = cuts.copy()
                 trial[k] = c
-                kappa = quadratic_weighted_kappa(grades, np.searchsorted(trial, expected, side="right"))
+                kappa = quadratic_weighted_kappa(grades, grade_by_cut_points(expected, trial))
                 if kappa > best_kappa:
                     best, best_kappa = c, kappa
             cuts[k] = best
@@ -64,7 +57,7 @@ def thresholds_out_of_fold(probs: np.ndarray, grades: np.ndarray, folds: int = 5
     for k in range(folds):
         test = fold == k
         cuts = fit_thresholds(expected[~test], grades[~test])
-        out[test] = np.searchsorted(cuts, expected[test], side="right")
+        out[test] = grade_by_cut_points(expected[test], cuts)
     return out
 
 

@@ -27,7 +27,8 @@ import numpy as np
 
 from .atomic import write_text_atomic
 from .errors import KneeOAError
-from .grades import NUM_GRADES
+from .ensemble import combine_probabilities
+from .grades import NUM_GRADES, expected_grade, grade_by_cut_points
 from .messages import QT_TRANSLATE_NOOP
 
 PROFILE_VERSION = 1
@@ -61,16 +62,11 @@ class SiteProfile:
 
     def probabilities(self, probs: np.ndarray) -> np.ndarray:
         """The model's (N, 5) probabilities at this profile's temperature."""
-        p = np.atleast_2d(np.asarray(probs, np.float64))
-        logits = np.log(np.clip(p, 1e-12, 1.0)) / self.temperature
-        logits -= logits.max(axis=1, keepdims=True)
-        out = np.exp(logits)
-        return out / out.sum(axis=1, keepdims=True)
+        return combine_probabilities([np.atleast_2d(probs)], self.temperature)
 
     def grades(self, probs: np.ndarray) -> np.ndarray:
         """The grade of each row of (N, 5) probabilities *already at this profile's temperature*."""
-        expected = np.atleast_2d(np.asarray(probs, np.float64)) @ np.arange(NUM_GRADES)
-        return np.searchsorted(np.asarray(self.thresholds), expected, side="right").astype(np.int64)
+        return grade_by_cut_points(expected_grade(probs), self.thresholds)
 
     def apply(self, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(probabilities as the app shows them, grades) for the model's (N, 5) probabilities."""

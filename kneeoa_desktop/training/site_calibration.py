@@ -17,7 +17,8 @@ from datetime import date
 
 import numpy as np
 
-from ..core.grades import NUM_GRADES
+from ..core.ensemble import combine_probabilities
+from ..core.grades import NUM_GRADES, expected_grade, grade_by_cut_points
 from ..core.metrics import headline_figures, paired_difference_intervals
 from ..core.site_profile import SiteProfile, model_fingerprint
 from .calibration import fit_temperature
@@ -25,13 +26,6 @@ from .calibration import fit_temperature
 KEYS = ("quadratic_weighted_kappa", "accuracy", "mae")
 MIN_FILMS, MIN_PER_GRADE = 50, 5
 EVEN_CUTS = tuple(k + 0.5 for k in range(NUM_GRADES - 1))
-
-
-def _softmax_at(probs: np.ndarray, temperature: float) -> np.ndarray:
-    logits = np.log(np.clip(probs, 1e-12, 1.0)) / temperature
-    logits -= logits.max(axis=1, keepdims=True)
-    out = np.exp(logits)
-    return out / out.sum(axis=1, keepdims=True)
 
 
 def _one_hot(grades: np.ndarray) -> np.ndarray:
@@ -48,7 +42,7 @@ def fit_thresholds(expected: np.ndarray, y: np.ndarray, rounds: int = 4) -> tupl
     expected, y = np.asarray(expected, np.float64), np.asarray(y, np.int64)
     candidates = np.unique(np.concatenate([np.quantile(expected, np.linspace(0, 1, 201)), EVEN_CUTS]))
     cuts = list(EVEN_CUTS)
-    best = _score(y, np.searchsorted(cuts, expected, side="right"))
+    best = _score(y, grade_by_cut_points(expected, cuts))
     for _ in range(rounds):
         moved = False
         for j in range(len(cuts)):
@@ -56,7 +50,7 @@ def fit_thresholds(expected: np.ndarray, y: np.ndarray, rounds: int = 4) -> tupl
             hi = cuts[j + 1] if j < len(cuts) - 1 else np.inf
             for c in candidates[(candidates > lo) & (candidates < hi)]:
                 trial = cuts[:j] + [float(c)] + cuts[j + 1:]
-                score = _score(y, np.searchsorted(trial, expected, side="right"))
+                score = _score(y, grade_by_cut_points(expected, trial))
                 if score > best + 1e-12:
                     best, cuts, moved = score, trial, True
         if not moved:
@@ -71,8 +65,7 @@ def fit_thresholds(expected: np.ndarray, y: np.ndarray, rounds: int = 4) -> tupl
 def fit(probs: np.ndarray, y: np.ndarray) -> tuple[float, tuple[float, ...]]:
     """(temperature, cut points) fitted on all of ``probs`` (N, 5) and true grades ``y``."""
     temperature = fit_temperature([np.log(np.clip(probs, 1e-12, 1.0))], y)
-    calibrated = _softmax_at(probs, temperature)
-    return temperature, fit_thresholds(calibrated @ np.arange(NUM_GRADES), y)
+    return temperature, fit_thresholds(expected_grade(combine_probabilities([probs], temperature)), y)
 
 
 def stratified_folds(y: np.ndarray, folds: int, seed: int = 0) -> np.ndarray:
@@ -94,8 +87,8 @@ def cross_validate(probs: np.ndarray, y: np.ndarray, folds: int = 5, seed: int =
     for f in range(folds):
         test = fold == f
         temperature, cuts = fit(probs[~test], y[~test])
-        expected = _softmax_at(probs[test], temperature) @ np.arange(NUM_GRADES)
-        with_profile[test] = np.searchsorted(cuts, expected, side="right")
+        expected = expected_grade(combine_probabilities([probs[test]], temperature))
+        with_profile[test] = grade_by_cut_points(expected, cuts)
     without = probs.argmax(1)
     a, b = _one_hot(without), _one_hot(with_profile)
     fa, fb = headline_figures(y, a), headline_figures(y, b)
