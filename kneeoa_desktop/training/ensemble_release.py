@@ -20,14 +20,10 @@ import numpy as np
 
 from ..core.atomic import atomic_path
 from ..core.manifest import Member, ModelManifest, sha256_of
-from ..core.metrics import ece_if_calibrated, headline_figures, paired_difference_interval
 from ..core.preprocess import preprocess
-from .calibration import calibrated, cross_fitted_ece, fit_temperature, reliability_diagram
+from .calibration import calibrated, reliability_diagram
 from .dataset import load_split
-
-_HEADLINE = ("accuracy", "quadratic_weighted_kappa", "mae", "oa_auc", "ece")
-#: Images in kneeKL224's official test split (Chen et al. 2019), kept apart from this project.
-PUBLISHED_TEST_SIZE = 1656
+from .release import choose_flip_and_temperature, dataset_summary, format_summary, validation_metrics
 
 
 def read_spec(path: Path) -> dict:
@@ -78,7 +74,6 @@ def release_ensemble(spec: dict, out_dir: Path, data_dir: Path, log=print) -> di
     from .evaluate import confusion_matrix_image, evaluate_folder, format_report
     from .model_card import write_model_card
     from .plots import plot_dataset_summary, plot_evidence_examples
-    from .release import dataset_summary, format_summary
     from .robustness import format_agreement, site_agreement
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -99,12 +94,8 @@ def release_ensemble(spec: dict, out_dir: Path, data_dir: Path, log=print) -> di
     # As `kneeoa train` decides it: the flip stays only if its kappa gain is real, as it
     # doubles every member's time; then one temperature for the combined verdict.
     logits = _val_logits(predictor, inputs)
-    plain, both = calibrated(logits[:1], 1.0), calibrated(logits[1:], 1.0)
-    flip_gain = paired_difference_interval(grades, plain, both)
-    flip = bool(spec.get("test_time_flip", flip_gain[0] > 0))
-    passes = logits[1:] if flip else logits[:1]
-    temperature = fit_temperature(passes, grades)
-    calibration = cross_fitted_ece(passes, grades, seed=0)
+    flip, flip_gain, passes, temperature, calibration = choose_flip_and_temperature(
+        logits[:1], logits[1:], grades, forced=spec.get("test_time_flip"))
     log(f"{len(members)} members; test-time flip {'on' if flip else 'off'} (kappa gain 95 % interval "
         f"{flip_gain[0]:+.4f} … {flip_gain[1]:+.4f}); temperature {temperature:.3f}; ECE "
         f"{calibration['ece_uncalibrated']:.4f} → {calibration['ece_cross_fitted']:.4f} (cross-fitted)")
@@ -113,20 +104,8 @@ def release_ensemble(spec: dict, out_dir: Path, data_dir: Path, log=print) -> di
     report = evaluate_folder(data_dir / "val", predictor)
     robustness = site_agreement(raws, grades, predictor)
     log("agreement under site-like changes on val:\n" + format_agreement(robustness))
-    manifest.metrics = {k: report[k] for k in ("n", *_HEADLINE, "intervals", "per_grade", "confusion_matrix",
-                                               "three_class")}
-    manifest.metrics.update({
-        "split": "val",
-        "decoding": "argmax",
-        "test_time_flip_comparison": {"without": headline_figures(grades, calibrated(logits[:1], temperature)),
-                                      "with": headline_figures(grades, calibrated(logits[1:], temperature)),
-                                      "kappa_gain_interval": flip_gain},
-        "calibration": {"temperature": temperature, **calibration,
-                        "ece_if_calibrated": [report["ece_if_calibrated"],
-                                              ece_if_calibrated(calibrated(passes, temperature),
-                                                                PUBLISHED_TEST_SIZE)]},
-        "site_agreement": robustness,
-    })
+    manifest.metrics = {**validation_metrics(report, grades, logits[:1], logits[1:], passes, temperature,
+                                             calibration, flip_gain, robustness), "decoding": "argmax"}
     manifest.save()
     plot_dataset_summary(counts, out_dir / "dataset_summary.png")
     write_png_atomic(confusion_matrix_image(report), out_dir / "confusion_matrix.png")

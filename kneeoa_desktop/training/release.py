@@ -89,12 +89,8 @@ def train_and_release(config: TrainConfig, out_dir: Path, log=print) -> dict:
     # log-probabilities serve as logits for the temperature (softmax ignores a per-row constant).
     predictor.test_time_flip = False
     logits = [np.log(np.maximum(predictor.predict_array(x)[0], 1e-12)) for x in (inputs, inputs[:, :, ::-1])]
-    plain, both = calibrated(logits[:1], 1.0), calibrated(logits, 1.0)
-    flip_gain = paired_difference_interval(grades, plain, both)
-    flip = flip_gain[0] > 0
-    passes = logits if flip else logits[:1]
-    temperature = fit_temperature(passes, grades)
-    calibration = cross_fitted_ece(passes, grades, seed=config.seed)
+    flip, flip_gain, passes, temperature, calibration = choose_flip_and_temperature(
+        logits[:1], logits, grades, seed=config.seed)
     log(f"test-time flip {'on' if flip else 'off'} (kappa gain 95 % interval {flip_gain[0]:+.4f} … "
         f"{flip_gain[1]:+.4f}); temperature {temperature:.3f}; ECE {calibration['ece_uncalibrated']:.4f} → "
         f"{calibration['ece_cross_fitted']:.4f} (cross-fitted)")
@@ -109,23 +105,8 @@ def train_and_release(config: TrainConfig, out_dir: Path, log=print) -> dict:
     robustness = site_agreement(raws, grades, predictor)
     log("agreement under site-like changes on val:\n" + format_agreement(robustness))
 
-    manifest.metrics = {k: report[k] for k in ("n", *_HEADLINE, "intervals", "per_grade", "confusion_matrix",
-                                               "three_class")}
-    manifest.metrics["split"] = "val"
-    manifest.metrics["test_time_flip_comparison"] = {
-        "without": headline_figures(grades, calibrated(logits[:1], temperature)),
-        "with": headline_figures(grades, calibrated(logits, temperature)),
-        "kappa_gain_interval": flip_gain,
-    }
-    manifest.metrics["calibration"] = {
-        "temperature": temperature, **calibration,
-        # What chance alone leaves of the ECE of a calibrated model, on val (as evaluate_folder
-        # measured it) and on a test split the size of the published one: the scale on which to
-        # read the figures above.
-        "ece_if_calibrated": [report["ece_if_calibrated"],
-                              ece_if_calibrated(calibrated(passes, temperature), PUBLISHED_TEST_SIZE)],
-    }
-    manifest.metrics["site_agreement"] = robustness
+    manifest.metrics = validation_metrics(report, grades, logits[:1], logits, passes, temperature, calibration,
+                                          flip_gain, robustness)
     with open(run_dir / "log.csv", newline="") as handle:
         epochs = list(csv.DictReader(handle))
     manifest.training.update({
@@ -149,6 +130,44 @@ def train_and_release(config: TrainConfig, out_dir: Path, log=print) -> dict:
     write_model_card(out_dir / "MODEL_CARD.md", manifest, counts, epochs)
     log(format_report(report))
     return report
+
+
+def choose_flip_and_temperature(without: list[np.ndarray], with_flip: list[np.ndarray], grades, seed: int = 0,
+                                forced: bool | None = None):
+    """(flip, its kappa-gain interval, the passes kept, temperature, cross-fitted calibration).
+
+    ``without`` and ``with_flip`` are the val logit sets graded without and with the mirror pass.
+    The flip is kept only if its gain in val kappa is real (its 95 % interval excludes 0), as it
+    doubles the network's time (``forced`` overrides that choice); the temperature is fitted on
+    the passes kept.
+    """
+    flip_gain = paired_difference_interval(grades, calibrated(without, 1.0), calibrated(with_flip, 1.0))
+    flip = bool(flip_gain[0] > 0) if forced is None else bool(forced)
+    passes = with_flip if flip else without
+    return flip, flip_gain, passes, fit_temperature(passes, grades), cross_fitted_ece(passes, grades, seed=seed)
+
+
+def validation_metrics(report: dict, grades, without, with_flip, passes, temperature: float, calibration: dict,
+                       flip_gain, robustness: dict) -> dict:
+    """The manifest's ``metrics``: the val report's figures, the flip comparison, the calibration
+    and the agreement under site-like changes."""
+    metrics = {k: report[k] for k in ("n", *_HEADLINE, "intervals", "per_grade", "confusion_matrix", "three_class")}
+    metrics["split"] = "val"
+    metrics["test_time_flip_comparison"] = {
+        "without": headline_figures(grades, calibrated(without, temperature)),
+        "with": headline_figures(grades, calibrated(with_flip, temperature)),
+        "kappa_gain_interval": flip_gain,
+    }
+    metrics["calibration"] = {
+        "temperature": temperature, **calibration,
+        # What chance alone leaves of the ECE of a calibrated model, on val (as evaluate_folder
+        # measured it) and on a test split the size of the published one: the scale on which to
+        # read the figures above.
+        "ece_if_calibrated": [report["ece_if_calibrated"],
+                              ece_if_calibrated(calibrated(passes, temperature), PUBLISHED_TEST_SIZE)],
+    }
+    metrics["site_agreement"] = robustness
+    return metrics
 
 
 def _init_model(path: Path) -> dict:
