@@ -59,16 +59,11 @@ def member_files(spec: str) -> tuple[str, list[tuple[Path, str]]]:
 
 
 def set_inputs(data: Path, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    from kneeoa_desktop.core.preprocess import preprocess
-    from kneeoa_desktop.training.augment import framing_proxy, site_proxy
     from kneeoa_desktop.training.dataset import load_split
-    from kneeoa_desktop.training.sites import site_proxy as simulated_sites
+    from kneeoa_desktop.training.robustness import validation_sets
 
     raws, grades, _ = load_split(data / "val", (224, 224), raw=True)
-    return {"val": np.stack([preprocess(x, (224, 224)) for x in raws]),
-            "site proxy": site_proxy(raws, seed=seed),
-            "simulated sites": simulated_sites(raws, seed=seed),
-            "other shapes": framing_proxy(raws)}, grades
+    return validation_sets(raws, seed), grades
 
 
 def network_probabilities(path: Path, sha256: str, inputs: dict[str, np.ndarray], cache: Path) -> dict:

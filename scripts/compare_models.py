@@ -68,19 +68,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from kneeoa_desktop.core.predictor import Predictor
-    from kneeoa_desktop.core.preprocess import preprocess
-    from kneeoa_desktop.training.augment import framing_proxy, site_proxy
     from kneeoa_desktop.training.dataset import load_split
-    from kneeoa_desktop.training.sites import site_proxy as simulated_sites
+    from kneeoa_desktop.training.robustness import validation_sets
 
     a, b = Predictor(args.a), Predictor(args.b)
     if a.input_size != b.input_size:
         parser.error("the two models take different input sizes")
     raws, grades, _ = load_split(args.data / "val", a.input_size, raw=True)
-    inputs = {"val": np.stack([preprocess(x, a.input_size) for x in raws]),
-              "site proxy": site_proxy(raws, seed=args.seed),
-              "simulated sites": simulated_sites(raws, seed=args.seed),
-              "other shapes": framing_proxy(raws)}
+    inputs = validation_sets(raws, args.seed, a.input_size)
     print(f"A = {a.manifest.tag} (flip {'on' if a.test_time_flip else 'off'}), "
           f"B = {b.manifest.tag} (flip {'on' if b.test_time_flip else 'off'}); {len(grades)} val images")
     for split, x in inputs.items():

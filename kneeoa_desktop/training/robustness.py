@@ -36,6 +36,19 @@ def site_agreement(raws: np.ndarray, grades: np.ndarray, predictor, batch_size: 
     return result
 
 
+def validation_sets(raws: np.ndarray, seed: int = 1234, input_size: tuple[int, int] = (224, 224)) -> dict:
+    """The val crops as the candidate comparisons grade them (preprocessed, (N, H, W, 1) each):
+    as they are; the training's site proxy (``augment.site_proxy``); the simulated sites of issue
+    24 framed whole (``sites.site_proxy``); cut to other crop shapes (``augment.framing_proxy``)."""
+    from .augment import framing_proxy, site_proxy
+    from .sites import site_proxy as simulated_sites
+
+    return {"val": np.stack([preprocess(x, input_size) for x in raws]),
+            "site proxy": site_proxy(raws, seed=seed),
+            "simulated sites": simulated_sites(raws, seed=seed),
+            "other shapes": framing_proxy(raws)}
+
+
 def format_agreement(result: dict) -> str:
     lines = [f"{'change':<12} {'same grade':>10} {'within 1':>9} {'kappa':>7}",
              f"{'(none)':<12} {'':>10} {'':>9} {result['original']['kappa']:>7.3f}"]
