@@ -1,7 +1,8 @@
 """The `kneeoa` command: grade radiographs, evaluate, train, describe and download the model.
 
 A thin front door onto ``kneeoa_desktop.core``: the subcommands and exit codes live here, the
-arguments and --help texts in ``cli_parser``, the records and progress bars in ``cli_output``;
+arguments and --help texts in ``cli_parser``, the records in ``cli_output``, the progress bar
+in ``cli_progress``;
 no image or model logic does. Errors a user can cause print one line
 (``kneeoa: FILE: reason``) and never a traceback unless ``--debug`` is given; the details
 and tracebacks go to the log file (``kneeoa info`` says where).
@@ -21,8 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import __version__
-from .cli_output import ByteProgress, Progress, records_for
+from .cli_output import ByteProgress, records_for
 from .cli_parser import build_parser
+from .cli_progress import Progress
 from .core.errors import KneeOAError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -42,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging("cli")
     log.info("kneeoa %s %s", args.command, __version__)
+    if args.engine:  # every predictor of this process (predict, serve, self-test …) reads it
+        from .core.engines import ENGINE_ENV
+
+        os.environ[ENGINE_ENV] = args.engine
     try:
         return {"predict": cmd_predict, "info": cmd_info, "evaluate": cmd_evaluate,
                 "train": cmd_train, "download-weights": cmd_download_weights,
@@ -119,7 +125,8 @@ def cmd_predict(args) -> int:
     pipeline = GradingPipeline(_predictor(args))
     records = records_for(args)
     failures = len(empty_folders)
-    progress = Progress(len(files))
+    progress = Progress(len(files), "grading", json_output=args.json)
+    records_on_screen = sys.stdout.isatty()  # the bar steps aside for each record on the terminal
     used_names: set[str] = set()
     # The annotated PNGs are drawn and written on other threads while the next film is graded
     # (drawing, encoding and the network all release the GIL). Drawing and encoding one PNG
@@ -130,7 +137,7 @@ def cmd_predict(args) -> int:
     pending: deque = deque()
 
     def failed(index, path, exc) -> int:
-        progress.close()  # the message goes on its own line, then the bar goes on
+        progress.clear()  # the message goes on its own line, then the bar goes on
         _fail(args, path, exc)
         progress.update(index + 1)
         return 1
@@ -141,6 +148,8 @@ def cmd_predict(args) -> int:
                 written.result()
         except Exception as exc:  # user errors, and bugs too, must not stop the other files
             return failed(index, path, exc)
+        if records_on_screen:
+            progress.clear()
         for knee in result.knees:
             prediction = knee.prediction
             prediction.source_name = str(path)
@@ -173,9 +182,9 @@ def cmd_predict(args) -> int:
         while pending:
             failures += finish(*pending.popleft())
     finally:
+        progress.close()
         if writer is not None:
             writer.shutdown(wait=True)
-    progress.close()
     try:
         records.finish()
     except KneeOAError as exc:
@@ -221,22 +230,16 @@ def cmd_evaluate(args) -> int:
         print(f"kneeoa: {data_dir}: not a folder", file=sys.stderr)
         return EXIT_FAILED
     predictor = _predictor(args)
-    progress = Progress(0)
+    progress = Progress(0, "evaluating", json_output=args.json)  # sized by the first report
     start = time.perf_counter()
 
-    def on_progress(done, total):
-        nonlocal progress
-        if progress.total != total:  # the walk has counted the files: size the bar
-            progress = Progress(total)
-        progress.update(done)
-
     def on_error(path, exc):
-        progress.close()
+        progress.clear()
         _fail(args, path, exc)
 
     details: dict = {}
     try:
-        report = evaluate_folder(data_dir, predictor, on_progress=on_progress, on_error=on_error, details=details)
+        report = evaluate_folder(data_dir, predictor, on_progress=progress.update, on_error=on_error, details=details)
     except FileNotFoundError as exc:
         print(f"kneeoa: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli_output import Progress
+from .cli_progress import Progress
 from .core.errors import KneeOAError
 from .core.grades import NUM_GRADES
 
@@ -40,25 +40,24 @@ def cmd_calibrate(args, predictor_for, fail) -> int:
     predictor = predictor_for(args, with_profile=False)  # the model as it is: that is what is fitted
     pipeline = GradingPipeline(predictor)
     probs, grades, unreadable, refused, several = [], [], [], 0, 0
-    progress = Progress(len(items))
-    for k, (path, grade) in enumerate(items):
-        try:
-            result = pipeline(path)
-        except KneeOAError as exc:
-            progress.close()
-            fail(args, path, exc)
-            unreadable.append(path)
-            continue
-        finally:
-            progress.update(k + 1)
-        if len(result.knees) != 1:
-            several += 1
-        elif not result.knees[0].in_scope:
-            refused += 1
-        else:
-            probs.append(result.knees[0].prediction.probabilities)
-            grades.append(grade)
-    progress.close()
+    with Progress(len(items), "grading", json_output=getattr(args, "json", False)) as progress:
+        for k, (path, grade) in enumerate(items):
+            try:
+                result = pipeline(path)
+            except KneeOAError as exc:
+                progress.clear()
+                fail(args, path, exc)
+                unreadable.append(path)
+                continue
+            finally:
+                progress.update(k + 1)
+            if len(result.knees) != 1:
+                several += 1
+            elif not result.knees[0].in_scope:
+                refused += 1
+            else:
+                probs.append(result.knees[0].prediction.probabilities)
+                grades.append(grade)
     y = np.array(grades, np.int64)
     counts = np.bincount(y, minlength=NUM_GRADES)
     print(f"{len(items)} files in {data_dir}: {len(y)} graded films used; {refused} refused by the scope check, "

@@ -1,8 +1,9 @@
-"""What the `kneeoa` command prints: one record per graded knee, and progress bars on stderr.
+"""What the `kneeoa` command prints: one record per graded knee, and download progress on stderr.
 
 ``kneeoa predict`` writes its records as an aligned table (the default), as JSON lines
 (``--json``) or as CSV (``--csv FILE``, ``-`` for stdout; a file is written atomically at the
-end). The progress bars appear only on a terminal, so piped output stays clean.
+end). Progress appears only on a terminal, so piped output stays clean (the files' progress
+bar is ``cli_progress``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,6 @@ import sys
 from pathlib import Path
 
 from .core.grades import KL_LABELS, grade_title
-
-#: Show a progress bar on a terminal from this many files on.
-PROGRESS_MIN_FILES = 5
 
 CSV_COLUMNS = ["file", "knee", "region", *[f"p_{label}" for label in KL_LABELS], "grade",
                "oa_probability", "in_scope", "scope_note", "model", "site_profile"]
@@ -88,26 +86,6 @@ class CsvRecords:
 
 def _region(knee) -> str:
     return " ".join(str(v) for v in knee.region)
-
-
-class Progress:
-    """A one-line progress bar on stderr, only when stderr is a terminal and the job is long."""
-
-    def __init__(self, total: int):
-        self.total = total
-        self.enabled = total >= PROGRESS_MIN_FILES and sys.stderr.isatty()
-
-    def update(self, done: int) -> None:
-        if self.enabled:
-            width = 30
-            filled = width * done // self.total
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + " " * 50 + "\r")
-            sys.stderr.flush()
 
 
 class ByteProgress:

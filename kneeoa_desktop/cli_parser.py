@@ -17,6 +17,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--weights", metavar="DIR",
                         help="folder holding manifest.json and the model's file(s) (default: the model "
                              "in use: a downloaded one if installed, else the bundled one)")
+    parser.add_argument("--engine", choices=("auto", "onnx", "tensorflow", "tensorflow-graph"),
+                        help="what runs the network: onnx (ONNX Runtime, the lean engine: the model's "
+                             "exported graphs, on a GPU when its build offers one), tensorflow (the "
+                             "reference; needs the [tensorflow] extra; TensorFlow Lite on a CPU), "
+                             "tensorflow-graph (TensorFlow's own graph), or auto (default: onnx when the "
+                             "model ships its graphs and ONNX Runtime is installed, else tensorflow); "
+                             "overrides $KNEEOA_ENGINE")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 

@@ -35,6 +35,7 @@ class SelfTestError(Exception):
 class SelfTestResult:
     model: str
     device: str
+    engine: str
     probabilities: list[float]
     grade: int
     overlay_size: tuple[int, int]  # (width, height)
@@ -43,7 +44,8 @@ class SelfTestResult:
     def summary(self) -> str:
         probs = ", ".join(f"{p:.3f}" for p in self.probabilities)
         width, height = self.overlay_size
-        return (f"KneeOA {__version__} self-test passed: model {self.model} on {self.device}, "
+        return (f"KneeOA {__version__} self-test passed: model {self.model} on {self.device} "
+                f"({self.engine}), "
                 f"KL probabilities [{probs}], "
                 f"overlay {width}x{height}, {self.seconds:.1f} s")
 
@@ -102,7 +104,7 @@ def run(image: str | Path | None = None, weights: str | Path | None = None) -> S
     if annotated.ndim != 3 or annotated.shape[1] <= composed.shape[1]:
         raise SelfTestError("the annotated export could not be rendered")
 
-    return SelfTestResult(model=prediction.model, device=prediction.device,
+    return SelfTestResult(model=prediction.model, device=prediction.device, engine=prediction.engine,
                           probabilities=[float(p) for p in probs], grade=prediction.grade,
                           overlay_size=(composed.shape[1], composed.shape[0]),
                           seconds=time.perf_counter() - start)

@@ -180,8 +180,10 @@ def test_debug_shows_the_traceback(capsys, tmp_path):
 
 
 def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
-    from kneeoa_desktop.cli_output import Progress
+    from kneeoa_desktop.cli_progress import Progress
 
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.delenv("KNEEOA_NO_PROGRESS", raising=False)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     bar = Progress(10)
     bar.update(5)

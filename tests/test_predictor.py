@@ -74,38 +74,86 @@ def _copy_weights(tmp_path):
     target = tmp_path / "weights"
     target.mkdir()
     for member in manifest.member_list:
-        shutil.copy(manifest.directory / member.file, target / member.file)
+        for file in (member.file, member.onnx_file):
+            if file:
+                shutil.copy(manifest.directory / file, target / file)
     shutil.copy(manifest.directory / "manifest.json", target / "manifest.json")
     return target, manifest
 
 
-def test_tampered_model_is_refused(tmp_path):
+# Each engine reads its own files: the `.keras` for TensorFlow, the exported graph for ONNX Runtime.
+ENGINE_FILES = [("tensorflow", "file", "sha256"), ("onnx", "onnx_file", "onnx_sha256")]
+
+
+@pytest.mark.parametrize("engine, file_key, sha_key", ENGINE_FILES)
+def test_tampered_model_is_refused(tmp_path, engine, file_key, sha_key):
     target, manifest = _copy_weights(tmp_path)
-    model = target / manifest.file
+    model = target / getattr(manifest.member_list[0], file_key)
     data = bytearray(model.read_bytes())
     data[len(data) // 2] ^= 0xFF
     model.write_bytes(bytes(data))
-    with pytest.raises(errors.ModelError, match="checksum"):
-        Predictor(target)
+    with pytest.raises(errors.ModelError, match="checksum") as caught:
+        Predictor(target, engine=engine)
+    assert model.name in str(caught.value) and str(caught.value).count(".") <= 3  # one sentence
 
 
-def test_missing_and_truncated_model(tmp_path):
+@pytest.mark.parametrize("engine, file_key, sha_key", ENGINE_FILES)
+def test_missing_and_truncated_model(tmp_path, engine, file_key, sha_key):
     target, manifest = _copy_weights(tmp_path)
-    model = target / manifest.file
+    model = target / getattr(manifest.member_list[0], file_key)
     model.write_bytes(model.read_bytes()[:1000])
     text = json.loads((target / "manifest.json").read_text())
-    text["sha256"] = sha256_of(model)  # checksum matches, file is still garbage
+    digest = sha256_of(model)  # checksum matches, file is still garbage
+    if sha_key in text:
+        text[sha_key] = digest
     for member in text.get("members", [])[:1]:  # an ensemble's first member is that file
-        member["sha256"] = text["sha256"]
+        member[sha_key] = digest
     (target / "manifest.json").write_text(json.dumps(text))
     with pytest.raises(errors.ModelError, match="cannot be loaded"):
-        Predictor(target)
+        Predictor(target, engine=engine)
     model.unlink()
     with pytest.raises(errors.ModelError, match="missing"):
-        Predictor(target)
+        Predictor(target, engine=engine)
     (target / "manifest.json").write_text("{not json")
     with pytest.raises(errors.ModelError, match="damaged"):
-        Predictor(target)
+        Predictor(target, engine=engine)
+
+
+def test_the_engines_agree_on_a_real_radiograph(predictor, knee_png):
+    """The lean engine (the default) against TensorFlow's own graph, the reference."""
+    from kneeoa_desktop.core.pipeline import GradingPipeline
+
+    reference = Predictor(predictor.manifest, engine="tensorflow-graph")
+    assert predictor.engine.startswith("ONNX Runtime") and reference.engine == "TensorFlow"
+    lean, tf = (GradingPipeline(p)(load_image(knee_png)).knees[0].prediction for p in (predictor, reference))
+    np.testing.assert_allclose(lean.probabilities, tf.probabilities, atol=1e-4)
+    np.testing.assert_allclose(lean.evidence, tf.evidence, atol=1e-3)
+    np.testing.assert_allclose(lean.features, tf.features, atol=1e-3)
+    assert lean.grade == tf.grade and lean.as_dict()["engine"] == predictor.engine
+
+
+def test_an_engine_that_cannot_grade_the_model_is_refused_in_one_sentence(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from kneeoa_desktop.core import engines
+
+    manifest = load_manifest()
+    keras_only = replace(manifest, members=tuple(replace(m, onnx_file="", onnx_sha256="") for m in manifest.members))
+    assert engines.choose(manifest) == engines.ONNX and engines.choose(keras_only) == engines.TENSORFLOW
+    with pytest.raises(errors.ModelError, match="no runtime file for ONNX Runtime"):
+        engines.choose(keras_only, "onnx")
+    with pytest.raises(errors.ModelError, match="Unknown engine"):
+        engines.choose(manifest, "cuda-magic")
+    monkeypatch.setenv(engines.ENGINE_ENV, "tensorflow")
+    assert engines.choose(manifest) == engines.TENSORFLOW
+    monkeypatch.setattr(engines, "installed", lambda module: False)
+    with pytest.raises(errors.ModelError, match="TensorFlow engine is not installed"):
+        engines.choose(manifest)
+    with pytest.raises(errors.ModelError, match="kneeoa-desktop\\[tensorflow\\]"):
+        engines.choose(keras_only, "auto")
+    monkeypatch.delenv(engines.ENGINE_ENV)
+    with pytest.raises(errors.ModelError, match="ONNX Runtime is not installed"):
+        engines.choose(manifest, "onnx")
 
 
 def test_lambda_model_is_refused_without_running_its_code(tmp_path):

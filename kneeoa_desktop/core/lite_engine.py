@@ -13,8 +13,9 @@ must give TensorFlow's own outputs on a probe input; those outputs are kept besi
 cached file must give them again, so a damaged file is found without running TensorFlow's pass.
 Anything that goes wrong (a conversion error, a damaged cache file) is logged and the caller
 keeps TensorFlow's forward pass: slower, never wrong. The predictor tries none of this when
-``usable`` says no (no ``tf.lite`` in this TensorFlow, or ``KNEEOA_ENGINE=tensorflow``).
-No Qt here.
+``usable`` says no (no ``tf.lite`` in this TensorFlow) or the engine asked for is
+``tensorflow-graph`` (``core.engines``). This is the TensorFlow engine's fast path; the lean
+engine (``onnx_engine``) needs no TensorFlow at all. No Qt here.
 """
 
 from __future__ import annotations
@@ -39,14 +40,11 @@ LITE_ENGINE = "TensorFlow Lite with XNNPACK"
 TF_ENGINE = "TensorFlow"
 #: Bump when the forward function (what it returns, how) changes: old cache files then go unused.
 FORWARD_VERSION = 1
-#: Environment variable: "tensorflow" keeps TensorFlow's forward pass.
-ENGINE_ENV = "KNEEOA_ENGINE"
 
 
 def usable(tf) -> bool:
-    """Whether to try TensorFlow Lite at all: this TensorFlow has it and the user did not turn
-    it off (``KNEEOA_ENGINE=tensorflow``)."""
-    return hasattr(tf, "lite") and os.environ.get(ENGINE_ENV, "").strip().lower() not in ("tensorflow", "tf")
+    """Whether to try TensorFlow Lite at all: this TensorFlow has it."""
+    return hasattr(tf, "lite")
 
 
 def cache_file(model_sha256: str, tf_version: str) -> Path:

@@ -5,6 +5,10 @@ sha256, input size, labels, validation metrics, training summary and download UR
 lists its members (``members``: each a name, version, file and sha256, the first being the
 top-level ``file``) and the temperature applied to their combined verdict
 (``ensemble_temperature``); a manifest without ``members`` describes one network.
+
+Each network may also come as an exported ONNX graph (``onnx_file`` and ``onnx_sha256``, per
+member, or at the top level for one network), made and checked against the `.keras` file by the
+release step: the lean engine (``core.onnx_engine``) grades with it and needs no TensorFlow.
 """
 
 from __future__ import annotations
@@ -27,11 +31,14 @@ MANIFEST_NAME = "manifest.json"
 
 @dataclass(frozen=True)
 class Member:
-    """One network of an ensemble: its file in the manifest's folder and that file's sha256."""
+    """One network of an ensemble: its file in the manifest's folder and that file's sha256,
+    and its exported ONNX graph with that file's sha256 ("" when it has none)."""
     name: str
     version: str
     file: str
     sha256: str
+    onnx_file: str = ""
+    onnx_sha256: str = ""
 
 
 @dataclass
@@ -51,18 +58,27 @@ class ModelManifest:
     # An ensemble's members (empty: one network, ``file``); see ``core.ensemble``.
     members: tuple[Member, ...] = ()
     ensemble_temperature: float = 1.0
+    # A single network's exported ONNX graph (an ensemble lists one per member instead).
+    onnx_file: str = ""
+    onnx_sha256: str = ""
     directory: Path = field(default=DEFAULT_WEIGHTS_DIR, compare=False)
 
     @property
     def member_list(self) -> tuple[Member, ...]:
         """Every network the model runs, in order (one for a single-network manifest)."""
-        return self.members or (Member(self.name, self.version, self.file, self.sha256),)
+        return self.members or (Member(self.name, self.version, self.file, self.sha256,
+                                       self.onnx_file, self.onnx_sha256),)
+
+    @property
+    def has_onnx(self) -> bool:
+        """Whether every network comes as an exported ONNX graph (the lean engine can grade it)."""
+        return all(m.onnx_file and m.onnx_sha256 for m in self.member_list)
 
     @property
     def total_bytes(self) -> int:
-        """The size of all its model files (those that exist)."""
-        return sum((self.directory / m.file).stat().st_size for m in self.member_list
-                   if (self.directory / m.file).is_file())
+        """The size of all its model files, `.keras` and ONNX (those that exist)."""
+        files = [m.file for m in self.member_list] + [m.onnx_file for m in self.member_list if m.onnx_file]
+        return sum((self.directory / f).stat().st_size for f in files if (self.directory / f).is_file())
 
     @property
     def model_path(self) -> Path:
@@ -82,16 +98,29 @@ class ModelManifest:
             data.pop("members")
             data.pop("ensemble_temperature")
         else:
-            data["members"] = [asdict(m) for m in self.members]
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+            data["members"] = [_without_empty_onnx(asdict(m)) for m in self.members]
+        return json.dumps(_without_empty_onnx(data), indent=2, ensure_ascii=False) + "\n"
 
     def save(self) -> Path:
         """Write ``manifest.json`` into ``directory``, atomically; returns its path."""
         return write_text_atomic(self.to_json(), self.directory / MANIFEST_NAME)
 
-    def verify(self) -> None:
+    def verify(self, onnx: bool = False) -> None:
         """Raise ModelError unless every model file exists and matches its recorded sha256 (an
-        ensemble's top-level file and sha256, its first member's, are checked as well)."""
+        ensemble's top-level file and sha256, its first member's, are checked as well).
+
+        ``onnx=True`` checks the exported ONNX graphs instead: what the lean engine loads."""
+        if onnx:
+            for m in self.member_list:
+                path = self.directory / m.onnx_file
+                if not (m.onnx_file and path.is_file()):
+                    raise ModelError(QT_TRANSLATE_NOOP(
+                        "CoreMessages", "The runtime file {0} is missing from {1}."), path.name, path.parent)
+                if sha256_of(path) != m.onnx_sha256.lower():
+                    raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The runtime file {0} is damaged or was "
+                                                       "altered (its checksum does not match the manifest)."),
+                                     path.name)
+            return
         checks = [(m.file, m.sha256.lower()) for m in self.member_list]
         if (self.file, self.sha256.lower()) not in checks:  # a top-level pair edited apart from the members
             checks.insert(0, (self.file, self.sha256.lower()))
@@ -130,9 +159,12 @@ def load_manifest(path: str | Path | None = None) -> ModelManifest:
             download_url=data.get("download_url"),
             description=str(data.get("description", "")),
             test_time_flip=bool(data.get("test_time_flip", False)),
-            members=tuple(Member(str(m["name"]), str(m["version"]), str(m["file"]), str(m["sha256"]))
+            members=tuple(Member(str(m["name"]), str(m["version"]), str(m["file"]), str(m["sha256"]),
+                                 str(m.get("onnx_file", "")), str(m.get("onnx_sha256", "")))
                           for m in data.get("members", ())),
             ensemble_temperature=float(data.get("ensemble_temperature", 1.0)),
+            onnx_file=str(data.get("onnx_file", "")),
+            onnx_sha256=str(data.get("onnx_sha256", "")),
             directory=path.parent,
         )
     except (KeyError, TypeError, ValueError, IndexError):
@@ -141,13 +173,22 @@ def load_manifest(path: str | Path | None = None) -> ModelManifest:
     if len(manifest.labels) != len(KL_LABELS):
         raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model manifest must list exactly five KL grades."))
     files = [m.file for m in manifest.member_list]
-    if any(Path(f).name != f for f in [manifest.file, *files]):
+    onnx_files = [m.onnx_file for m in manifest.member_list if m.onnx_file]
+    if any(Path(f).name != f for f in [manifest.file, *files, *onnx_files]):
         raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model manifest names a file outside its own folder."))
     if manifest.members and (files[0] != manifest.file or len(set(files)) != len(files)):
         raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model manifest {0} lacks required fields."), path)
     if not 0.05 <= manifest.ensemble_temperature <= 20.0:
         raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model manifest {0} lacks required fields."), path)
     return manifest
+
+
+def _without_empty_onnx(data: dict) -> dict:
+    """A network without an exported graph is written as before (no empty ``onnx_*`` keys)."""
+    if not data.get("onnx_file"):
+        data.pop("onnx_file", None)
+        data.pop("onnx_sha256", None)
+    return data
 
 
 def sha256_of(path: str | Path) -> str:

@@ -29,8 +29,7 @@ def model_facts(predictor, weights_given: str | None = None) -> dict[str, str]:
         "evidence": predictor.evidence_method,
         "device": predictor.device,
         "engine": getattr(predictor, "engine", "TensorFlow"),
-        "tensorflow": predictor.versions["tensorflow"],
-        "keras": predictor.versions["keras"],
+        **predictor.versions,  # the engine's own versions: onnxruntime, or tensorflow and keras
         "kneeoa": __version__,
         "log file": str(log_file()),
     })

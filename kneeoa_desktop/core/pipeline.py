@@ -169,7 +169,7 @@ class GradingPipeline:
 def _prediction(predictor, probs, cams, features, source_name, roi, elapsed_ms):
     return Prediction(probabilities=probs, evidence=cams, model=predictor.manifest.tag,
                       device=predictor.device, elapsed_ms=elapsed_ms, source_name=source_name,
-                      roi=roi, features=features)
+                      roi=roi, features=features, engine=str(getattr(predictor, "engine", "")))
 
 
 def _laterality(image: LoadedImage) -> str | None:

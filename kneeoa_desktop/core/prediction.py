@@ -33,6 +33,7 @@ class Prediction:
     # expected grade, not from the most probable one; ``site`` then says so ("calibrated for …").
     assigned_grade: int | None = None
     site: str = ""
+    engine: str = ""  # what ran the network(s): "ONNX Runtime 1.32.0", "TensorFlow" …
 
     @property
     def grade(self) -> int:
@@ -73,6 +74,7 @@ class Prediction:
             "oa_probability": round(self.oa_probability, 6),
             "model": self.model,
             "device": self.device,
+            **({"engine": self.engine} if self.engine else {}),
             "roi": list(self.roi) if self.roi else None,
             **({"site_profile": self.site} if self.site else {}),
         }

@@ -1,9 +1,11 @@
 """Grade a radiograph: preprocess → network(s) → probabilities, grade and evidence maps.
 
-The model is one network or an ensemble of several (the manifest's members, each its own
-checked `.keras` file and forward pass: ``network.Network``); ``ensemble`` says how their
-outputs become one verdict. Each network may also be run on the mirror image
-(``test_time_flip``): left and right knees mirror each other.
+The model is one network or an ensemble of several (the manifest's members); ``ensemble`` says
+how their outputs become one verdict. Each network runs on the engine ``engines.choose`` picks:
+its exported ONNX graph on ONNX Runtime (``onnx_engine.OnnxNetwork``, the default: no
+TensorFlow imported), or its `.keras` file on TensorFlow (``network.Network``, the reference).
+Each network may also be run on the mirror image (``test_time_flip``): left and right knees
+mirror each other.
 """
 
 from __future__ import annotations
@@ -13,54 +15,75 @@ from pathlib import Path
 
 import numpy as np
 
+from . import engines
 from .ensemble import combine_evidence, combine_probabilities
 from .imaging import LoadedImage
-from .lite_engine import LiteForward
-from .lite_engine import usable as lite_usable
 from .manifest import ModelManifest, load_manifest
-from .network import Network
 # What a grading produced is plain data in ``prediction`` (no TensorFlow there); re-exported here.
 from .prediction import Prediction
 from .preprocess import preprocess
-from .runtime import tensorflow_runtime
 
 
 class Predictor:
     """Loads the model once (every member sha256-checked, safe mode) and grades images.
 
     ``weights`` is a folder holding ``manifest.json`` (or the manifest itself); the model in use
-    is ``model_store.active_weights_dir()``, which the front doors pass.
+    is ``model_store.active_weights_dir()``, which the front doors pass. ``engine`` is what
+    ``--engine`` asked for (None: ``$KNEEOA_ENGINE``, else "auto"; see ``engines``).
     """
 
-    def __init__(self, weights: str | Path | ModelManifest):
+    def __init__(self, weights: str | Path | ModelManifest, engine: str | None = None):
         self.manifest = weights if isinstance(weights, ModelManifest) else load_manifest(weights)
-        self.manifest.verify()
-        runtime = tensorflow_runtime()
-        self._tf = runtime.tf
-        self.device = runtime.device
-        self.versions = runtime.versions
-        self._keras = runtime.keras
+        self.engine_kind = engines.choose(self.manifest, engine)
+        self._tf = self._keras = None
         self.test_time_flip = self.manifest.test_time_flip
         # A department's site profile (``site_profile``), set by the front door that loads one:
         # the pipeline then shows its probabilities and grades by its cut points.
         self.site_profile = None
-        # On a GPU TensorFlow's own pass is the fast one; on a CPU, TensorFlow Lite.
-        lite = runtime.device_kind == "CPU" and lite_usable(self._tf)
-        self.networks = [Network(runtime, self.manifest.directory / m.file, m.sha256, self.input_size, lite)
-                         for m in self.manifest.member_list]
+        if self.engine_kind == engines.ONNX:
+            self._load_onnx()
+        else:
+            self._load_tensorflow()
+        #: What graded, as shown to the user: "ONNX Runtime 1.32.0", "TensorFlow Lite with XNNPACK" …
         self.engine = self.networks[0].engine
         self.evidence_method = self.networks[0].evidence_method
         self.predict_array(np.zeros((*self.manifest.input_size, 1), np.float32))  # warm up
+
+    def _load_onnx(self) -> None:
+        from .onnx_engine import OnnxNetwork
+
+        self.manifest.verify(onnx=True)
+        self.networks = [OnnxNetwork(self.manifest.directory / m.onnx_file, self.input_size)
+                         for m in self.manifest.member_list]
+        self.device = self.networks[0].device
+        self.versions = {"onnxruntime": self.networks[0].version}
+
+    def _load_tensorflow(self) -> None:
+        from .lite_engine import usable as lite_usable
+        from .network import Network
+        from .runtime import tensorflow_runtime
+
+        self.manifest.verify()
+        runtime = tensorflow_runtime()
+        self._tf, self._keras = runtime.tf, runtime.keras
+        self.device = runtime.device
+        self.versions = runtime.versions
+        # On a GPU TensorFlow's own pass is the fast one; on a CPU, TensorFlow Lite (unless the
+        # graph itself was asked for: the exact reference).
+        lite = (runtime.device_kind == "CPU" and self.engine_kind == engines.TENSORFLOW
+                and lite_usable(self._tf))
+        self.networks = [Network(runtime, self.manifest.directory / m.file, m.sha256, self.input_size, lite)
+                         for m in self.manifest.member_list]
 
     @property
     def input_size(self) -> tuple[int, int]:
         return self.manifest.input_size
 
     @property
-    def lite_forward(self) -> LiteForward | None:
+    def lite_forward(self):
         """The first member's TensorFlow Lite forward pass (``batch -> (probs, cams, pooled)``),
-        or None when TensorFlow's own runs."""
-        return self.networks[0].lite
+        or None when TensorFlow's own graph or ONNX Runtime runs."""
+        return getattr(self.networks[0], "lite", None)
 
     @property
     def _model(self):
@@ -113,7 +136,7 @@ class Predictor:
         x = preprocess(image.pixels, self.input_size)
         probs, cams, pooled = self.predict_array(x, with_features=True)
         prediction = Prediction(
-            probabilities=probs[0], evidence=cams[0], model=self.manifest.tag, device=self.device,
+            probabilities=probs[0], evidence=cams[0], model=self.manifest.tag, device=self.device, engine=self.engine,
             elapsed_ms=(time.perf_counter() - start) * 1000.0, source_name=image.source_name,
             roi=image.metadata.get("roi"), features=pooled[0],
         )

@@ -175,6 +175,14 @@
         <translation>Экспорт перезаписал бы исходную рентгенограмму; выберите другое имя.</translation>
     </message>
     <message>
+        <source>The runtime file {0} is missing from {1}.</source>
+        <translation>Файл среды выполнения {0} отсутствует в {1}.</translation>
+    </message>
+    <message>
+        <source>The runtime file {0} is damaged or was altered (its checksum does not match the manifest).</source>
+        <translation>Файл среды выполнения {0} повреждён или изменён (его контрольная сумма не совпадает с манифестом).</translation>
+    </message>
+    <message>
         <source>The model manifest must list exactly five KL grades.</source>
         <translation>Манифест модели должен перечислять ровно пять степеней KL.</translation>
     </message>
@@ -373,6 +381,34 @@
     <message>
         <source>Unusual image for this model; check the grade.</source>
         <translation>Необычное для этой модели изображение; проверьте оценку.</translation>
+    </message>
+    <message>
+        <source>Unknown engine {0} (choose from {1}).</source>
+        <translation>Неизвестный движок {0} (выберите из: {1}).</translation>
+    </message>
+    <message>
+        <source>The model {0} has no runtime file for ONNX Runtime; grade it with the TensorFlow engine (--engine tensorflow).</source>
+        <translation>У модели {0} нет файла для ONNX Runtime; оценивайте её движком TensorFlow (--engine tensorflow).</translation>
+    </message>
+    <message>
+        <source>ONNX Runtime is not installed (pip install onnxruntime).</source>
+        <translation>ONNX Runtime не установлен (pip install onnxruntime).</translation>
+    </message>
+    <message>
+        <source>The model {0} has no runtime file, and the TensorFlow engine that could grade it is not installed (pip install &quot;kneeoa-desktop[tensorflow]&quot;).</source>
+        <translation>У модели {0} нет файла среды выполнения, а движок TensorFlow, который мог бы её оценить, не установлен (pip install &quot;kneeoa-desktop[tensorflow]&quot;).</translation>
+    </message>
+    <message>
+        <source>The TensorFlow engine is not installed (pip install &quot;kneeoa-desktop[tensorflow]&quot;).</source>
+        <translation>Движок TensorFlow не установлен (pip install &quot;kneeoa-desktop[tensorflow]&quot;).</translation>
+    </message>
+    <message>
+        <source>The runtime file {0} cannot be loaded ({1}).</source>
+        <translation>Файл среды выполнения {0} не удаётся загрузить ({1}).</translation>
+    </message>
+    <message>
+        <source>The runtime file {0} does not fit its manifest (its inputs or outputs differ).</source>
+        <translation>Файл среды выполнения {0} не соответствует манифесту (отличаются его входы или выходы).</translation>
     </message>
 </context>
 <context>

@@ -1,0 +1,122 @@
+"""The lean engine: a network's exported ONNX graph run by ONNX Runtime, without TensorFlow.
+
+The release step (``training.runtime_export``) exports each network's forward pass (one gray
+radiograph in; probabilities (B, 5), evidence maps (B, h, w, 5) and pooled features (B, C) out,
+by name) and records the file's sha256 in the manifest after checking that it reproduces the
+Keras model on fixed probes. Here the file is only loaded (the caller has checked its sha256)
+and run.
+
+Device: the first GPU execution provider this ONNX Runtime build offers (CUDA on Linux, DirectML
+on Windows, CoreML on macOS; each comes with its own ONNX Runtime wheel, see docs/INSTALL.md),
+else the CPU. ``KNEEOA_DEVICE=cpu`` keeps the CPU. A GPU provider that fails to start is logged
+in one line and the CPU is used instead: slower, never a crash. No Qt here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+from .messages import QT_TRANSLATE_NOOP
+
+log = logging.getLogger(__name__)
+
+#: Names of the exported graph's input and outputs (the contract with ``training.runtime_export``).
+INPUT_NAME = "radiograph"
+OUTPUT_NAMES = ("probabilities", "evidence", "features")
+#: GPU execution providers, in order of preference, with the name shown to the user.
+GPU_PROVIDERS = {
+    "CUDAExecutionProvider": "GPU (CUDA)",
+    "DmlExecutionProvider": "GPU (DirectML)",
+    "CoreMLExecutionProvider": "GPU (CoreML)",
+}
+CPU_PROVIDER = "CPUExecutionProvider"
+#: Environment variable: "cpu" keeps the CPU even when a GPU provider is offered.
+DEVICE_ENV = "KNEEOA_DEVICE"
+
+
+def available() -> bool:
+    """Whether ONNX Runtime can be imported here."""
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _threads() -> int:
+    # As many as the knee finder and the laptop leave sensible: more than 4 buys nothing here.
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _session(ort, path: Path, providers: list[str]):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = _threads()
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # errors only: its warnings are not for the user
+    return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+
+
+def choose_providers(ort) -> list[str]:
+    """The GPU provider to try first (if offered and not turned off), then the CPU."""
+    offered = set(ort.get_available_providers())
+    if os.environ.get(DEVICE_ENV, "").strip().lower() == "cpu":
+        return [CPU_PROVIDER]
+    gpus = [p for p in GPU_PROVIDERS if p in offered]
+    return gpus[:1] + [CPU_PROVIDER]
+
+
+class OnnxNetwork:
+    """One network's exported graph: ``(batch) -> (probs, cams, pooled)`` as numpy arrays."""
+
+    evidence_method = "CAM"  # the export computes the exact class activation map
+
+    def __init__(self, path: Path, input_size: tuple[int, int]):
+        import onnxruntime as ort
+
+        self.path, self.input_size = Path(path), tuple(input_size)
+        self.version = ort.__version__
+        providers = choose_providers(ort)
+        try:
+            self._session = _session(ort, self.path, providers)
+        except Exception as exc:  # a GPU provider that cannot start (driver, memory): use the CPU
+            if providers == [CPU_PROVIDER]:
+                raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The runtime file {0} cannot be loaded ({1})."),
+                                 self.path.name, type(exc).__name__) from exc
+            log.warning("ONNX Runtime could not start %s (%s: %s); grading on the CPU",
+                        providers[0], type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+            try:
+                self._session = _session(ort, self.path, [CPU_PROVIDER])
+            except Exception as exc2:
+                raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The runtime file {0} cannot be loaded ({1})."),
+                                 self.path.name, type(exc2).__name__) from exc2
+        used = self._session.get_providers()[0]
+        self.device = GPU_PROVIDERS.get(used, "CPU")
+        self.device_kind = "CPU" if used == CPU_PROVIDER else "GPU"
+        self._check_signature()
+        # One call at a time: the GUI's worker and the server's threads share one network.
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> str:
+        return f"ONNX Runtime {self.version}"
+
+    def _check_signature(self) -> None:
+        inputs = self._session.get_inputs()
+        outputs = {o.name for o in self._session.get_outputs()}
+        ok = (len(inputs) == 1 and inputs[0].name == INPUT_NAME and set(OUTPUT_NAMES) <= outputs
+              and list(inputs[0].shape[1:]) == [*self.input_size, 1])
+        if not ok:
+            raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The runtime file {0} does not fit its manifest "
+                                               "(its inputs or outputs differ)."), self.path.name)
+
+    def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        batch = np.ascontiguousarray(batch, np.float32)
+        with self._lock:
+            probs, cams, pooled = self._session.run(list(OUTPUT_NAMES), {INPUT_NAME: batch})
+        return probs, cams, pooled
