@@ -313,14 +313,15 @@ def cmd_train(args) -> int:
             print(f"kneeoa: {data / split}: not a folder (expected {data}/train and {data}/val, "
                   "each with 0/ … 4/)", file=sys.stderr)
             return EXIT_FAILED
-    try:
-        import matplotlib  # noqa: F401  (figures of the run)
-    except ImportError:
+    from .core.engines import installed
+
+    missing = [m for m in ("tensorflow", "keras", "tf2onnx", "matplotlib") if not installed(m)]
+    if missing:
         if getattr(sys, "frozen", False):  # the installed bundle leaves training out on purpose
             print("kneeoa: training is not part of the installed program; use the source install "
                   "(pip install 'kneeoa-desktop[train]')", file=sys.stderr)
         else:
-            print("kneeoa: training needs matplotlib for its figures: pip install 'kneeoa-desktop[train]'",
+            print(f"kneeoa: training needs {', '.join(missing)}: pip install 'kneeoa-desktop[train]'",
                   file=sys.stderr)
         return EXIT_FAILED
     if args.init_from and not Path(args.init_from).is_file():

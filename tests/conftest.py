@@ -155,6 +155,11 @@ SLOW_TESTS = {
     "test_gui_i18n.py::test_the_system_locale_is_followed_unless_a_language_was_chosen",
     "test_gui_parts.py::test_console_script_and_module_start_the_gui",
     "test_gui_model.py::test_reloading_the_model_on_the_grading_thread_is_safe",
+    # the lean engine against TensorFlow, in processes where TensorFlow cannot be imported
+    "test_lean_engine.py::test_cli_grades_without_tensorflow_as_tensorflow_does",
+    "test_lean_engine.py::test_the_window_grades_without_tensorflow_as_tensorflow_does",
+    "test_lean_engine.py::test_without_runtime_files_and_without_tensorflow_one_sentence",
+    "test_lean_engine.py::test_the_shipped_runtime_files_reproduce_the_keras_model",
     "test_server.py::test_cli_serve_help_and_bad_arguments",
 }
 

@@ -18,12 +18,21 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl  # noqa: E402
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent  # noqa: E402
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from kneeoa_desktop.gui.settings import Settings  # noqa: E402
 
 GRADING_TIMEOUT_MS = 60_000  # the first grading may include loading the model on a busy machine
+
+
+def qimage_to_bgr(image: QImage) -> np.ndarray:
+    """Any QImage as an (h, w, 3) uint8 BGR array (a copy): to compare what is shown with what
+    the core made (the program itself only converts numpy → QImage)."""
+    image = image.convertToFormat(QImage.Format.Format_BGR888)
+    height, width, stride = image.height(), image.width(), image.bytesPerLine()
+    rows = np.frombuffer(image.constBits(), np.uint8, count=stride * height).reshape(height, stride)
+    return rows[:, :width * 3].reshape(height, width, 3).copy()
 
 
 class CountingPredictor:

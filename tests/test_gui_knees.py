@@ -23,10 +23,10 @@ from kneeoa_desktop.core.export import render_result
 from kneeoa_desktop.core.imaging import load_image
 from kneeoa_desktop.core.localise import KneeRegion
 from kneeoa_desktop.core.scope import NOTE_IMPLANT, ScopeVerdict
-from kneeoa_desktop.gui.qt_images import qimage_to_bgr
 
 from .conftest import REPO
-from .gui_helpers import counting, gui_settings, make_window, mouse_drag, wait_for_result  # noqa: F401
+from .gui_helpers import (counting, gui_settings, make_window, mouse_drag, qimage_to_bgr,  # noqa: F401
+                          wait_for_result)
 
 # Where the two knees lie on the fixture film: the patient's right knee on the image's left.
 RIGHT = (60, 48, 224, 224)

@@ -17,10 +17,10 @@ from PySide6.QtGui import QImage
 
 from kneeoa_desktop.core.grades import LOW_CONFIDENCE
 from kneeoa_desktop.core.prediction import Prediction
-from kneeoa_desktop.gui.qt_images import bgr_to_qimage, gray_to_qimage, qimage_to_bgr
+from kneeoa_desktop.gui.qt_images import bgr_to_qimage, gray_to_qimage
 from kneeoa_desktop.gui.settings import MAX_RECENT, Settings
 
-from .gui_helpers import GRADING_TIMEOUT_MS, counting, gui_settings  # noqa: F401
+from .gui_helpers import GRADING_TIMEOUT_MS, counting, gui_settings, qimage_to_bgr  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -18,12 +18,11 @@ from kneeoa_desktop.core.export import default_export_name
 from kneeoa_desktop.core.imaging import load_image
 from kneeoa_desktop.core.overlay import EvidenceOverlay
 from kneeoa_desktop.core.pipeline import GradingPipeline
-from kneeoa_desktop.gui.qt_images import qimage_to_bgr
 
 from . import samples
 from .gui_helpers import (GRADING_TIMEOUT_MS, CountingPredictor, assert_bars_match, core_probabilities,  # noqa: F401
                           counting, drop_files, drop_mime, gui_settings, make_window, mouse_drag,
-                          wait_for_result, widget_accepting_drop)
+                          qimage_to_bgr, wait_for_result, widget_accepting_drop)
 
 
 @pytest.fixture

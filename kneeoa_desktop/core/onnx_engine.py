@@ -40,15 +40,6 @@ CPU_PROVIDER = "CPUExecutionProvider"
 DEVICE_ENV = "KNEEOA_DEVICE"
 
 
-def available() -> bool:
-    """Whether ONNX Runtime can be imported here."""
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _threads() -> int:
     # As many as the knee finder and the laptop leave sensible: more than 4 buys nothing here.
     return max(1, min(4, os.cpu_count() or 1))

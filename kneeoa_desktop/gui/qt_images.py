@@ -2,8 +2,8 @@
 
 A QImage built on a numpy buffer does not own that memory and assumes its own row stride, so
 every conversion here passes the array's stride and returns a detached copy: the array may
-be freed or reused the moment the call returns. Pictures flow one way, numpy → QImage;
-``qimage_to_bgr`` exists only so that tests can compare what is shown with what the core made.
+be freed or reused the moment the call returns. Pictures flow one way, numpy → QImage (the
+tests' ``gui_helpers.qimage_to_bgr`` reads one back to compare what is shown).
 """
 
 from __future__ import annotations
@@ -28,11 +28,3 @@ def bgr_to_qimage(bgr: np.ndarray) -> QImage:
     bgr = np.ascontiguousarray(bgr)
     height, width = bgr.shape[:2]
     return QImage(bgr.data, width, height, bgr.strides[0], QImage.Format.Format_BGR888).copy()
-
-
-def qimage_to_bgr(image: QImage) -> np.ndarray:
-    """Any QImage as an (h, w, 3) uint8 BGR array (a copy), e.g. to compare what is shown."""
-    image = image.convertToFormat(QImage.Format.Format_BGR888)
-    height, width, stride = image.height(), image.width(), image.bytesPerLine()
-    rows = np.frombuffer(image.constBits(), np.uint8, count=stride * height).reshape(height, stride)
-    return rows[:, :width * 3].reshape(height, width, 3).copy()
