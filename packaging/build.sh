@@ -2,7 +2,7 @@
 # Build the KneeOA bundle with PyInstaller, then this platform's installers.
 #
 #   packaging/build.sh [--distpath DIR] [--workpath DIR] [--skip-bundle] [--no-installers]
-#                      [--tensorflow-cpu | --full-tensorflow]
+#                      [--same-env]
 #
 # Linux:  DIST/KneeOA/ (the bundle), DIST/KneeOA-<version>-linux-<machine>.tar.gz and
 #         DIST/kneeoa-desktop_<version>_<arch>.deb (installs into /opt/kneeoa).
@@ -11,11 +11,10 @@
 # if present, else python3) must have the project and pyinstaller installed: pip install -e ".[build]".
 # KNEEOA_DEB_COMPRESSION=xz|gzip|zstd (default xz: a third smaller than gzip, but about ten
 # times slower to make). KNEEOA_MAINTAINER and KNEEOA_HOMEPAGE fill those .deb fields.
-# --tensorflow-cpu (the default on Linux x86_64): build from a separate environment,
-# WORK/venv-tf-cpu, holding the CPU-only TensorFlow wheel (same version) instead of the
-# GPU-capable one: 1.2 GB instead of 1.6 GB, for laptops that have no CUDA GPU to use anyway.
-# --full-tensorflow builds from PYTHON's environment as it is. (Elsewhere TensorFlow's wheel is
-# CPU-only already.)
+# The bundle carries the lean engine (ONNX Runtime) only: it is built from a separate environment,
+# WORK/venv-lean, holding the project's default dependencies and PyInstaller, without TensorFlow
+# or Keras (whatever PYTHON's own environment holds). --same-env builds from PYTHON's
+# environment as it is (build.spec still leaves TensorFlow and Keras out).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,17 +22,15 @@ DIST="$ROOT/dist"
 WORK="$ROOT/build"
 BUILD_BUNDLE=1
 INSTALLERS=1
-TF_CPU=0
-[ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] && TF_CPU=1
+LEAN_ENV=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --distpath) DIST=$2; shift 2 ;;
         --workpath) WORK=$2; shift 2 ;;
         --skip-bundle) BUILD_BUNDLE=0; shift ;;
         --no-installers) INSTALLERS=0; shift ;;
-        --tensorflow-cpu) TF_CPU=1; shift ;;
-        --full-tensorflow) TF_CPU=0; shift ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        --same-env) LEAN_ENV=0; shift ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "build.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -50,26 +47,25 @@ MACHINE=$(uname -m)
 BUNDLE="$DIST/KneeOA"
 log() { printf '[build.sh] %s\n' "$*"; }
 
-if [ "$TF_CPU" = 1 ] && [ "$BUILD_BUNDLE" = 1 ]; then
-    [ "$(uname -s)-$MACHINE" = Linux-x86_64 ] || { echo "build.sh: --tensorflow-cpu is for Linux x86_64" >&2; exit 2; }
-    venv="$WORK/venv-tf-cpu"
-    tf_version=$("$PYTHON" -c 'from importlib.metadata import version; print(version("tensorflow"))')
+if [ "$LEAN_ENV" = 1 ] && [ "$BUILD_BUNDLE" = 1 ]; then
+    venv="$WORK/venv-lean"
     if [ ! -x "$venv/bin/python" ]; then
-        log "build environment with tensorflow-cpu $tf_version in $venv"
+        log "build environment without TensorFlow in $venv"
         "$PYTHON" -m venv "$venv"
     fi
-    # Every dependency of the project except TensorFlow itself, then the CPU wheel and the
-    # project without its dependencies (pip would otherwise add the GPU-capable wheel back).
-    "$venv/bin/python" - "$ROOT/pyproject.toml" > "$WORK/requirements-tf-cpu.txt" <<'PY'
-import re, sys, tomllib
+    # The project's default dependencies and the build tools, then the project itself without
+    # its dependencies: exactly what `pip install kneeoa-desktop` puts on a clinician's machine.
+    "$venv/bin/python" - "$ROOT/pyproject.toml" > "$WORK/requirements-lean.txt" <<'PY'
+import sys, tomllib
 project = tomllib.load(open(sys.argv[1], "rb"))["project"]
-for spec in project["dependencies"] + project["optional-dependencies"]["build"]:
-    if re.match(r"tensorflow\b", spec):
-        continue
-    print(spec)
+print("\n".join(project["dependencies"] + project["optional-dependencies"]["build"]))
 PY
-    "$venv/bin/python" -m pip install --quiet "tensorflow-cpu==$tf_version" -r "$WORK/requirements-tf-cpu.txt"
+    "$venv/bin/python" -m pip install --quiet -r "$WORK/requirements-lean.txt"
     "$venv/bin/python" -m pip install --quiet --no-deps -e "$ROOT"
+    if "$venv/bin/python" -c 'import tensorflow' 2>/dev/null || "$venv/bin/python" -c 'import keras' 2>/dev/null; then
+        echo "build.sh: $venv holds TensorFlow or Keras; remove it and build again" >&2; exit 1
+    fi
+    log "build environment: $(du -sm "$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" | cut -f1) MB of site-packages"
     PYTHON="$venv/bin/python"
 fi
 

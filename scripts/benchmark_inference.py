@@ -8,13 +8,13 @@ Usage: python scripts/benchmark_inference.py [IMAGE] [--repeats N]
 2. Overlay recomposition alone for a 1024×1024 image (what a brightness-slider move costs).
 3. Warm `kneeoa predict --overlay-dir` per image: one process grading 1 image and one grading
    1 + N images (annotated PNGs written), fastest of 3 each; the difference divided by N.
-4. Cold start: wall time of a fresh `kneeoa predict --json IMAGE` process, median of 3 (the
-   model's TensorFlow Lite conversion already cached, as on every start but the first), and
-   once with an empty cache (the first start after a model is installed: conversion included).
-5. The model files' sizes (every member of an ensemble, and their total).
-   Also: the network alone on one input: each member in the engine in use (TensorFlow Lite on a
-   CPU), all members combined, and the first member as TensorFlow's graph, interleaved, median
-   over N.
+4. Cold start: wall time of a fresh `kneeoa predict --json IMAGE` process with the default
+   (lean) engine, median of 5; and, when TensorFlow is installed, with `--engine tensorflow`,
+   median of 3 (its TensorFlow Lite conversion already cached, as on every start but the first).
+5. The model files' sizes (every member's `.keras` and exported ONNX graph, and their total).
+   Also: the network alone on one input: each member on the lean engine (ONNX Runtime), and,
+   when TensorFlow is installed, on TensorFlow Lite and the first member as TensorFlow's graph;
+   all members combined; interleaved, median over N.
 6. Warm grading of a bilateral film through the pipeline (find the knees, both knees through
    the network in one batch, scope check, the overlay over both composed), median over N; the
    film is the synthetic bilateral fixture of tests/test_localise.py scaled to 2000 px wide.
@@ -83,7 +83,14 @@ def main() -> None:
     engines = {f"{m.name} ({net.engine})": (lambda net=net: net(x))
                for m, net in zip(predictor.manifest.member_list, predictor.networks)}
     engines["all members combined"] = lambda: predictor.predict_array(x[0])
-    engines["first member, TensorFlow graph"] = lambda: predictor.tensorflow_forward()(predictor._tf.constant(x))
+    from kneeoa_desktop.core.engines import installed
+
+    with_tensorflow = installed("tensorflow") and installed("keras")
+    if with_tensorflow:  # the reference engine, for comparison
+        reference = Predictor(active_weights_dir(), engine="tensorflow")
+        engines.update({f"{m.name} ({net.engine})": (lambda net=net: net(x))
+                        for m, net in zip(reference.manifest.member_list, reference.networks)})
+        engines["first member, TensorFlow graph"] = lambda: reference.tensorflow_forward()(reference._tf.constant(x))
     for name, run in engines.items():
         run()
     for _ in range(args.repeats):
@@ -157,18 +164,14 @@ def main() -> None:
         many = min(cli_seconds([image_path, *others]) for _ in range(3))
     per_image_cli = (many - one) / max(1, len(others)) * 1000
 
-    cold = []
-    for _ in range(3):
+    def cold_seconds(*engine):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "kneeoa_desktop.cli", "predict", "--json", str(image_path)],
+        subprocess.run([sys.executable, "-m", "kneeoa_desktop.cli", *engine, "predict", "--json", str(image_path)],
                        check=True, capture_output=True, env=env)
-        cold.append(time.perf_counter() - start)
-    # The very first start with a model also converts it for TensorFlow Lite (then cached).
-    with tempfile.TemporaryDirectory() as empty_cache:
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "kneeoa_desktop.cli", "predict", "--json", str(image_path)],
-                       check=True, capture_output=True, env=dict(env, KNEEOA_CACHE_DIR=empty_cache))
-        first_start = time.perf_counter() - start
+        return time.perf_counter() - start
+
+    cold = [cold_seconds() for _ in range(5)]
+    cold_tf = [cold_seconds("--engine", "tensorflow") for _ in range(3)] if with_tensorflow else []
 
     print(f"machine: {os.cpu_count()} CPU cores, device {predictor.device}, engine {predictor.engine}, "
           f"model {predictor.manifest.tag}")
@@ -182,16 +185,18 @@ def main() -> None:
           f"{statistics.median(draw):.1f} ms, encoding and writing median {statistics.median(encode):.1f} ms")
     print(f"warm `kneeoa predict --overlay-dir` per image: {per_image_cli:.1f} ms "
           f"(({many:.2f} s for {1 + len(others)} images − {one:.2f} s for 1) / {len(others)})")
-    print(f"cold `kneeoa predict --json` one image: median {statistics.median(cold):.2f} s "
-          f"(runs: {', '.join(f'{c:.2f}' for c in cold)}); first start with this model "
-          f"(empty cache, {predictor.engine} conversion included): {first_start:.2f} s")
+    print(f"cold `kneeoa predict --json` one image ({predictor.engine}): median {statistics.median(cold):.2f} s "
+          f"(runs: {', '.join(f'{c:.2f}' for c in cold)})")
+    if cold_tf:
+        print(f"cold `kneeoa --engine tensorflow predict --json` one image: median {statistics.median(cold_tf):.2f} s "
+              f"(runs: {', '.join(f'{c:.2f}' for c in cold_tf)})")
     for size, (knees_found, times, stages) in bilateral.items():
         print(f"warm bilateral film {size} (find knees + {knees_found} knees + scope + overlay): "
               f"median {statistics.median(times):.1f} ms, p90 {sorted(times)[int(0.9 * len(times))]:.1f} ms; "
               "of which (medians) " + ", ".join(f"{stage} {statistics.median(ms):.1f} ms"
                                                 for stage, ms in stages.items() if stage != "load"))
-    files = ", ".join(f"{m.file} {(predictor.manifest.directory / m.file).stat().st_size / 1e6:.1f} MB"
-                      for m in predictor.manifest.member_list)
+    files = ", ".join(f"{f} {(predictor.manifest.directory / f).stat().st_size / 1e6:.1f} MB"
+                      for m in predictor.manifest.member_list for f in (m.file, m.onnx_file) if f)
     print(f"model files: {files}; together {predictor.manifest.total_bytes / 1e6:.1f} MB")
 
 

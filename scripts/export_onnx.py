@@ -4,7 +4,8 @@
 Usage: python scripts/export_onnx.py [--weights weights]
 
 The release steps (``kneeoa train``, ``scripts/release_ensemble.py``) do this themselves; this
-script adds the exported graphs to a model released before they did (model 1.1.0). Each graph
+script adds the exported graphs (and their section of MODEL_CARD.md) to a model released before
+they did (model 1.1.0). Each graph
 must reproduce its `.keras` network on fixed probes, and the whole model its TensorFlow verdict
 (``kneeoa_desktop.training.runtime_export``), or nothing is written. Needs the [train] extras.
 """
@@ -24,9 +25,10 @@ def main() -> int:
     parser.add_argument("--weights", type=Path, default=REPO / "weights", help="the model's folder")
     args = parser.parse_args()
     from kneeoa_desktop.core.manifest import load_manifest
-    from kneeoa_desktop.training.runtime_export import export_manifest
+    from kneeoa_desktop.training.runtime_export import export_manifest, update_card
 
     manifest = export_manifest(load_manifest(args.weights))
+    update_card(manifest)  # the card's "Runtime files" section
     for m in manifest.member_list:
         size = (manifest.directory / m.onnx_file).stat().st_size / 1e6
         print(f"{m.onnx_file}: {size:.1f} MB, sha256 {m.onnx_sha256}")

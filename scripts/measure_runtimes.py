@@ -283,9 +283,9 @@ def mb(v):
 def table(rows, header) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows] if r is not None) for i in range(len(header))]
     line = "  ".join("-" * w for w in widths)
-    out = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths)), line]
+    out = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths)).rstrip(), line]
     for r in rows:
-        out.append(line if r is None else "  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+        out.append(line if r is None else "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
     return "\n".join(out)
 
 
@@ -421,7 +421,7 @@ def report(results: dict, names: list[str], tolerances: dict) -> str:
             None,
         ]
     rows += [
-        row("GPU providers in this build, here", lambda r: ", ".join(r["providers_here"])),
+        row("execution providers offered here", lambda r: ", ".join(r["providers_here"])),
         row("GPU accelerator libs in this wheel", lambda r: ", ".join(r["accelerator_libs"]) or "-"),
     ]
     facts = ["", "GPU paths and platforms (static facts, sources in the script):"]
@@ -435,7 +435,7 @@ def report(results: dict, names: list[str], tolerances: dict) -> str:
              f"calls after {WARMUPS} warm-ups (warm); reference: TensorFlow {results['tensorflow_reference']}'s "
              f"graph on {results['probes']} probes; tolerances {tolerances}.\n"
              f"Wheels: {ort['wheel_file']}, {lite['wheel_file']}. Total time {results['elapsed_s']:.0f} s.\n")
-    return intro + "\n" + table(rows, header) + "\n".join(facts)
+    return intro + "\n" + table(rows, header) + "\n" + "\n".join(facts)
 
 
 if __name__ == "__main__":

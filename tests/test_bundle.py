@@ -91,6 +91,25 @@ def bundle(dist) -> Path:
     return dist / "KneeOA"
 
 
+@pytest.fixture(scope="module")
+def lean_env(dist) -> Path:
+    """The environment build.sh built the bundle from: the default dependencies, no TensorFlow."""
+    venv = dist.parent / "build" / "venv-lean"
+    if not (venv / "bin" / "python").is_file():
+        pytest.skip(f"no lean build environment at {venv} (build.sh --same-env, or another --workpath)")
+    return venv
+
+
+@pytest.fixture(scope="module")
+def tensorflow_reference():
+    """The TensorFlow engine's own graph: what the lean engine must reproduce."""
+    from kneeoa_desktop.core.manifest import load_manifest
+    from kneeoa_desktop.core.pipeline import GradingPipeline
+    from kneeoa_desktop.core.predictor import Predictor
+
+    return GradingPipeline(Predictor(load_manifest(), engine="tensorflow-graph"))
+
+
 @pytest.fixture()
 def clean_run(tmp_path):
     """Run a command as from ``env -i PATH=/usr/bin:/bin HOME=<empty>``, offline where possible."""
@@ -123,9 +142,12 @@ def test_bundle_layout(bundle):
                  "resources/kneeoa-desktop.desktop", "resources/samples/synthetic-knee.png",
                  "resources/styles/side_panel.qss", "resources/styles/status_bar.qss"):
         assert (internal / path).is_file(), path
-    assert list((internal / "weights").glob("*.keras"))
-    # Left out on purpose (see docs/BUILDING.md): training figures, TensorBoard, Tk, test suites.
-    for absent in ("matplotlib", "tensorboard", "tkinter", "_pytest", "hypothesis"):
+    assert list((internal / "weights").glob("*.keras")) and list((internal / "weights").glob("*.onnx"))
+    assert (internal / "onnxruntime").is_dir()
+    # Left out on purpose (see docs/BUILDING.md): TensorFlow and Keras (the bundle grades with
+    # ONNX Runtime), training figures, TensorBoard, Tk, test suites.
+    for absent in ("tensorflow", "keras", "tf2onnx", "matplotlib", "tensorboard", "tkinter", "_pytest",
+                   "hypothesis"):
         assert not (internal / absent).exists(), absent
     assert not list(internal.rglob("libQt6WebEngine*")) and not list(internal.rglob("libQt6Quick*"))
     plugins = internal / "PySide6" / "Qt" / "plugins"
@@ -145,20 +167,41 @@ def test_self_test_without_display(bundle, clean_run):
     print(f"\n{lines[0]}")
 
 
-def test_predict_json_matches_source_install(bundle, clean_run, predictor):
+def test_predict_json_matches_the_tensorflow_engine(bundle, clean_run, tensorflow_reference):
     from kneeoa_desktop.core.imaging import load_image
 
     sample = bundle / SAMPLE
     result = clean_run(bundle / "kneeoa", "predict", "--json", sample)
     assert result.returncode == 0, result.stderr
     record = _one_json_line(result.stdout)
-    # The frozen program must grade exactly as the source install does (same knee finder,
-    # same preprocessing, same network).
-    from kneeoa_desktop.core.pipeline import GradingPipeline
-
-    knee = GradingPipeline(predictor)(load_image(sample)).knees[0]
+    assert record["engine"].startswith("ONNX Runtime")
+    # The frozen program must grade as the source install's reference does (same knee finder,
+    # same preprocessing, same network on TensorFlow).
+    knee = tensorflow_reference(load_image(sample)).knees[0]
     assert record["region"] == list(knee.region) and record["in_scope"] == knee.in_scope
+    assert record["grade"] == knee.prediction.grade
     np.testing.assert_allclose(record["probabilities"], knee.prediction.probabilities, atol=1e-4)
+
+
+def test_an_environment_without_tensorflow_grades_as_tensorflow_does(lean_env, clean_run, tensorflow_reference,
+                                                                       knee_png):
+    """The default install (`pip install kneeoa-desktop`): no TensorFlow, no Keras, same verdict."""
+    from kneeoa_desktop.core.imaging import load_image
+
+    python = lean_env / "bin" / "python"
+    for module in ("tensorflow", "keras"):
+        blocked = clean_run(python, "-c", f"import {module}")
+        assert blocked.returncode != 0 and "ModuleNotFoundError" in blocked.stderr, module
+    result = clean_run(lean_env / "bin" / "kneeoa", "predict", "--json", knee_png)
+    assert result.returncode == 0, result.stderr
+    record = _one_json_line(result.stdout)
+    knee = tensorflow_reference(load_image(knee_png)).knees[0]
+    assert record["grade"] == knee.prediction.grade and record["region"] == list(knee.region)
+    np.testing.assert_allclose(record["probabilities"], knee.prediction.probabilities, atol=1e-4)
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    size = subprocess.run(["du", "-sm", site], capture_output=True, text=True, check=True).stdout.split()[0]
+    print(f"\nlean environment (default dependencies + PyInstaller): {size} MB of site-packages")
 
 
 def test_predict_compressed_dicom(bundle, clean_run, tmp_path):
@@ -187,7 +230,7 @@ def test_info_and_usage_errors(bundle, clean_run, tmp_path):
     info = clean_run(bundle / "kneeoa", "info")
     assert info.returncode == 0, info.stderr
     assert MODEL_TAG in info.stdout and "device" in info.stdout and __version__ in info.stdout
-    assert "TensorFlow Lite" in info.stdout  # the converter and interpreter made it into the bundle
+    assert "ONNX Runtime" in info.stdout  # the lean engine made it into the bundle
     selftest = clean_run(bundle / "kneeoa", "self-test")  # the console twin of KneeOA --self-test
     assert selftest.returncode == 0 and "self-test passed" in selftest.stdout, selftest.stdout + selftest.stderr
     bad = clean_run(bundle / "kneeoa", "predict", tmp_path / "missing.png")

@@ -6,8 +6,9 @@ checkpoint or an earlier release) with the record of how it was trained (recipe,
 The release copies the members into the folder, fits one temperature on val for their combined
 verdict (``core.ensemble``: the geometric mean of the members' probabilities), decides the
 test-time flip as `kneeoa train` does (on only when its kappa gain on val is real), grades val
-through the app's own Predictor, and writes the manifest (members with their sha256, the
-temperature, every figure) and MODEL_CARD.md.
+through the app's own Predictor, and writes the manifest (members with their sha256 and their
+exported ONNX graphs, checked by ``runtime_export``; the temperature, every figure) and
+MODEL_CARD.md.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def release_ensemble(spec: dict, out_dir: Path, data_dir: Path, log=print) -> di
     from .model_card import write_model_card
     from .plots import plot_dataset_summary, plot_evidence_examples
     from .robustness import format_agreement, site_agreement
+    from .runtime_export import export_manifest
 
     out_dir.mkdir(parents=True, exist_ok=True)
     counts = dataset_summary(data_dir)
@@ -100,6 +102,7 @@ def release_ensemble(spec: dict, out_dir: Path, data_dir: Path, log=print) -> di
         f"{flip_gain[0]:+.4f} … {flip_gain[1]:+.4f}); temperature {temperature:.3f}; ECE "
         f"{calibration['ece_uncalibrated']:.4f} → {calibration['ece_cross_fitted']:.4f} (cross-fitted)")
     manifest.test_time_flip, manifest.ensemble_temperature = flip, float(temperature)
+    manifest = export_manifest(manifest, log)  # every member's ONNX graph, checked (runtime_export)
     predictor = Predictor(manifest)
     report = evaluate_folder(data_dir / "val", predictor)
     robustness = site_agreement(raws, grades, predictor)

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..core.atomic import write_text_atomic
 from ..core.grades import KL_LABELS, KL_NAMES
 from ..core.manifest import ModelManifest
+from .runtime_export import card_section
 from .ensemble_card import members_section, reproduce_lines
 
 #: Published results on the dataset's official TEST split (cited, not measured here; ours are on val).
@@ -123,6 +124,7 @@ def write_model_card(target: Path, manifest: ModelManifest, counts: dict[str, li
         "",
         "![evidence maps](evidence_examples.png)",
         "",
+        *card_section(manifest),
         "## History",
         "",
         "| model | accuracy | QW kappa | MAE |",

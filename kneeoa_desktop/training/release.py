@@ -1,8 +1,9 @@
 """From a training run to a shippable model: train (or resume), export, evaluate, document.
 
 `kneeoa train` calls ``train_and_release``. It writes into the output folder the inference-only
-`.keras` model, its manifest (sha256, metrics, training config and timings), the figures and
-MODEL_CARD.md. Every figure in the card is computed here from the validation split, through
+`.keras` model, its exported ONNX graph for the lean engine (``runtime_export``: the release
+fails unless the graph reproduces the Keras model on fixed probes), its manifest (both files'
+sha256, metrics, training config and timings), the figures and MODEL_CARD.md. Every figure in the card is computed here from the validation split, through
 the same Predictor the app uses.
 """
 
@@ -27,6 +28,7 @@ from .evaluate import confusion_matrix_image, evaluate_folder, format_report
 from .model_card import write_model_card
 from .config import TrainConfig
 from .robustness import format_agreement, site_agreement
+from .runtime_export import export_manifest
 from .train import export_model, train
 
 #: Images in kneeKL224's official test split (Chen et al. 2019), kept apart from this project.
@@ -97,6 +99,9 @@ def train_and_release(config: TrainConfig, out_dir: Path, log=print) -> dict:
 
     manifest = export_model(best, out_dir, config, {}, description, temperature=temperature)
     manifest.test_time_flip = flip
+    # The lean engine's graph, checked against the Keras model; the figures below are then
+    # measured on the engine the app grades with by default.
+    manifest = export_manifest(manifest, log)
     predictor = Predictor(manifest)
     start = time.perf_counter()
     report = evaluate_folder(data_dir / "val", predictor)

@@ -162,3 +162,65 @@ def check_predictors(manifest: ModelManifest) -> dict[str, float]:
     lean = Predictor(manifest, engine=ONNX).predict_array(x, with_features=True)
     reference = Predictor(manifest, engine=TENSORFLOW_GRAPH).predict_array(x, with_features=True)
     return agreement(lean, reference)
+
+
+CARD_HEADING = "## Runtime files (the lean engine)"
+
+
+def card_section(manifest: ModelManifest) -> list[str]:
+    """The model card's section on the exported graphs: files, sha256, how they were checked."""
+    record = manifest.training.get("onnx_export")
+    if not record or not manifest.has_onnx:
+        return []
+    rows = []
+    for m in manifest.member_list:
+        path = manifest.directory / m.onnx_file
+        size = f"{path.stat().st_size / 1e6:.1f}" if path.is_file() else "?"
+        rows.append(f"| `{m.onnx_file}` | {size} | `{m.onnx_sha256[:12]}…` | `{m.file}` |")
+    worst, whole = record["members_max_difference"], record["model_max_difference"]
+    return [
+        CARD_HEADING,
+        "",
+        "The program grades with ONNX Runtime (no TensorFlow needed): each network's forward pass "
+        "(probabilities, evidence maps and pooled features in one call) exported to ONNX (opset "
+        f"{record['opset']}, tf2onnx {record['tf2onnx']}). The release checked each graph on "
+        f"{record['probes']} fixed probes against its `.keras` network on TensorFlow's graph, and "
+        "the whole model through the app's Predictor on both engines; it fails when a difference "
+        "exceeds its tolerance (probabilities absolute, maps and features relative to their "
+        "largest value).",
+        "",
+        "| ONNX file | MB | sha256 | exported from |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+        "| output | tolerance | largest difference, any member | whole model |",
+        "|---|---|---|---|",
+        *[f"| {k} | {record['tolerances'][k]:g} | {worst[k]:.1e} | {whole[k]:.1e} |" for k in OUTPUTS],
+        "",
+        f"ONNX Runtime {record['onnxruntime']} ran the check. `python scripts/export_onnx.py --weights "
+        "DIR` repeats the export and the check; `kneeoa --engine tensorflow …` grades with the "
+        "`.keras` files instead (the `[tensorflow]` extra).",
+        "",
+    ]
+
+
+def update_card(manifest: ModelManifest) -> None:
+    """Put ``card_section`` into the folder's MODEL_CARD.md (replacing an older one, else before
+    "## History"), for a model released before its graphs were exported."""
+    from ..core.atomic import write_text_atomic
+
+    card = manifest.directory / "MODEL_CARD.md"
+    if not card.is_file():
+        return
+    text = card.read_text(encoding="utf-8")
+    section = "\n".join(card_section(manifest)).rstrip("\n") + "\n\n"
+    if CARD_HEADING in text:
+        start = text.index(CARD_HEADING)
+        end = text.find("\n## ", start + len(CARD_HEADING))
+        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
+    elif "\n## History" in text:
+        at = text.index("\n## History") + 1
+        text = text[:at] + section + text[at:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    write_text_atomic(text, card)
