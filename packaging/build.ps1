@@ -7,15 +7,21 @@
     does not tell "KneeOA" from "kneeoa"). The installer is made with Inno Setup 6 from
     packaging\windows\kneeoa.iss; the version comes from kneeoa_desktop\__init__.py.
 
+    The bundle grades with ONNX Runtime (no TensorFlow: build.spec leaves it out). With
+    -OnnxRuntime onnxruntime-directml the CPU wheel in $Python's environment is replaced by
+    the DirectML one first: the bundle then grades on any DirectX 12 GPU, else on the CPU.
+
 .EXAMPLE
     powershell -ExecutionPolicy Bypass -File packaging\build.ps1
     packaging\build.ps1 -DistPath out -WorkPath tmp -Python C:\Python311\python.exe
+    packaging\build.ps1 -OnnxRuntime onnxruntime-directml
 #>
 param(
     [string]$DistPath = "",
     [string]$WorkPath = "",
     [string]$Python = "",
     [string]$Iscc = "",
+    [string]$OnnxRuntime = "",
     [switch]$SkipBundle,
     [switch]$NoInstaller
 )
@@ -42,6 +48,11 @@ try {
     if ($LASTEXITCODE -ne 0 -or -not $Version) { throw "build.ps1: cannot read the version with $Python." }
     $Bundle = Join-Path $DistPath "KneeOA"
 
+    if ($OnnxRuntime) {
+        # onnxruntime and onnxruntime-directml are one module: never both in one environment.
+        Invoke-Checked "removing onnxruntime" { & $Python -m pip uninstall -y onnxruntime onnxruntime-directml onnxruntime-gpu }
+        Invoke-Checked "installing $OnnxRuntime" { & $Python -m pip install $OnnxRuntime }
+    }
     if (-not $SkipBundle) {
         Write-Host "[build.ps1] PyInstaller bundle, KneeOA $Version, into $Bundle"
         $watch = [Diagnostics.Stopwatch]::StartNew()

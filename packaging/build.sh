@@ -15,6 +15,8 @@
 # WORK/venv-lean, holding the project's default dependencies and PyInstaller, without TensorFlow
 # or Keras (whatever PYTHON's own environment holds). --same-env builds from PYTHON's
 # environment as it is (build.spec still leaves TensorFlow and Keras out).
+# KNEEOA_ORT_PACKAGE=onnxruntime-gpu builds the NVIDIA GPU bundle on Linux (CUDA; the CPU is
+# still used where no GPU is): that ONNX Runtime wheel replaces the CPU one in WORK/venv-lean.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -58,7 +60,9 @@ if [ "$LEAN_ENV" = 1 ] && [ "$BUILD_BUNDLE" = 1 ]; then
     "$venv/bin/python" - "$ROOT/pyproject.toml" > "$WORK/requirements-lean.txt" <<'PY'
 import sys, tomllib
 project = tomllib.load(open(sys.argv[1], "rb"))["project"]
-print("\n".join(project["dependencies"] + project["optional-dependencies"]["build"]))
+ort = __import__("os").environ.get("KNEEOA_ORT_PACKAGE") or "onnxruntime"
+deps = [ort if d.startswith("onnxruntime") else d for d in project["dependencies"]]
+print("\n".join(deps + project["optional-dependencies"]["build"]))
 PY
     "$venv/bin/python" -m pip install --quiet -r "$WORK/requirements-lean.txt"
     "$venv/bin/python" -m pip install --quiet --no-deps -e "$ROOT"

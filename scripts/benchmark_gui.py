@@ -7,8 +7,9 @@ without a display it uses Qt's offscreen platform.
 
 1. Window visible: from starting a fresh ``python -m kneeoa_desktop IMAGE`` process to the
    window's first exposure on screen (target ≤ 1.0 s). Median and worst of N cold launches.
-2. First grading: from the same start to the first result on screen, TensorFlow import and
-   model load included (target ≤ 10 s).
+2. First grading: from the same start to the first result on screen, the engine's start and
+   the model load included (target ≤ 2.0 s; the window loads the model in the background as
+   soon as it is on screen). ``KNEEOA_ENGINE=tensorflow`` measures the TensorFlow engine.
 3. Brightness slider: one step of a slider drag → overlay recomposed → image pane repainted,
    timed synchronously (target < 30 ms), for IMAGE and for a large SIDE×SIDE radiograph
    (which is recomposed at display resolution during the drag), plus the full-resolution
@@ -30,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 DATA = REPO.parent / "shared" / "data" / "kneeKL224" / "val"
-TARGET_VISIBLE_S, TARGET_FIRST_GRADING_S, TARGET_SLIDER_MS = 1.0, 10.0, 30.0
+TARGET_VISIBLE_S, TARGET_FIRST_GRADING_S, TARGET_SLIDER_MS = 1.0, 2.0, 30.0
 
 
 def _default_image() -> Path:
@@ -147,7 +148,7 @@ def main() -> int:
     print(f"window visible after launch : median {statistics.median(visible):.2f} s, worst {max(visible):.2f} s"
           f"  (target ≤ {TARGET_VISIBLE_S:.1f} s) {verdict(max(visible) <= TARGET_VISIBLE_S)}")
     print(f"first grading after launch  : median {statistics.median(first):.2f} s, worst {max(first):.2f} s"
-          f"  (target ≤ {TARGET_FIRST_GRADING_S:.0f} s) {verdict(max(first) <= TARGET_FIRST_GRADING_S)}")
+          f"  (target ≤ {TARGET_FIRST_GRADING_S:.1f} s) {verdict(max(first) <= TARGET_FIRST_GRADING_S)}")
     for name, (times, releases) in slider.items():
         p95 = sorted(times)[int(0.95 * (len(times) - 1))]
         print(f"slider step + repaint       : median {statistics.median(times):.1f} ms, 95th pct {p95:.1f} ms, "

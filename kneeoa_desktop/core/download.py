@@ -211,11 +211,14 @@ def _manifest_for(template: ModelManifest, sha256: str, source: str, version: st
     the bundled model is an ensemble, what is installed is a single network, even when it is the
     ensemble's first member, and it carries neither the ensemble's members nor its figures.
     """
+    # What is downloaded is the `.keras` file alone: it is graded by the TensorFlow engine (the
+    # bundled model's exported ONNX graphs belong to the bundled file, not to this folder).
     if sha256 == template.sha256.lower() and not template.members:
-        return replace(template, download_url=source, directory=file.parent, file=file.name)
+        return replace(template, download_url=source, directory=file.parent, file=file.name,
+                       onnx_file="", onnx_sha256="")
     return replace(template, version=version or f"{template.version}+{sha256[:8]}", sha256=sha256,
                    metrics={}, training={}, download_url=source, directory=file.parent, file=file.name,
-                   members=(), ensemble_temperature=1.0,
+                   members=(), ensemble_temperature=1.0, onnx_file="", onnx_sha256="",
                    description=f"Downloaded from {source}; not the model described by the bundled model card.")
 
 
