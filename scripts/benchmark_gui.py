@@ -103,6 +103,12 @@ def slider_timings(image: Path, sweeps: int = 2) -> tuple[list[float], list[floa
             viewport.repaint()
             releases.append((time.perf_counter() - start) * 1000)
         window.close()
+        # Delete the window (and with it its worker and model) now, while Python still runs:
+        # left to the interpreter's final garbage collection, two windows' worth of PySide6 and
+        # ONNX Runtime objects were torn down in an order that aborted the process at exit.
+        window.deleteLater()
+        app.sendPostedEvents(None, 0)
+        app.processEvents()
     return times, releases
 
 

@@ -1,7 +1,13 @@
 #!/usr/bin/env python3
 """Print the speed and size figures: warm per-image cost, cold-start `kneeoa predict`, model size.
 
-Usage: python scripts/benchmark_inference.py [IMAGE] [--repeats N]
+Usage: python scripts/benchmark_inference.py [IMAGE] [--repeats N] [--engine ENGINE] [--compare]
+
+Every figure is measured with ENGINE (default: auto, the lean engine); run it once per engine,
+back to back, to compare them (``--engine tensorflow`` needs the [tensorflow] extra).
+``--compare`` also times each member on TensorFlow Lite and TensorFlow's graph in the same
+process (TensorFlow's threads then share the CPU with the figures above, so leave it off for
+the lean engine's own figures).
 
 1. Warm cost per image (model loaded): load + preprocess + network (with the test-time flip if
    the model uses it) + evidence map upsampled to the image + overlay composition, median over N.
@@ -46,6 +52,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("image", nargs="?", type=Path)
     parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--engine", default=None, help="auto, onnx, tensorflow or tensorflow-graph")
+    parser.add_argument("--compare", action="store_true",
+                        help="also time the networks on TensorFlow in this process")
     # Many images: the figure is a difference of two process times, and a process's start-up
     # varies by a second or more on a shared machine; over 160 images that is a few ms each.
     parser.add_argument("--cli-images", type=int, default=160,
@@ -60,7 +69,8 @@ def main() -> None:
     from kneeoa_desktop.core.model_store import active_weights_dir
     from kneeoa_desktop.core.predictor import Predictor
 
-    predictor = Predictor(active_weights_dir())
+    predictor = Predictor(active_weights_dir(), engine=args.engine)
+    engine_args = ["--engine", args.engine] if args.engine else []
 
     def one_pass():
         image = load_image(image_path)
@@ -86,7 +96,7 @@ def main() -> None:
     from kneeoa_desktop.core.engines import installed
 
     with_tensorflow = installed("tensorflow") and installed("keras")
-    if with_tensorflow:  # the reference engine, for comparison
+    if with_tensorflow and args.compare:  # the reference engine, for comparison
         reference = Predictor(active_weights_dir(), engine="tensorflow")
         engines.update({f"{m.name} ({net.engine})": (lambda net=net: net(x))
                         for m, net in zip(reference.manifest.member_list, reference.networks)})
@@ -157,7 +167,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as out:
         def cli_seconds(paths):
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "kneeoa_desktop.cli", "predict", "--overlay-dir", out,
+            subprocess.run([sys.executable, "-m", "kneeoa_desktop.cli", *engine_args, "predict", "--overlay-dir", out,
                             *map(str, paths)], check=True, capture_output=True, env=env)
             return time.perf_counter() - start
         one = min(cli_seconds([image_path]) for _ in range(3))
@@ -170,8 +180,9 @@ def main() -> None:
                        check=True, capture_output=True, env=env)
         return time.perf_counter() - start
 
-    cold = [cold_seconds() for _ in range(5)]
-    cold_tf = [cold_seconds("--engine", "tensorflow") for _ in range(3)] if with_tensorflow else []
+    cold = [cold_seconds(*engine_args) for _ in range(5)]
+    cold_tf = ([cold_seconds("--engine", "tensorflow") for _ in range(3)]
+               if with_tensorflow and predictor.engine_kind == "onnx" else [])
 
     print(f"machine: {os.cpu_count()} CPU cores, device {predictor.device}, engine {predictor.engine}, "
           f"model {predictor.manifest.tag}")
