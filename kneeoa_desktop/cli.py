@@ -44,9 +44,11 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging("cli")
     log.info("kneeoa %s %s", args.command, __version__)
-    if args.engine:  # every predictor of this process (predict, serve, self-test …) reads it
-        from .core.engines import ENGINE_ENV
+    from .core.engines import ENGINE_ENV
 
+    # Every predictor this command makes (predict, serve, self-test …) reads it; put back after.
+    previous_engine = os.environ.get(ENGINE_ENV)
+    if args.engine:
         os.environ[ENGINE_ENV] = args.engine
     try:
         return {"predict": cmd_predict, "info": cmd_info, "evaluate": cmd_evaluate,
@@ -63,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_FAILED
+    finally:
+        if args.engine:
+            if previous_engine is None:
+                os.environ.pop(ENGINE_ENV, None)
+            else:
+                os.environ[ENGINE_ENV] = previous_engine
 
 
 def _fail(args, file, exc: BaseException) -> None:

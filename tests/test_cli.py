@@ -101,9 +101,12 @@ def test_info(capsys, predictor):
     assert code == 0
     assert predictor.manifest.tag in out and predictor.manifest.sha256 in out
     assert "device" in out and "CPU" in out or "GPU" in out
-    assert "tensorflow" in out and "keras" in out and "224×224" in out
-    for member in predictor.manifest.members:  # an ensemble names every network
-        assert member.name in out and member.sha256[:12] in out
+    assert "onnxruntime" in out and "ONNX Runtime" in out and "224×224" in out  # the lean engine
+    assert "tensorflow" not in out
+    for member in predictor.manifest.members:  # an ensemble names every network and graph
+        assert member.name in out and member.sha256[:12] in out and member.onnx_sha256[:12] in out
+    code, out, err = run(capsys, "--engine", "tensorflow", "info")
+    assert code == 0 and "tensorflow" in out and "keras" in out and "TensorFlow Lite" in out
 
 
 def test_bad_weights_folder_is_one_line(capsys, tmp_path, knee_png):

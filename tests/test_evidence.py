@@ -52,8 +52,12 @@ def network(predictor):
     head layer), cut from that member's own Keras model."""
     import keras
 
+    from kneeoa_desktop.core.predictor import Predictor
+
+    # The Keras models themselves (the TensorFlow engine's members), whatever engine the
+    # predictor under test runs: the lean engine's maps must be these too.
     members = []
-    for net in predictor.networks:
+    for net in Predictor(predictor.manifest, engine="tensorflow-graph").networks:
         model = net.model
         names = {layer.name for layer in model.layers}
         if not {"features", "head"} <= names or not isinstance(model.get_layer("head"), keras.layers.Dense):

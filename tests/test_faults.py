@@ -73,13 +73,24 @@ def weights(tmp_path) -> Path:
     folder.mkdir()
     manifest = load_manifest(DEFAULT_WEIGHTS_DIR)
     shutil.copy2(DEFAULT_WEIGHTS_DIR / MANIFEST_NAME, folder / MANIFEST_NAME)
-    for member in manifest.member_list:  # every network of an ensemble
-        shutil.copy2(DEFAULT_WEIGHTS_DIR / member.file, folder / member.file)
+    for member in manifest.member_list:  # every network of an ensemble, both engines' files
+        for file in (member.file, member.onnx_file):
+            if file:
+                shutil.copy2(DEFAULT_WEIGHTS_DIR / file, folder / file)
     return folder
 
 
-def _model(folder: Path) -> Path:
-    return folder / json.loads((folder / MANIFEST_NAME).read_text())["file"]
+# Each engine reads its own file of the first network: the `.keras` (TensorFlow) or the exported
+# graph (ONNX Runtime, the default), with its own checksum in the manifest.
+ENGINE_KEYS = {"tensorflow": ("file", "sha256"), "onnx": ("onnx_file", "onnx_sha256")}
+
+
+def _first(data: dict) -> dict:
+    return data["members"][0] if data.get("members") else data
+
+
+def _model(folder: Path, engine: str) -> Path:
+    return folder / _first(json.loads((folder / MANIFEST_NAME).read_text()))[ENGINE_KEYS[engine][0]]
 
 
 def _edit_manifest(folder: Path, **changes) -> None:
@@ -88,34 +99,51 @@ def _edit_manifest(folder: Path, **changes) -> None:
     (folder / MANIFEST_NAME).write_text(json.dumps(data))
 
 
-def _rehash(folder: Path) -> None:
-    """Make the manifest agree with a damaged model file, so the damage reaches Keras itself
-    (an ensemble's first member names the same file and checksum)."""
-    digest = hashlib.sha256(_model(folder).read_bytes()).hexdigest()
+def _edit_first(folder: Path, engine: str, key: int, value: str) -> None:
+    """Set the first network's file name (key 0) or checksum (key 1) for ``engine``; an
+    ensemble's top level names the same `.keras` file and checksum as its first member."""
     data = json.loads((folder / MANIFEST_NAME).read_text())
-    for member in data.get("members", [])[:1]:
-        member["sha256"] = digest
-    _edit_manifest(folder, sha256=digest, members=data.get("members", []))
+    name = ENGINE_KEYS[engine][key]
+    _first(data)[name] = value
+    if engine == "tensorflow":
+        data[name] = value
+    (folder / MANIFEST_NAME).write_text(json.dumps(data))
 
 
-def _truncate(folder: Path) -> None:
-    model = _model(folder)
+def _rehash(folder: Path, engine: str) -> None:
+    """Make the manifest agree with a damaged model file, so the damage reaches the engine itself."""
+    _edit_first(folder, engine, 1, hashlib.sha256(_model(folder, engine).read_bytes()).hexdigest())
+
+
+def _truncate(folder: Path, engine: str) -> None:
+    model = _model(folder, engine)
     model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
 
 
-def _flip_middle(folder: Path) -> None:
-    model = _model(folder)
+def _flip_middle(folder: Path, engine: str) -> None:
+    model = _model(folder, engine)
     data = bytearray(model.read_bytes())
     middle = len(data) // 2
     data[middle:middle + 64] = bytes(b ^ 0xFF for b in data[middle:middle + 64])
     model.write_bytes(bytes(data))
 
 
+# fault: (damage(folder, engine), the words the one-line message must hold, per engine or for both)
 MODEL_FAULTS = {
-    "model missing": (lambda f: _model(f).unlink(), "missing"),
+    "model missing": (lambda f, e: _model(f, e).unlink(), "missing"),
     "model truncated": (_truncate, "checksum"),
     "model corrupted mid-file": (_flip_middle, "checksum"),
-    "manifest with a wrong sha256": (lambda f: _edit_manifest(f, sha256="0" * 64), "checksum"),
+    "manifest with a wrong sha256": (lambda f, e: _edit_first(f, e, 1, "0" * 64), "checksum"),
+    "manifest naming a file elsewhere": (lambda f, e: _edit_first(f, e, 0, "../kneeoa-kl-cnn.keras"), "outside"),
+    # The checksum matches, so the damage reaches Keras or ONNX Runtime themselves.
+    "truncated model with a matching manifest": (lambda f, e: (_truncate(f, e), _rehash(f, e)), "cannot be loaded"),
+    "corrupted model with a matching manifest": (lambda f, e: (_flip_middle(f, e), _rehash(f, e)),
+                                                 "cannot be loaded"),
+    "manifest with the wrong input size": (lambda f, e: _edit_manifest(f, input_size=[128, 128]),
+                                           {"tensorflow": "shape", "onnx": "does not fit its manifest"}),
+}
+# Faults of the manifest itself come before any engine.
+MANIFEST_FAULTS = {
     "manifest missing": (lambda f: (f / MANIFEST_NAME).unlink(), "missing"),
     "manifest garbled": (lambda f: (f / MANIFEST_NAME).write_bytes(b'{"name": "kneeoa-kl-cnn", "vers\xff\xfe'),
                          "damaged"),
@@ -123,22 +151,13 @@ MODEL_FAULTS = {
                           "damaged"),
     "manifest without sha256": (lambda f: (f / MANIFEST_NAME).write_text('{"name": "x", "version": "1", '
                                                                           '"file": "m.keras"}'), "fields"),
-    "manifest naming a file elsewhere": (lambda f: _edit_manifest(f, file="../kneeoa-kl-cnn.keras"), "outside"),
     "manifest is a folder": (lambda f: ((f / MANIFEST_NAME).unlink(), (f / MANIFEST_NAME).mkdir()), "manifest"),
-    # The checksum matches, so the damage reaches Keras (TensorFlow is imported for these).
-    "truncated model with a matching manifest": (lambda f: (_truncate(f), _rehash(f)), "cannot be loaded"),
-    "corrupted model with a matching manifest": (lambda f: (_flip_middle(f), _rehash(f)), "cannot be loaded"),
-    "manifest with the wrong input size": (lambda f: _edit_manifest(f, input_size=[128, 128]), "shape"),
 }
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("fault", sorted(MODEL_FAULTS))
-def test_model_fault_is_one_line_and_changes_nothing(fault, weights, knee_png):
-    damage, expected = MODEL_FAULTS[fault]
-    damage(weights)
+def _assert_refused_in_one_line(weights, knee_png, expected, *engine_args):
     before = digests(weights)
-    code, out, err = run_cli("--weights", weights, "predict", "--json", knee_png)
+    code, out, err = run_cli(*engine_args, "--weights", weights, "predict", "--json", knee_png)
     assert code == 1
     assert out == ""  # no result, no table header
     message = assert_one_error_line(err)
@@ -148,15 +167,34 @@ def test_model_fault_is_one_line_and_changes_nothing(fault, weights, knee_png):
 
 
 @pytest.mark.slow
-def test_model_fault_in_a_real_process_is_one_line(weights, knee_png):
-    """The same from a real process: no TensorFlow chatter or warnings reach stderr."""
+@pytest.mark.parametrize("engine", sorted(ENGINE_KEYS))
+@pytest.mark.parametrize("fault", sorted(MODEL_FAULTS))
+def test_model_fault_is_one_line_and_changes_nothing(fault, engine, weights, knee_png):
+    damage, expected = MODEL_FAULTS[fault]
+    damage(weights, engine)
+    expected = expected[engine] if isinstance(expected, dict) else expected
+    _assert_refused_in_one_line(weights, knee_png, expected, "--engine", engine)
+
+
+@pytest.mark.parametrize("fault", sorted(MANIFEST_FAULTS))
+def test_manifest_fault_is_one_line_and_changes_nothing(fault, weights, knee_png):
+    damage, expected = MANIFEST_FAULTS[fault]
+    damage(weights)
+    _assert_refused_in_one_line(weights, knee_png, expected)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", sorted(ENGINE_KEYS))
+def test_model_fault_in_a_real_process_is_one_line(weights, knee_png, engine):
+    """The same from a real process: no TensorFlow or ONNX Runtime chatter reaches stderr."""
     import subprocess
 
-    _flip_middle(weights)
-    _rehash(weights)
+    _flip_middle(weights, engine)
+    _rehash(weights, engine)
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    result = subprocess.run([sys.executable, "-m", "kneeoa_desktop.cli", "--weights", str(weights), "predict",
-                             str(knee_png)], capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run([sys.executable, "-m", "kneeoa_desktop.cli", "--engine", engine, "--weights",
+                             str(weights), "predict", str(knee_png)], capture_output=True, text=True, env=env,
+                            timeout=300)
     assert result.returncode == 1 and result.stdout == ""
     assert "cannot be loaded" in assert_one_error_line(result.stderr)
 

@@ -39,6 +39,9 @@ class Member:
     sha256: str
     onnx_file: str = ""
     onnx_sha256: str = ""
+    # The Keras network's probabilities on ``onnx_engine.probe_input``: the graph must give them
+    # again at every load (a damaged graph whose checksum was made to match is caught there).
+    onnx_probe: tuple[float, ...] = ()
 
 
 @dataclass
@@ -61,13 +64,14 @@ class ModelManifest:
     # A single network's exported ONNX graph (an ensemble lists one per member instead).
     onnx_file: str = ""
     onnx_sha256: str = ""
+    onnx_probe: tuple[float, ...] = ()
     directory: Path = field(default=DEFAULT_WEIGHTS_DIR, compare=False)
 
     @property
     def member_list(self) -> tuple[Member, ...]:
         """Every network the model runs, in order (one for a single-network manifest)."""
         return self.members or (Member(self.name, self.version, self.file, self.sha256,
-                                       self.onnx_file, self.onnx_sha256),)
+                                       self.onnx_file, self.onnx_sha256, self.onnx_probe),)
 
     @property
     def has_onnx(self) -> bool:
@@ -160,11 +164,13 @@ def load_manifest(path: str | Path | None = None) -> ModelManifest:
             description=str(data.get("description", "")),
             test_time_flip=bool(data.get("test_time_flip", False)),
             members=tuple(Member(str(m["name"]), str(m["version"]), str(m["file"]), str(m["sha256"]),
-                                 str(m.get("onnx_file", "")), str(m.get("onnx_sha256", "")))
+                                 str(m.get("onnx_file", "")), str(m.get("onnx_sha256", "")),
+                                 tuple(float(v) for v in m.get("onnx_probe", ())))
                           for m in data.get("members", ())),
             ensemble_temperature=float(data.get("ensemble_temperature", 1.0)),
             onnx_file=str(data.get("onnx_file", "")),
             onnx_sha256=str(data.get("onnx_sha256", "")),
+            onnx_probe=tuple(float(v) for v in data.get("onnx_probe", ())),
             directory=path.parent,
         )
     except (KeyError, TypeError, ValueError, IndexError):
@@ -186,8 +192,10 @@ def load_manifest(path: str | Path | None = None) -> ModelManifest:
 def _without_empty_onnx(data: dict) -> dict:
     """A network without an exported graph is written as before (no empty ``onnx_*`` keys)."""
     if not data.get("onnx_file"):
-        data.pop("onnx_file", None)
-        data.pop("onnx_sha256", None)
+        for key in ("onnx_file", "onnx_sha256", "onnx_probe"):
+            data.pop(key, None)
+    elif "onnx_probe" in data:
+        data["onnx_probe"] = list(data["onnx_probe"])
     return data
 
 

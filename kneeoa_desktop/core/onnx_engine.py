@@ -3,8 +3,9 @@
 The release step (``training.runtime_export``) exports each network's forward pass (one gray
 radiograph in; probabilities (B, 5), evidence maps (B, h, w, 5) and pooled features (B, C) out,
 by name) and records the file's sha256 in the manifest after checking that it reproduces the
-Keras model on fixed probes. Here the file is only loaded (the caller has checked its sha256)
-and run.
+Keras model on fixed probes; it also records the Keras network's probabilities on one probe
+(``probe_input``), which the graph must give again at every load: a graph damaged inside its
+weights loads without complaint, so a checksum made to match would otherwise go unnoticed.
 
 Device: the first GPU execution provider this ONNX Runtime build offers (CUDA on Linux, DirectML
 on Windows, CoreML on macOS; each comes with its own ONNX Runtime wheel, see docs/INSTALL.md),
@@ -67,12 +68,24 @@ def choose_providers(ort) -> list[str]:
     return gpus[:1] + [CPU_PROVIDER]
 
 
+#: How far the probabilities on the probe may be from the Keras network's (the release's tolerance).
+PROBE_TOLERANCE = 1e-4
+
+
+def probe_input(input_size: tuple[int, int]) -> np.ndarray:
+    """The fixed probe (1, H, W, 1): uniform noise from seed 0, the same on every machine."""
+    return np.random.default_rng(0).random((1, *input_size, 1), dtype=np.float32)
+
+
 class OnnxNetwork:
-    """One network's exported graph: ``(batch) -> (probs, cams, pooled)`` as numpy arrays."""
+    """One network's exported graph: ``(batch) -> (probs, cams, pooled)`` as numpy arrays.
+
+    ``probe``: the Keras network's probabilities on ``probe_input`` (from the manifest); the
+    graph is refused unless it gives them again."""
 
     evidence_method = "CAM"  # the export computes the exact class activation map
 
-    def __init__(self, path: Path, input_size: tuple[int, int]):
+    def __init__(self, path: Path, input_size: tuple[int, int], probe: tuple[float, ...] = ()):
         import onnxruntime as ort
 
         self.path, self.input_size = Path(path), tuple(input_size)
@@ -97,6 +110,8 @@ class OnnxNetwork:
         self._check_signature()
         # One call at a time: the GUI's worker and the server's threads share one network.
         self._lock = threading.Lock()
+        if probe:
+            self._check_probe(np.asarray(probe, np.float64))
 
     @property
     def engine(self) -> str:
@@ -110,6 +125,17 @@ class OnnxNetwork:
         if not ok:
             raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The runtime file {0} does not fit its manifest "
                                                "(its inputs or outputs differ)."), self.path.name)
+
+    def _check_probe(self, expected: np.ndarray) -> None:
+        try:
+            probs = self(probe_input(self.input_size))[0][0]
+        except Exception as exc:  # a graph that loads but cannot run
+            raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The runtime file {0} cannot be loaded ({1})."),
+                             self.path.name, type(exc).__name__) from exc
+        if probs.shape != expected.shape or float(np.abs(probs - expected).max()) > PROBE_TOLERANCE:
+            raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The runtime file {0} cannot be loaded (it no "
+                                               "longer gives its model's results on the release's probe)."),
+                             self.path.name)
 
     def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         batch = np.ascontiguousarray(batch, np.float32)

@@ -53,7 +53,7 @@ class Predictor:
         from .onnx_engine import OnnxNetwork
 
         self.manifest.verify(onnx=True)
-        self.networks = [OnnxNetwork(self.manifest.directory / m.onnx_file, self.input_size)
+        self.networks = [OnnxNetwork(self.manifest.directory / m.onnx_file, self.input_size, m.onnx_probe)
                          for m in self.manifest.member_list]
         self.device = self.networks[0].device
         self.versions = {"onnxruntime": self.networks[0].version}

@@ -30,6 +30,7 @@ OPSET = 17
 #: probabilities; for maps and features, relative to the largest absolute value in the reference.
 TOLERANCES = {"probabilities": 1e-4, "evidence": 1e-3, "features": 1e-3}
 OUTPUTS = ("probabilities", "evidence", "features")
+_LOAD_PROBE = 0  # index in ``probes()`` of ``onnx_engine.probe_input``
 
 
 class ExportMismatch(RuntimeError):
@@ -37,19 +38,21 @@ class ExportMismatch(RuntimeError):
 
 
 def probes(input_size: tuple[int, int]) -> np.ndarray:
-    """Fixed probe inputs (N, H, W, 1): the bundled synthetic knee, uniform noise, a ramp and
-    flat mid-gray; the same every time, so the check is repeatable."""
+    """Fixed probe inputs (N, H, W, 1): uniform noise (``onnx_engine.probe_input``, first), the
+    bundled synthetic knee, a ramp and flat mid-gray; the same every time, so the check is
+    repeatable."""
     from ..core.imaging import load_image
+    from ..core.onnx_engine import probe_input
     from ..core.paths import resources_dir
     from ..core.preprocess import preprocess
 
     h, w = input_size
-    batch = [np.random.default_rng(0).random((h, w, 1), dtype=np.float32),
+    batch = [probe_input(input_size)[0],  # the probe every load checks again
              np.broadcast_to(np.linspace(0, 1, w, dtype=np.float32)[None, :, None], (h, w, 1)),
              np.full((h, w, 1), 0.5, np.float32)]
     sample = resources_dir() / "samples" / "synthetic-knee.png"
     if sample.is_file():
-        batch.insert(0, preprocess(load_image(sample).pixels, input_size))
+        batch.insert(1, preprocess(load_image(sample).pixels, input_size))
     return np.ascontiguousarray(np.stack(batch), np.float32)
 
 
@@ -89,9 +92,9 @@ def agreement(onnx_outputs, reference) -> dict[str, float]:
     return figures
 
 
-def export_network(keras_path: Path, input_size: tuple[int, int], onnx_path: Path) -> dict[str, float]:
+def export_network(keras_path: Path, input_size: tuple[int, int], onnx_path: Path) -> tuple[dict, tuple]:
     """Write ``onnx_path`` from ``keras_path`` (atomically, only if it agrees); returns the
-    agreement figures on the probes."""
+    agreement figures on the probes and the Keras network's probabilities on the load probe."""
     import tf2onnx
 
     from ..core.network import Network
@@ -119,7 +122,7 @@ def export_network(keras_path: Path, input_size: tuple[int, int], onnx_path: Pat
     finally:
         if os.path.exists(staged):
             os.unlink(staged)
-    return figures
+    return figures, tuple(round(float(p), 9) for p in reference[0][_LOAD_PROBE])
 
 
 def export_manifest(manifest: ModelManifest, log=print) -> ModelManifest:
@@ -132,15 +135,17 @@ def export_manifest(manifest: ModelManifest, log=print) -> ModelManifest:
     members, worst = [], dict.fromkeys(OUTPUTS, 0.0)
     for member in manifest.member_list:
         onnx_file = Path(member.file).stem + ".onnx"
-        figures = export_network(manifest.directory / member.file, manifest.input_size,
-                                 manifest.directory / onnx_file)
+        figures, probe = export_network(manifest.directory / member.file, manifest.input_size,
+                                        manifest.directory / onnx_file)
         worst = {k: max(worst[k], figures[k]) for k in OUTPUTS}
         log(f"exported {member.file} → {onnx_file}: " + ", ".join(f"{k} within {v:.1e}" for k, v in figures.items()))
-        members.append(replace(member, onnx_file=onnx_file, onnx_sha256=sha256_of(manifest.directory / onnx_file)))
+        members.append(replace(member, onnx_file=onnx_file, onnx_sha256=sha256_of(manifest.directory / onnx_file),
+                               onnx_probe=probe))
     if manifest.members:
         exported = replace(manifest, members=tuple(members))
     else:
-        exported = replace(manifest, onnx_file=members[0].onnx_file, onnx_sha256=members[0].onnx_sha256)
+        exported = replace(manifest, onnx_file=members[0].onnx_file, onnx_sha256=members[0].onnx_sha256,
+                           onnx_probe=members[0].onnx_probe)
     whole = check_predictors(exported)
     log("whole model, ONNX Runtime against TensorFlow's graph: "
         + ", ".join(f"{k} within {v:.1e}" for k, v in whole.items()))

@@ -410,6 +410,10 @@
         <source>The runtime file {0} does not fit its manifest (its inputs or outputs differ).</source>
         <translation>Файл среды выполнения {0} не соответствует манифесту (отличаются его входы или выходы).</translation>
     </message>
+    <message>
+        <source>The runtime file {0} cannot be loaded (it no longer gives its model&apos;s results on the release&apos;s probe).</source>
+        <translation>Файл среды выполнения {0} не удаётся загрузить (он больше не даёт результатов своей модели на контрольном входе выпуска).</translation>
+    </message>
 </context>
 <context>
     <name>ExportController</name>
