@@ -256,8 +256,9 @@ def test_a_damaged_bundled_model_says_reinstall_and_nothing_is_written(qtbot, ma
                                                                         knee_png, unchanged_bundle):
     bundle = tmp_path / "weights"
     shutil.copytree(DEFAULT_WEIGHTS_DIR, bundle)
-    model_file = bundle / BUNDLED.file
-    model_file.write_bytes(MODEL_BYTES[:-1000])
+    # The file the default (lean) engine reads: the first network's exported graph.
+    model_file = bundle / BUNDLED.member_list[0].onnx_file
+    model_file.write_bytes(model_file.read_bytes()[:-1000])
     monkeypatch.setattr(model_store, "DEFAULT_WEIGHTS_DIR", bundle)
     before = snapshot(bundle)
     window = make_window(factory=default_predictor_factory, start=False)
