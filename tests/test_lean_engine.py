@@ -174,3 +174,44 @@ def test_the_shipped_runtime_files_reproduce_the_keras_model():
     figures = check_predictors(manifest)
     assert all(figures[k] <= TOLERANCES[k] for k in TOLERANCES)
     assert manifest.training["onnx_export"]["probes"] == probes(manifest.input_size).shape[0]
+
+
+def test_a_gpu_that_does_not_reproduce_the_probe_grades_on_the_cpu(monkeypatch, caplog):
+    """A GPU computing in reduced precision gives other probabilities than the released model:
+    the CPU grades instead (one log line); a graph the CPU cannot reproduce either is refused."""
+    import onnxruntime as ort
+
+    from kneeoa_desktop.core.errors import ModelError
+
+    manifest = load_manifest()
+    member = manifest.member_list[0]
+    real_session = ort.InferenceSession
+
+    class ImpreciseGpu:  # the CPU's session, posing as CUDA, its probabilities off by 1e-3
+        def __init__(self, session):
+            self._session = session
+
+        def __getattr__(self, name):
+            return getattr(self._session, name)
+
+        def get_providers(self):
+            return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+        def run(self, names, feed):
+            probs, *rest = self._session.run(names, feed)
+            return [probs + np.array([1e-3, -1e-3, 0, 0, 0], np.float32), *rest]
+
+    def session(path, sess_options=None, providers=None):
+        real = real_session(path, sess_options=sess_options, providers=["CPUExecutionProvider"])
+        return ImpreciseGpu(real) if providers[0] != onnx_engine.CPU_PROVIDER else real
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(ort, "InferenceSession", session)
+    caplog.set_level(logging.WARNING, logger="kneeoa_desktop.core.onnx_engine")
+    path = manifest.directory / member.onnx_file
+    network = onnx_engine.OnnxNetwork(path, manifest.input_size, member.onnx_probe)
+    assert network.device == "CPU" and "does not reproduce" in caplog.text and len(caplog.records) == 1
+    assert onnx_engine.OnnxNetwork(path, manifest.input_size).device == "GPU (CUDA)"  # no probe: trusted
+    wrong = tuple(p + 0.01 for p in member.onnx_probe)
+    with pytest.raises(ModelError, match="release's probe"):
+        onnx_engine.OnnxNetwork(path, manifest.input_size, wrong)
