@@ -68,7 +68,11 @@ def test_cli_grades_without_tensorflow_as_tensorflow_does(film, tmp_path):
     [lean_png], [tf_png] = sorted(lean_dir.iterdir()), sorted(tf_dir.iterdir())
     lean_img, tf_img = (cv2.imread(str(p)).astype(np.int16) for p in (lean_png, tf_png))
     assert lean_img.shape == tf_img.shape
-    assert np.abs(lean_img - tf_img).mean() < 0.05 and np.abs(lean_img - tf_img).max() <= 3
+    # The film with its overlay and knee boxes, left of the text panel (whose "Date" line, to the
+    # minute, differs when the two runs straddle a minute): the same pixels, to rounding.
+    film_width = lean_img.shape[1] - int(lean_img.shape[0] / 36.0 * 20)  # core.export's panel width
+    difference = np.abs(lean_img[:, :film_width] - tf_img[:, :film_width])
+    assert difference.mean() < 0.05 and difference.max() <= 3
 
 
 def test_the_window_grades_without_tensorflow_as_tensorflow_does(film, tmp_path):
