@@ -51,7 +51,6 @@ RUNTIMES = {  # key: (label, distribution name)
     "ort": ("ONNX Runtime", "onnxruntime"),
     "litert": ("LiteRT", "ai-edge-litert"),
 }
-OUTPUTS = ("probabilities", "evidence", "features")
 
 # GPU paths each runtime offers per desktop platform: static facts (not measurable on this machine).
 # ONNX Runtime: https://onnxruntime.ai/docs/execution-providers/ (provider list),
@@ -258,18 +257,6 @@ def convert_members(manifest, folder: Path, x: np.ndarray) -> tuple[list[dict], 
     return members, runtime.tf.__version__
 
 
-def differences(got, reference) -> dict[str, float]:
-    figures = {}
-    for name, a, b in zip(OUTPUTS, got, reference):
-        a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-        if a.shape != b.shape:
-            figures[name] = float("inf")
-            continue
-        scale = 1.0 if name == "probabilities" else max(float(np.abs(b).max()), 1e-6)
-        figures[name] = float(np.abs(a - b).max()) / scale
-    return figures
-
-
 # ---- report ---------------------------------------------------------------------------------------
 
 def ms(v):
@@ -307,7 +294,7 @@ def main() -> int:
     start = time.perf_counter()
 
     from kneeoa_desktop.core.manifest import load_manifest
-    from kneeoa_desktop.training.runtime_export import TOLERANCES, probes
+    from kneeoa_desktop.training.runtime_export import OUTPUTS, TOLERANCES, differences, probes
 
     manifest = load_manifest(ROOT / "weights")
     x = probes(manifest.input_size)

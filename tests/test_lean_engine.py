@@ -30,8 +30,8 @@ PROBE = REPO / "tests" / "lean_probe.py"
 
 
 def _probe(*args, env_extra=None, timeout=300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **(env_extra or {})}
-    env.pop("KNEEOA_ENGINE", None)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("KNEEOA_ENGINE", None)  # the default engine unless the test asks for one
     env.update(env_extra or {})
     return subprocess.run([sys.executable, str(PROBE), *map(str, args)], capture_output=True, text=True,
                           timeout=timeout, cwd=REPO, env=env)

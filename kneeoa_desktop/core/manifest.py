@@ -115,27 +115,23 @@ class ModelManifest:
 
         ``onnx=True`` checks the exported ONNX graphs instead: what the lean engine loads."""
         if onnx:
-            for m in self.member_list:
-                path = self.directory / m.onnx_file
-                if not (m.onnx_file and path.is_file()):
-                    raise ModelError(QT_TRANSLATE_NOOP(
-                        "CoreMessages", "The runtime file {0} is missing from {1}."), path.name, path.parent)
-                if sha256_of(path) != m.onnx_sha256.lower():
-                    raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The runtime file {0} is damaged or was "
-                                                       "altered (its checksum does not match the manifest)."),
-                                     path.name)
-            return
-        checks = [(m.file, m.sha256.lower()) for m in self.member_list]
-        if (self.file, self.sha256.lower()) not in checks:  # a top-level pair edited apart from the members
-            checks.insert(0, (self.file, self.sha256.lower()))
+            checks = [(m.onnx_file, m.onnx_sha256.lower()) for m in self.member_list]
+            missing = QT_TRANSLATE_NOOP("CoreMessages", "The runtime file {0} is missing from {1}.")
+            damaged = QT_TRANSLATE_NOOP("CoreMessages", "The runtime file {0} is damaged or was altered "
+                                        "(its checksum does not match the manifest).")
+        else:
+            checks = [(m.file, m.sha256.lower()) for m in self.member_list]
+            if (self.file, self.sha256.lower()) not in checks:  # a top-level pair edited apart from the members
+                checks.insert(0, (self.file, self.sha256.lower()))
+            missing = QT_TRANSLATE_NOOP("CoreMessages", "The model file {0} is missing from {1}.")
+            damaged = QT_TRANSLATE_NOOP("CoreMessages", "The model file {0} is damaged or was altered "
+                                        "(its checksum does not match the manifest).")
         for file, sha256 in checks:
             path = self.directory / file
-            if not path.is_file():
-                raise ModelError(QT_TRANSLATE_NOOP(
-                    "CoreMessages", "The model file {0} is missing from {1}."), path.name, path.parent)
+            if not path.is_file():  # also a network without an exported graph ("": the folder itself)
+                raise ModelError(missing, path.name, path.parent)
             if sha256_of(path) != sha256:
-                raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model file {0} is damaged or was altered "
-                                                   "(its checksum does not match the manifest)."), path.name)
+                raise ModelError(damaged, path.name)
 
 
 def load_manifest(path: str | Path | None = None) -> ModelManifest:
@@ -194,8 +190,6 @@ def _without_empty_onnx(data: dict) -> dict:
     if not data.get("onnx_file"):
         for key in ("onnx_file", "onnx_sha256", "onnx_probe"):
             data.pop(key, None)
-    elif "onnx_probe" in data:
-        data["onnx_probe"] = list(data["onnx_probe"])
     return data
 
 

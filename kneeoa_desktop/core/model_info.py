@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import __version__
+from .engines import ONNX
 
 
 def model_facts(predictor, weights_given: str | None = None) -> dict[str, str]:
@@ -23,7 +24,7 @@ def model_facts(predictor, weights_given: str | None = None) -> dict[str, str]:
                                      for m in manifest.members)
         facts["combined by"] = (f"geometric mean of the members' probabilities, temperature "
                                 f"{manifest.ensemble_temperature:.3f}; grade = most probable")
-    if getattr(predictor, "engine_kind", "") == "onnx":  # what the lean engine actually loaded
+    if getattr(predictor, "engine_kind", "") == ONNX:  # what the lean engine actually loaded
         facts["graded from"] = "; ".join(f"{m.onnx_file} (sha256 {m.onnx_sha256[:12]}…)"
                                          for m in manifest.member_list)
     facts.update({

@@ -77,6 +77,11 @@ def probe_input(input_size: tuple[int, int]) -> np.ndarray:
     return np.random.default_rng(0).random((1, *input_size, 1), dtype=np.float32)
 
 
+def _unloadable(path: Path, exc: BaseException) -> ModelError:
+    return ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The runtime file {0} cannot be loaded ({1})."),
+                      path.name, type(exc).__name__)
+
+
 class OnnxNetwork:
     """One network's exported graph: ``(batch) -> (probs, cams, pooled)`` as numpy arrays.
 
@@ -90,21 +95,7 @@ class OnnxNetwork:
 
         self.path, self.input_size = Path(path), tuple(input_size)
         self.version = ort.__version__
-        providers = choose_providers(ort)
-        try:
-            self._session = _session(ort, self.path, providers)
-        except Exception as exc:  # a GPU provider that cannot start (driver, memory): use the CPU
-            if providers == [CPU_PROVIDER]:
-                raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The runtime file {0} cannot be loaded ({1})."),
-                                 self.path.name, type(exc).__name__) from exc
-            log.warning("ONNX Runtime could not start %s (%s: %s); grading on the CPU",
-                        providers[0], type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
-            try:
-                self._session = _session(ort, self.path, [CPU_PROVIDER])
-            except Exception as exc2:
-                raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The runtime file {0} cannot be loaded ({1})."),
-                                 self.path.name, type(exc2).__name__) from exc2
-        self._use_session_device()
+        self._start(ort, choose_providers(ort))
         self._check_signature()
         # One call at a time: the GUI's worker and the server's threads share one network.
         self._lock = threading.Lock()
@@ -115,15 +106,25 @@ class OnnxNetwork:
             # not the released model's. The CPU's is, or the file itself is damaged.
             log.warning("ONNX Runtime on %s does not reproduce the model's results on the release's probe; "
                         "grading on the CPU", self.device)
-            self._session = _session(ort, self.path, [CPU_PROVIDER])
-            self._use_session_device()
+            self._start(ort, [CPU_PROVIDER])
             agrees = self._probe_agrees(expected)
         if not agrees:
             raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The runtime file {0} cannot be loaded (it no "
                                                "longer gives its model's results on the release's probe)."),
                              self.path.name)
 
-    def _use_session_device(self) -> None:
+    def _start(self, ort, providers: list[str]) -> None:
+        """A session on ``providers``, and the device it runs on; a GPU provider that cannot start
+        (driver, memory) gives way to the CPU with one log line, and a file even the CPU cannot
+        load is refused."""
+        try:
+            self._session = _session(ort, self.path, providers)
+        except Exception as exc:
+            if providers == [CPU_PROVIDER]:
+                raise _unloadable(self.path, exc) from exc
+            log.warning("ONNX Runtime could not start %s (%s: %s); grading on the CPU",
+                        providers[0], type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+            return self._start(ort, [CPU_PROVIDER])
         used = self._session.get_providers()[0]
         self.device = GPU_PROVIDERS.get(used, "CPU")
         self.device_kind = "CPU" if used == CPU_PROVIDER else "GPU"
@@ -145,8 +146,7 @@ class OnnxNetwork:
         try:
             probs = self(probe_input(self.input_size))[0][0]
         except Exception as exc:  # a graph that loads but cannot run
-            raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The runtime file {0} cannot be loaded ({1})."),
-                             self.path.name, type(exc).__name__) from exc
+            raise _unloadable(self.path, exc) from exc
         return probs.shape == expected.shape and float(np.abs(probs - expected).max()) <= PROBE_TOLERANCE
 
     def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

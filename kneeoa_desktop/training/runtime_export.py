@@ -16,13 +16,12 @@ Needs TensorFlow, tf2onnx and onnx (the ``[train]`` extras); the app itself only
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from ..core.atomic import atomic_path
 from ..core.manifest import ModelManifest, sha256_of
 
 OPSET = 17
@@ -77,18 +76,30 @@ def _export_function(tf, keras, model, input_size):
     return forward, spec
 
 
-def agreement(onnx_outputs, reference) -> dict[str, float]:
-    """The largest differences, as ``TOLERANCES`` measures them (absolute, or relative to the
-    reference's largest value); raises ExportMismatch when one is outside its tolerance."""
+def differences(outputs, reference) -> dict[str, float]:
+    """The largest difference per output, as ``TOLERANCES`` measures them: absolute for the
+    probabilities, relative to the reference's largest value for the others (inf: other shape)."""
     figures = {}
-    for name, got, ref in zip(OUTPUTS, onnx_outputs, reference):
+    for name, got, ref in zip(OUTPUTS, outputs, reference):
         got, ref = np.asarray(got, np.float64), np.asarray(ref, np.float64)
         if got.shape != ref.shape:
-            raise ExportMismatch(f"{name}: shape {got.shape} != {ref.shape}")
+            figures[name] = float("inf")
+            continue
         scale = 1.0 if name == "probabilities" else max(float(np.abs(ref).max()), 1e-6)
         figures[name] = float(np.abs(got - ref).max()) / scale
-        if figures[name] > TOLERANCES[name]:
-            raise ExportMismatch(f"{name} differ by {figures[name]:.2g} (tolerance {TOLERANCES[name]:g})")
+    return figures
+
+
+def agreement(onnx_outputs, reference) -> dict[str, float]:
+    """``differences``, or ExportMismatch when an output has another shape or is outside its
+    tolerance."""
+    for name, got, ref in zip(OUTPUTS, onnx_outputs, reference):
+        if np.shape(got) != np.shape(ref):
+            raise ExportMismatch(f"{name}: shape {np.shape(got)} != {np.shape(ref)}")
+    figures = differences(onnx_outputs, reference)
+    for name, value in figures.items():
+        if value > TOLERANCES[name]:
+            raise ExportMismatch(f"{name} differ by {value:.2g} (tolerance {TOLERANCES[name]:g})")
     return figures
 
 
@@ -105,23 +116,19 @@ def export_network(keras_path: Path, input_size: tuple[int, int], onnx_path: Pat
     network = Network(runtime, keras_path, "", input_size, lite=False)  # safe mode, layer checks
     forward, spec = _export_function(runtime.tf, runtime.keras, network.model, input_size)
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
-    handle, staged = tempfile.mkstemp(suffix=".onnx.part", dir=onnx_path.parent)
-    os.close(handle)
-    try:
+    # Written beside the target and renamed over it only when the check below passes.
+    with atomic_path(onnx_path, suffix=".onnx") as (staged, handle):
+        handle.close()  # tf2onnx writes by name
         quiet = logging.getLogger("tf2onnx")
         level = quiet.level
         quiet.setLevel(logging.ERROR)
         try:
-            tf2onnx.convert.from_function(forward, input_signature=spec, opset=OPSET, output_path=staged)
+            tf2onnx.convert.from_function(forward, input_signature=spec, opset=OPSET, output_path=str(staged))
         finally:
             quiet.setLevel(level)
         x = probes(input_size)
         reference = [np.asarray(a) for a in network.tensorflow_forward()(runtime.tf.constant(x))]
-        figures = agreement(OnnxNetwork(Path(staged), input_size)(x), reference)
-        os.replace(staged, onnx_path)
-    finally:
-        if os.path.exists(staged):
-            os.unlink(staged)
+        figures = agreement(OnnxNetwork(staged, input_size)(x), reference)
     return figures, tuple(round(float(p), 9) for p in reference[0][_LOAD_PROBE])
 
 
