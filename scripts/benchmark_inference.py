@@ -20,7 +20,8 @@ the lean engine's own figures).
 5. The model files' sizes (every member's `.keras` and exported ONNX graph, and their total).
    Also: the network alone on one input: each member on the lean engine (ONNX Runtime), and,
    when TensorFlow is installed, on TensorFlow Lite and the first member as TensorFlow's graph;
-   all members combined; interleaved, median over N.
+   all members combined; interleaved, median over N. With the lean engine, also two knees
+   through every member with ONNX Runtime's pools busy-waiting between calls and without.
 6. Warm grading of a bilateral film through the pipeline (find the knees, both knees through
    the network in one batch, scope check, the overlay over both composed), median over N; the
    film is the synthetic bilateral fixture of tests/test_localise.py scaled to 2000 px wide.
@@ -109,6 +110,28 @@ def main() -> None:
             run()
             network.setdefault(name, []).append((time.perf_counter() - start) * 1000)
 
+    # Two knees through every member, as a bilateral film is graded, with ONNX Runtime's pools
+    # busy-waiting between calls (its default) and without (the app's setting). Timed apart from
+    # the figures above, and without spinning first: a spinning pool would slow whatever follows.
+    spinning_figures = {}
+    if predictor.engine_kind == "onnx":
+        import onnxruntime as ort
+
+        from kneeoa_desktop.core.onnx_engine import CPU_PROVIDER, INPUT_NAME, _session
+
+        two = np.concatenate([x, x[:, :, ::-1]])
+        for spinning in (False, True):
+            sessions = [_session(ort, predictor.manifest.directory / m.onnx_file, [CPU_PROVIDER], spinning)
+                        for m in predictor.manifest.member_list]
+            times = []
+            for _ in range(args.repeats + 1):
+                start = time.perf_counter()
+                for session in sessions:
+                    session.run(None, {INPUT_NAME: two})
+                times.append((time.perf_counter() - start) * 1000)
+            spinning_figures["on" if spinning else "off"] = statistics.median(times[1:])
+            del sessions
+
     import cv2
 
     from kneeoa_desktop.core.pipeline import GradingPipeline
@@ -191,6 +214,9 @@ def main() -> None:
           f"p90 {sorted(warm)[int(0.9 * len(warm))]:.1f} ms (n={len(warm)})")
     print("network alone, one 224×224 input: " + ", ".join(
         f"{name} median {statistics.median(t):.1f} ms" for name, t in network.items()))
+    if spinning_figures:
+        print("two knees through all members (ONNX Runtime): " + ", ".join(
+            f"spinning {k} median {v:.1f} ms" for k, v in spinning_figures.items()))
     print(f"overlay recompose 1024×1024: median {statistics.median(slider):.2f} ms")
     print(f"annotated PNG of that image ({picture.shape[1]}×{picture.shape[0]}): drawing median "
           f"{statistics.median(draw):.1f} ms, encoding and writing median {statistics.median(encode):.1f} ms")

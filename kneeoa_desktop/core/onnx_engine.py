@@ -46,16 +46,17 @@ def _threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _session(ort, path: Path, providers: list[str]):
+def _session(ort, path: Path, providers: list[str], spinning: bool = False):
     options = ort.SessionOptions()
     options.intra_op_num_threads = _threads()
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors only: its warnings are not for the user
     # No busy-waiting between calls: an ensemble runs one session per member, and a pool spinning
     # after its member finished took a core from the next member and from the knee finder
-    # (measured on 2 cores: two knees through both members 48 ms with spinning, 28 ms without).
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    # (on 2 cores, two knees through both members: 54 ms with spinning, 28 ms without;
+    # ``scripts/benchmark_inference.py`` prints both).
+    for pool in ("intra_op", "inter_op"):
+        options.add_session_config_entry(f"session.{pool}.allow_spinning", "1" if spinning else "0")
     return ort.InferenceSession(str(path), sess_options=options, providers=providers)
 
 
