@@ -2,7 +2,7 @@
 
 import multiprocessing
 
-from kneeoa_desktop.cli import main_entry
+from kneeoa_desktop.cli.entry import main_entry
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()  # see entry_gui.py

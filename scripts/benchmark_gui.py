@@ -135,7 +135,7 @@ def main() -> int:
     if args.large:
         import cv2
 
-        from kneeoa_desktop.core.imaging import load_image
+        from kneeoa_desktop.core.film.imaging import load_image
 
         with tempfile.TemporaryDirectory() as tmp:
             big = Path(tmp) / f"large_{args.large}.png"

@@ -65,10 +65,10 @@ def main() -> None:
 
     import numpy as np
 
-    from kneeoa_desktop.core.imaging import load_image
-    from kneeoa_desktop.core.overlay import EvidenceOverlay
-    from kneeoa_desktop.core.model_store import active_weights_dir
-    from kneeoa_desktop.core.predictor import Predictor
+    from kneeoa_desktop.core.film.imaging import load_image
+    from kneeoa_desktop.core.outputs.overlay import EvidenceOverlay
+    from kneeoa_desktop.core.model.model_store import active_weights_dir
+    from kneeoa_desktop.core.model.predictor import Predictor
 
     predictor = Predictor(active_weights_dir(), engine=args.engine)
     engine_args = ["--engine", args.engine] if args.engine else []
@@ -94,7 +94,7 @@ def main() -> None:
     engines = {f"{m.name} ({net.engine})": (lambda net=net: net(x))
                for m, net in zip(predictor.manifest.member_list, predictor.networks)}
     engines["all members combined"] = lambda: predictor.predict_array(x[0])
-    from kneeoa_desktop.core.engines import installed
+    from kneeoa_desktop.core.model.engines import installed
 
     with_tensorflow = installed("tensorflow") and installed("keras")
     if with_tensorflow and args.compare:  # the reference engine, for comparison
@@ -117,7 +117,7 @@ def main() -> None:
     if predictor.engine_kind == "onnx":
         import onnxruntime as ort
 
-        from kneeoa_desktop.core.onnx_engine import CPU_PROVIDER, INPUT_NAME, _session
+        from kneeoa_desktop.core.model.onnx_engine import CPU_PROVIDER, INPUT_NAME, _session
 
         two = np.concatenate([x, x[:, :, ::-1]])
         for spinning in (False, True):
@@ -141,7 +141,7 @@ def main() -> None:
     right = cv2.imread(str(sorted((val / "2").glob("*R.png"))[0]), cv2.IMREAD_GRAYSCALE)
     left = cv2.imread(str(sorted((val / "2").glob("*L.png"))[0]), cv2.IMREAD_GRAYSCALE)
     fixture, _ = bilateral_film(right, left)
-    from kneeoa_desktop.core.imaging import decode_image
+    from kneeoa_desktop.core.film.imaging import decode_image
 
     pipeline = GradingPipeline(predictor)
     bilateral = {}
@@ -162,7 +162,7 @@ def main() -> None:
 
     # What one annotated PNG costs the writer threads of `predict --overlay-dir`: drawing it, and
     # encoding and writing it.
-    from kneeoa_desktop.core.export import render_result, write_png_atomic
+    from kneeoa_desktop.core.outputs.export import render_result, write_png_atomic
 
     graded = pipeline(image_path)
     draw, encode = [], []

@@ -9,7 +9,7 @@ bare ``.keras`` (a run's checkpoint). Each member grades every val crop once per
 and mirrored, cached by the file's sha256 (``--cache``): val as it is; the training's site
 proxy (``augment.site_proxy``); the simulated sites of issue 24, framed whole as the app frames a
 single-knee film (``sites.site_proxy``); crops of other shapes (``augment.framing_proxy``). An
-ensemble is the geometric mean of its members' probabilities (``core.ensemble``, as the app
+ensemble is the geometric mean of its members' probabilities (``core.verdict.ensemble``, as the app
 combines them); with ``--flip`` each member's two passes are averaged first, as the app does.
 
 Printed per set: accuracy, quadratic-weighted kappa, MAE and ECE with 95 % bootstrap intervals
@@ -31,9 +31,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kneeoa_desktop.core.ensemble import combine_probabilities  # noqa: E402
-from kneeoa_desktop.core.grades import median_grade  # noqa: E402
-from kneeoa_desktop.core.metrics import (bootstrap_intervals, headline_figures,  # noqa: E402
+from kneeoa_desktop.core.verdict.ensemble import combine_probabilities  # noqa: E402
+from kneeoa_desktop.core.verdict.grades import median_grade  # noqa: E402
+from kneeoa_desktop.core.verdict.metrics import (bootstrap_intervals, headline_figures,  # noqa: E402
                                          paired_difference_intervals)
 
 KEYS = ("accuracy", "quadratic_weighted_kappa", "mae", "ece")
@@ -48,7 +48,7 @@ def median_one_hot(probs: np.ndarray) -> np.ndarray:
 
 def member_files(spec: str) -> tuple[str, list[tuple[Path, str]]]:
     """``NAME=PATH`` → (name, [(file, sha256)]): a folder's members, or one bare file."""
-    from kneeoa_desktop.core.manifest import load_manifest, sha256_of
+    from kneeoa_desktop.core.model.manifest import load_manifest, sha256_of
 
     name, _, path = spec.partition("=")
     path = Path(path)
@@ -73,8 +73,8 @@ def network_probabilities(path: Path, sha256: str, inputs: dict[str, np.ndarray]
         with np.load(cache_file) as saved:
             if all(f"{s}|plain" in saved for s in inputs):
                 return {s: (saved[f"{s}|plain"], saved[f"{s}|mirror"]) for s in inputs}
-    from kneeoa_desktop.core.network import Network
-    from kneeoa_desktop.core.runtime import tensorflow_runtime
+    from kneeoa_desktop.core.model.network import Network
+    from kneeoa_desktop.core.model.runtime import tensorflow_runtime
 
     network = Network(tensorflow_runtime(), path, sha256, (224, 224), lite=True)
     out = {}

@@ -28,7 +28,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kneeoa_desktop.core.metrics import (bootstrap_intervals, headline_figures,  # noqa: E402
+from kneeoa_desktop.core.verdict.metrics import (bootstrap_intervals, headline_figures,  # noqa: E402
                                          paired_difference_intervals)
 
 KEYS = ("accuracy", "quadratic_weighted_kappa", "mae", "ece")
@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=1234, help="seed of the site proxy (training's default)")
     args = parser.parse_args(argv)
 
-    from kneeoa_desktop.core.predictor import Predictor
+    from kneeoa_desktop.core.model.predictor import Predictor
     from kneeoa_desktop.training.dataset import load_split
     from kneeoa_desktop.training.robustness import validation_sets
 

@@ -122,9 +122,9 @@ def measure(grade, count: int, settle=lambda: None) -> tuple[float, float, float
 # --- (a) the core --------------------------------------------------------------------------------
 
 def core_run(predictor, images: list[Path], count: int) -> Figure:
-    from kneeoa_desktop.core.export import render_annotated
-    from kneeoa_desktop.core.imaging import load_image
-    from kneeoa_desktop.core.overlay import EvidenceOverlay
+    from kneeoa_desktop.core.outputs.export import render_annotated
+    from kneeoa_desktop.core.film.imaging import load_image
+    from kneeoa_desktop.core.outputs.overlay import EvidenceOverlay
 
     def grade(i: int) -> None:
         image = load_image(images[i % len(images)])
@@ -223,7 +223,7 @@ def drops_run(predictor, images: list[Path], count: int, timeout_s: float = 120.
     import numpy as np
     from PySide6.QtCore import QSettings
 
-    from kneeoa_desktop.core.imaging import load_image
+    from kneeoa_desktop.core.film.imaging import load_image
     from kneeoa_desktop.gui.app import launch
     from kneeoa_desktop.gui.settings import Settings
 
@@ -298,8 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-growth-mb", type=float, default=50.0)
     args = parser.parse_args(argv)
 
-    from kneeoa_desktop.core.model_store import active_weights_dir
-    from kneeoa_desktop.core.predictor import Predictor
+    from kneeoa_desktop.core.model.model_store import active_weights_dir
+    from kneeoa_desktop.core.model.predictor import Predictor
 
     images = find_images(args.images)
     predictor = Predictor(active_weights_dir())

@@ -24,7 +24,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", type=Path, default=REPO / "weights", help="the model's folder")
     args = parser.parse_args()
-    from kneeoa_desktop.core.manifest import load_manifest
+    from kneeoa_desktop.core.model.manifest import load_manifest
     from kneeoa_desktop.training.runtime_export import export_manifest, update_card
 
     manifest = export_manifest(load_manifest(args.weights))

@@ -35,7 +35,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kneeoa_desktop.core import scope  # noqa: E402
+from kneeoa_desktop.core.verdict import scope  # noqa: E402
 from kneeoa_desktop.training.site_check import as_film  # noqa: E402
 
 
@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from kneeoa_desktop.core.pipeline import GradingPipeline
-    from kneeoa_desktop.core.predictor import Predictor
+    from kneeoa_desktop.core.model.predictor import Predictor
     from kneeoa_desktop.training.negatives import negatives
     from kneeoa_desktop.training.scope_head import cross_validate, fit_head
     from kneeoa_desktop.training.sites import SITE_TRANSFORMS, site_film, two_knees

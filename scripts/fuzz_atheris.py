@@ -132,8 +132,8 @@ def run_child(args) -> int:
 
     with atheris.instrument_imports(include=["kneeoa_desktop", "pydicom"]):
         import pydicom.pixels  # noqa: F401  (decoders are imported lazily: pull them in instrumented)
-        import kneeoa_desktop.core.dicom  # noqa: F401
-        import kneeoa_desktop.core.imaging  # noqa: F401
+        import kneeoa_desktop.core.film.dicom  # noqa: F401
+        import kneeoa_desktop.core.film.imaging  # noqa: F401
     harness = Harness(args.artifacts)
     atheris.Setup([sys.argv[0], *args.libfuzzer_args], harness)
     atheris.Fuzz()  # returns only through exit()

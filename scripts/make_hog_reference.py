@@ -4,7 +4,7 @@
 OpenCV 5 has no HOGDescriptor, so run this in a separate environment:
     python3 -m venv /tmp/cv4 && /tmp/cv4/bin/pip install "opencv-python-headless<5" numpy
     /tmp/cv4/bin/python scripts/make_hog_reference.py
-The test tests/test_localise.py::test_hog_matches_opencv4_reference compares kneeoa_desktop/core/hog.py
+The test tests/test_localise.py::test_hog_matches_opencv4_reference compares kneeoa_desktop/core/knees/hog.py
 with these descriptors (patches from kneeKL224/val, plus noise, flat and a ramp).
 """
 import glob

@@ -31,9 +31,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kneeoa_desktop.core.grades import OA_THRESHOLD  # noqa: E402
-from kneeoa_desktop.core.imaging import LoadedImage  # noqa: E402
-from kneeoa_desktop.core.metrics import (bootstrap_intervals, paired_difference_interval,  # noqa: E402
+from kneeoa_desktop.core.verdict.grades import OA_THRESHOLD  # noqa: E402
+from kneeoa_desktop.core.film.imaging import LoadedImage  # noqa: E402
+from kneeoa_desktop.core.verdict.metrics import (bootstrap_intervals, paired_difference_interval,  # noqa: E402
                                          quadratic_weighted_kappa)
 from kneeoa_desktop.training.augment import shaped_band  # noqa: E402
 
@@ -178,9 +178,9 @@ def main() -> None:
         if name not in SHAPES and name not in FRAMINGS:
             ap.error(f"unknown shape or framing: {name}")
 
-    from kneeoa_desktop.core.model_store import active_weights_dir
+    from kneeoa_desktop.core.model.model_store import active_weights_dir
     from kneeoa_desktop.core.pipeline import GradingPipeline
-    from kneeoa_desktop.core.predictor import Predictor
+    from kneeoa_desktop.core.model.predictor import Predictor
 
     weights = args.weights or active_weights_dir()
     pipeline = GradingPipeline(Predictor(weights))

@@ -27,8 +27,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kneeoa_desktop.core.grades import expected_grade, grade_by_cut_points, median_grade  # noqa: E402
-from kneeoa_desktop.core.metrics import quadratic_weighted_kappa  # noqa: E402
+from kneeoa_desktop.core.verdict.grades import expected_grade, grade_by_cut_points, median_grade  # noqa: E402
+from kneeoa_desktop.core.verdict.metrics import quadratic_weighted_kappa  # noqa: E402
 
 
 def fit_thresholds(expected: np.ndarray, grades: np.ndarray, sweeps: int = 3) -> np.ndarray:
@@ -100,8 +100,8 @@ def main(argv=None) -> int:
     ap.add_argument("--resamples", type=int, default=2000)
     args = ap.parse_args(argv)
 
-    from kneeoa_desktop.core.predictor import Predictor
-    from kneeoa_desktop.core.preprocess import preprocess
+    from kneeoa_desktop.core.model.predictor import Predictor
+    from kneeoa_desktop.core.knees.preprocess import preprocess
     from kneeoa_desktop.training.dataset import load_split
     from kneeoa_desktop.training.sites import site_proxy
 

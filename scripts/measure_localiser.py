@@ -25,8 +25,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from kneeoa_desktop.core import localise  # noqa: E402
-from kneeoa_desktop.core.localise import find_knees  # noqa: E402
+from kneeoa_desktop.core.knees import localise  # noqa: E402
+from kneeoa_desktop.core.knees.localise import find_knees  # noqa: E402
 from kneeoa_desktop.training.augment import shaped_band  # noqa: E402
 from kneeoa_desktop.training.sites import site_film  # noqa: E402
 from tests.test_localise import bilateral_film  # noqa: E402

@@ -239,9 +239,9 @@ def accelerator_libs(dist_name: str) -> list[str]:
 
 def convert_members(manifest, folder: Path, x: np.ndarray) -> tuple[list[dict], str]:
     """Each member: its .onnx, its .tflite (converted here) and TensorFlow's outputs on the probes."""
-    from kneeoa_desktop.core.lite_engine import convert
-    from kneeoa_desktop.core.network import Network
-    from kneeoa_desktop.core.runtime import tensorflow_runtime
+    from kneeoa_desktop.core.model.lite_engine import convert
+    from kneeoa_desktop.core.model.network import Network
+    from kneeoa_desktop.core.model.runtime import tensorflow_runtime
     from kneeoa_desktop.training.runtime_export import _export_function
 
     runtime = tensorflow_runtime()
@@ -293,7 +293,7 @@ def main() -> int:
     args = parser.parse_args()
     start = time.perf_counter()
 
-    from kneeoa_desktop.core.manifest import load_manifest
+    from kneeoa_desktop.core.model.manifest import load_manifest
     from kneeoa_desktop.training.runtime_export import OUTPUTS, TOLERANCES, differences, probes
 
     manifest = load_manifest(ROOT / "weights")

@@ -39,7 +39,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from kneeoa_desktop.core.pipeline import GradingPipeline
-    from kneeoa_desktop.core.predictor import Predictor
+    from kneeoa_desktop.core.model.predictor import Predictor
     from kneeoa_desktop.training.dataset import load_split
     from kneeoa_desktop.training.site_calibration import cross_validate, format_report
     from kneeoa_desktop.training.site_check import as_film

@@ -23,8 +23,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kneeoa_desktop.core.imaging import load_image  # noqa: E402
-from kneeoa_desktop.core.model_store import active_weights_dir  # noqa: E402
+from kneeoa_desktop.core.film.imaging import load_image  # noqa: E402
+from kneeoa_desktop.core.model.model_store import active_weights_dir  # noqa: E402
 from kneeoa_desktop.training.site_check import grade_sites, grade_two_knees  # noqa: E402
 
 
@@ -37,7 +37,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from kneeoa_desktop.core.pipeline import GradingPipeline
-    from kneeoa_desktop.core.predictor import Predictor
+    from kneeoa_desktop.core.model.predictor import Predictor
 
     pipeline = GradingPipeline(Predictor(args.weights or active_weights_dir()))
     paths = sorted((args.data / "kneeKL224" / "val").glob("[0-4]/*.png"))[:: args.step]

@@ -29,8 +29,8 @@ def main() -> None:
     if not (args.data / "val").is_dir():
         sys.exit(f"{args.data}/val not found")
 
-    from kneeoa_desktop.core.model_store import active_weights_dir
-    from kneeoa_desktop.core.predictor import Predictor
+    from kneeoa_desktop.core.model.model_store import active_weights_dir
+    from kneeoa_desktop.core.model.predictor import Predictor
     from kneeoa_desktop.training.dataset import load_split
     from kneeoa_desktop.training.robustness import format_agreement, site_agreement
 

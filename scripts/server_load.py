@@ -232,7 +232,7 @@ def main() -> int:
             ballast.unlink()
             again = httpx.post(url + "/predict", files={"file": ("k.png", data)}, timeout=300)
             ok &= full.status_code == 507 and counts == {"0xA700": 1} and again.status_code == 200
-            print(f"full output disk                  HTTP {full.status_code}: {full.json()["detail"]} "
+            print(f"full output disk                  HTTP {full.status_code}: {full.json()['detail']} "
                   f"DICOM {counts}; after freeing space HTTP {again.status_code}")
         else:
             print("full output disk                  not staged (needs root to mount a tmpfs)")

@@ -35,9 +35,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kneeoa_desktop.core.grades import NUM_GRADES  # noqa: E402
-from kneeoa_desktop.core.metrics import classification_report  # noqa: E402
-from kneeoa_desktop.core.preprocess import preprocess  # noqa: E402
+from kneeoa_desktop.core.verdict.grades import NUM_GRADES  # noqa: E402
+from kneeoa_desktop.core.verdict.metrics import classification_report  # noqa: E402
+from kneeoa_desktop.core.knees.preprocess import preprocess  # noqa: E402
 from kneeoa_desktop.training.augment import augment_image, augment_site  # noqa: E402
 from kneeoa_desktop.training.sites import site_proxy  # noqa: E402
 from kneeoa_desktop.training.train import class_weights  # noqa: E402
@@ -120,7 +120,7 @@ def _save(model_factory, weights, path: Path) -> list[str]:
 def train_member(name: str, plan: dict, ctx: dict, deadline: float, log) -> dict | None:
     import keras
 
-    from kneeoa_desktop.core.architecture import build_model
+    from kneeoa_desktop.core.model.architecture import build_model
     from kneeoa_desktop.training.losses import OrdinalCrossEntropy
     from kneeoa_desktop.training.pretrained import freeze_through, load_lite_imagenet
 

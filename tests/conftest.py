@@ -73,7 +73,7 @@ def single_weights(tmp_path_factory) -> Path:
     import shutil
     from dataclasses import replace
 
-    from kneeoa_desktop.core.manifest import load_manifest
+    from kneeoa_desktop.core.model.manifest import load_manifest
 
     shipped = load_manifest()
     target = tmp_path_factory.mktemp("single-network")
@@ -84,15 +84,15 @@ def single_weights(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def single_predictor(single_weights):
-    from kneeoa_desktop.core.predictor import Predictor
+    from kneeoa_desktop.core.model.predictor import Predictor
 
     return Predictor(single_weights)
 
 
 @pytest.fixture(scope="session")
 def predictor():
-    from kneeoa_desktop.core.model_store import active_weights_dir
-    from kneeoa_desktop.core.predictor import Predictor
+    from kneeoa_desktop.core.model.model_store import active_weights_dir
+    from kneeoa_desktop.core.model.predictor import Predictor
 
     return Predictor(active_weights_dir())
 

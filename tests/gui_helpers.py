@@ -108,7 +108,7 @@ def wait_for_result(qtbot, window, path: Path | None = None, roi="any"):
 
 def core_probabilities(predictor, path, roi=None) -> np.ndarray:
     """What the core says for this file (and region), computed here independently of the GUI."""
-    from kneeoa_desktop.core.imaging import load_image
+    from kneeoa_desktop.core.film.imaging import load_image
 
     image = load_image(path)
     if roi is not None:

@@ -75,7 +75,7 @@ def main(argv: list[str]) -> int:
         argv = argv[1:]
     try:
         if argv[0] == "cli":
-            from kneeoa_desktop.cli import main as cli_main
+            from kneeoa_desktop.cli.entry import main as cli_main
 
             return cli_main(argv[1:])
         return _gui(argv[1], argv[2])

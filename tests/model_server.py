@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from kneeoa_desktop.core.manifest import DEFAULT_WEIGHTS_DIR, load_manifest, sha256_of
+from kneeoa_desktop.core.model.manifest import DEFAULT_WEIGHTS_DIR, load_manifest, sha256_of
 
 BUNDLED = load_manifest(DEFAULT_WEIGHTS_DIR)
 MODEL_BYTES = BUNDLED.model_path.read_bytes()

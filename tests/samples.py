@@ -191,7 +191,7 @@ def check_decode_contract(data: bytes) -> str:
     other exception propagates: both are findings.
     """
     from kneeoa_desktop.core.errors import KneeOAError
-    from kneeoa_desktop.core.imaging import MAX_PIXELS, MIN_SIDE, LoadedImage, decode_image
+    from kneeoa_desktop.core.film.imaging import MAX_PIXELS, MIN_SIDE, LoadedImage, decode_image
 
     try:
         image = decode_image(data, "fuzz")

@@ -103,9 +103,9 @@ def lean_env(dist) -> Path:
 @pytest.fixture(scope="module")
 def tensorflow_reference():
     """The TensorFlow engine's own graph: what the lean engine must reproduce."""
-    from kneeoa_desktop.core.manifest import load_manifest
+    from kneeoa_desktop.core.model.manifest import load_manifest
     from kneeoa_desktop.core.pipeline import GradingPipeline
-    from kneeoa_desktop.core.predictor import Predictor
+    from kneeoa_desktop.core.model.predictor import Predictor
 
     return GradingPipeline(Predictor(load_manifest(), engine="tensorflow-graph"))
 
@@ -169,7 +169,7 @@ def test_self_test_without_display(bundle, clean_run):
 
 
 def test_predict_json_matches_the_tensorflow_engine(bundle, clean_run, tensorflow_reference):
-    from kneeoa_desktop.core.imaging import load_image
+    from kneeoa_desktop.core.film.imaging import load_image
 
     sample = bundle / SAMPLE
     result = clean_run(bundle / "kneeoa", "predict", "--json", sample)
@@ -187,7 +187,7 @@ def test_predict_json_matches_the_tensorflow_engine(bundle, clean_run, tensorflo
 def test_an_environment_without_tensorflow_grades_as_tensorflow_does(lean_env, clean_run, tensorflow_reference,
                                                                        knee_png):
     """The default install (`pip install kneeoa-desktop`): no TensorFlow, no Keras, same verdict."""
-    from kneeoa_desktop.core.imaging import load_image
+    from kneeoa_desktop.core.film.imaging import load_image
 
     python = lean_env / "bin" / "python"
     for module in ("tensorflow", "keras"):

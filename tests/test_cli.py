@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 import pytest
 
-from kneeoa_desktop.cli import main
-from kneeoa_desktop.core.imaging import load_image
+from kneeoa_desktop.cli.entry import main
+from kneeoa_desktop.core.film.imaging import load_image
 
 from . import samples
 from .conftest import DATA_DIR, needs_data
@@ -168,7 +168,7 @@ def test_real_process_output_is_clean(tmp_path, knee_png):
 
 
 def test_help_does_not_import_tensorflow():
-    code = ("import sys; from kneeoa_desktop.cli import main\n"
+    code = ("import sys; from kneeoa_desktop.cli.entry import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
             "sys.exit(1 if 'tensorflow' in sys.modules else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -183,7 +183,7 @@ def test_debug_shows_the_traceback(capsys, tmp_path):
 
 
 def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
-    from kneeoa_desktop.cli_progress import Progress
+    from kneeoa_desktop.cli.progress import Progress
 
     monkeypatch.setenv("TERM", "xterm")
     monkeypatch.delenv("KNEEOA_NO_PROGRESS", raising=False)
@@ -226,7 +226,7 @@ def test_predict_prints_one_record_per_knee_with_side_region_and_scope(capsys, t
     on_film = [r for r in records if r["file"] == str(film_path)]
     assert [r["knee"] for r in on_film] == ["right", "left"]
     for record, centre in zip(on_film, truth):
-        from kneeoa_desktop.core.localise import KneeRegion
+        from kneeoa_desktop.core.knees.localise import KneeRegion
 
         assert _centred(KneeRegion(*record["region"], record["knee"], 0.0, False), centre), record["region"]
         assert record["in_scope"] is True and record["scope_note"] is None

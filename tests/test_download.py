@@ -15,10 +15,11 @@ import time
 
 import pytest
 
-from kneeoa_desktop import cli
-from kneeoa_desktop.core import download, model_store
+from kneeoa_desktop.cli import common as cli_common
+from kneeoa_desktop.cli import entry as cli
+from kneeoa_desktop.core.model import download, model_store
 from kneeoa_desktop.core.errors import DownloadCancelledError, DownloadError
-from kneeoa_desktop.core.manifest import sha256_of
+from kneeoa_desktop.core.model.manifest import sha256_of
 
 from .model_server import (BUNDLED, DOWNLOADED_METRICS, DOWNLOADED_TAG, MODEL_BYTES, server,  # noqa: F401
                            snapshot, unchanged_bundle)
@@ -50,7 +51,7 @@ def test_good_download_installs_and_activates_the_model(server, unchanged_bundle
     assert seen and seen[-1] == (len(MODEL_BYTES), len(MODEL_BYTES))
     assert not list(model_store.downloads_dir().iterdir())  # nothing left half-way
     # The front doors' default (no --weights) now loads it.
-    assert cli._predictor(argparse.Namespace(weights=None)).manifest.directory == active.directory
+    assert cli_common.predictor_for(argparse.Namespace(weights=None)).manifest.directory == active.directory
 
 
 def test_a_different_file_gets_its_own_version_and_no_borrowed_metrics(server):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from kneeoa_desktop.core import errors
-from kneeoa_desktop.core.ensemble import combine_evidence, combine_probabilities, scale_to_peak
-from kneeoa_desktop.core.manifest import Member, ModelManifest, load_manifest, sha256_of
+from kneeoa_desktop.core.verdict.ensemble import combine_evidence, combine_probabilities, scale_to_peak
+from kneeoa_desktop.core.model.manifest import Member, ModelManifest, load_manifest, sha256_of
 
 
 def test_one_member_is_unchanged_and_several_are_a_geometric_mean():
@@ -101,8 +101,8 @@ def test_manifest_round_trip_and_member_checks(tmp_path):
 
 
 def test_an_ensemble_grades_like_its_members_combined(tmp_path, single_predictor, knee_pixels):
-    from kneeoa_desktop.core.predictor import Predictor
-    from kneeoa_desktop.core.preprocess import preprocess
+    from kneeoa_desktop.core.model.predictor import Predictor
+    from kneeoa_desktop.core.knees.preprocess import preprocess
 
     predictor = single_predictor  # the shipped first network alone
     ensemble = Predictor(_two_member_folder(tmp_path))
@@ -124,8 +124,8 @@ def test_release_builds_a_measured_ensemble_and_its_card(tmp_path, tiny_dataset)
     temperature fitted, val graded through the app's predictor, and a card listing both."""
     import keras
 
-    from kneeoa_desktop.core.architecture import build_model
-    from kneeoa_desktop.core.predictor import Predictor
+    from kneeoa_desktop.core.model.architecture import build_model
+    from kneeoa_desktop.core.model.predictor import Predictor
     from kneeoa_desktop.training.ensemble_release import read_spec, release_ensemble
 
     sources = []
@@ -173,7 +173,7 @@ def test_gpu_member_script_runs_end_to_end_on_a_tiny_pack(tmp_path, tiny_dataset
     import subprocess
     import sys
 
-    from kneeoa_desktop.core.network import check_model
+    from kneeoa_desktop.core.model.network import check_model
 
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")

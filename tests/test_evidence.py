@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 import pytest
 
-from kneeoa_desktop.core.grades import NUM_GRADES
-from kneeoa_desktop.core.imaging import load_image
-from kneeoa_desktop.core.preprocess import preprocess
+from kneeoa_desktop.core.verdict.grades import NUM_GRADES
+from kneeoa_desktop.core.film.imaging import load_image
+from kneeoa_desktop.core.knees.preprocess import preprocess
 
 from .conftest import DATA_DIR, HAVE_DATA, REPO
 
@@ -52,7 +52,7 @@ def network(predictor):
     head layer), cut from that member's own Keras model."""
     import keras
 
-    from kneeoa_desktop.core.predictor import Predictor
+    from kneeoa_desktop.core.model.predictor import Predictor
 
     # The Keras models themselves (the TensorFlow engine's members), whatever engine the
     # predictor under test runs: the lean engine's maps must be these too.

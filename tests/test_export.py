@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from kneeoa_desktop.core import errors
-from kneeoa_desktop.core.export import (default_export_name, export_annotated, render_annotated,
+from kneeoa_desktop.core.outputs.export import (default_export_name, export_annotated, render_annotated,
                                         write_png_atomic)
-from kneeoa_desktop.core.imaging import load_image
-from kneeoa_desktop.core.prediction import Prediction
+from kneeoa_desktop.core.film.imaging import load_image
+from kneeoa_desktop.core.verdict.prediction import Prediction
 
 from . import samples
 

@@ -25,11 +25,13 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from kneeoa_desktop import cli
+from kneeoa_desktop.cli import common as cli_common
+from kneeoa_desktop.cli import entry as cli
+from kneeoa_desktop.cli import predict as cli_predict
 from kneeoa_desktop.core import errors
-from kneeoa_desktop.core.export import export_annotated
-from kneeoa_desktop.core.manifest import DEFAULT_WEIGHTS_DIR, MANIFEST_NAME, load_manifest
-from kneeoa_desktop.core.prediction import Prediction
+from kneeoa_desktop.core.outputs.export import export_annotated
+from kneeoa_desktop.core.model.manifest import DEFAULT_WEIGHTS_DIR, MANIFEST_NAME, load_manifest
+from kneeoa_desktop.core.verdict.prediction import Prediction
 
 from . import samples
 
@@ -315,7 +317,7 @@ def test_cli_overlay_fault_is_one_line_and_leaves_nothing(fault, tmp_path, knee_
     source.write_bytes(knee_png.read_bytes())
     out_dir = tmp_path / "overlays"
     out_dir.mkdir()
-    with mock.patch.object(cli, "_predictor", lambda args: predictor), faults_in(out_dir, fault):
+    with mock.patch.object(cli_common, "predictor_for", lambda args: predictor), faults_in(out_dir, fault):
         code, out, err = run_cli("predict", "--json", "--overlay-dir", out_dir, source)
     assert code == 1
     assert out == ""  # the file failed as a whole: no result line for it
@@ -329,7 +331,7 @@ def test_cli_overlay_fault_is_one_line_and_leaves_nothing(fault, tmp_path, knee_
 def test_cli_csv_fault_is_one_line_and_leaves_nothing(fault, tmp_path, knee_png, predictor):
     out_dir = tmp_path / "results"
     out_dir.mkdir()
-    with mock.patch.object(cli, "_predictor", lambda args: predictor), faults_in(out_dir, fault):
+    with mock.patch.object(cli_common, "predictor_for", lambda args: predictor), faults_in(out_dir, fault):
         code, out, err = run_cli("predict", "--csv", out_dir / "r.csv", knee_png)
     assert code == 1
     assert_one_error_line(err, f"kneeoa: {out_dir / 'r.csv'}: ")
@@ -347,7 +349,7 @@ def test_cli_overlays_written_beside_grading_keep_order_and_failures(tmp_path, k
     for name in names:
         (folder / name).write_bytes(knee_png.read_bytes())
     (folder / "b.png").write_bytes(b"\x89PNG broken")
-    real_write = cli._write_overlay
+    real_write = cli_predict._write_overlay
 
     def failing_for_c(result, path, *args):
         if path.name == "c.png":
@@ -355,8 +357,8 @@ def test_cli_overlays_written_beside_grading_keep_order_and_failures(tmp_path, k
         return real_write(result, path, *args)
 
     out_dir = tmp_path / "overlays"
-    with mock.patch.object(cli, "_predictor", lambda args: predictor), \
-            mock.patch.object(cli, "_write_overlay", failing_for_c):
+    with mock.patch.object(cli_common, "predictor_for", lambda args: predictor), \
+            mock.patch.object(cli_predict, "_write_overlay", failing_for_c):
         code, out, err = run_cli("predict", "--json", "--overlay-dir", out_dir,
                                  *(folder / name for name in names))
     assert code == 1
@@ -378,7 +380,7 @@ def test_cli_overlays_written_out_of_order_still_print_in_order(tmp_path, knee_p
         folder.mkdir()
         paths.append(folder / (name if i < 2 else "first.png"))  # the same name from two folders
         paths[-1].write_bytes(knee_png.read_bytes())
-    real_write = cli._write_overlay
+    real_write = cli_predict._write_overlay
 
     def slow_first(result, path, target, *args):
         if path == paths[0]:
@@ -386,8 +388,8 @@ def test_cli_overlays_written_out_of_order_still_print_in_order(tmp_path, knee_p
         return real_write(result, path, target, *args)
 
     out_dir = tmp_path / "overlays"
-    with mock.patch.object(cli, "_predictor", lambda args: predictor), \
-            mock.patch.object(cli, "_write_overlay", slow_first):
+    with mock.patch.object(cli_common, "predictor_for", lambda args: predictor), \
+            mock.patch.object(cli_predict, "_write_overlay", slow_first):
         code, out, err = run_cli("predict", "--json", "--overlay-dir", out_dir, *paths)
     assert code == 0, err
     assert [json.loads(line)["file"] for line in out.splitlines()] == [str(p) for p in paths]

@@ -34,8 +34,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from kneeoa_desktop.core import errors, formats
-from kneeoa_desktop.core.imaging import MAX_PIXELS, MIN_SIDE, decode_image
+from kneeoa_desktop.core import errors
+from kneeoa_desktop.core.film import formats
+from kneeoa_desktop.core.film.imaging import MAX_PIXELS, MIN_SIDE, decode_image
 
 from . import samples
 
@@ -394,7 +395,7 @@ sys.path.insert(0, sys.argv[1])
 limit = int(sys.argv[2]) << 20
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 from kneeoa_desktop.core.errors import KneeOAError
-from kneeoa_desktop.core.imaging import decode_image
+from kneeoa_desktop.core.film.imaging import decode_image
 from tests.samples import check_decode_contract
 
 def status(field):
@@ -549,7 +550,8 @@ def cli_folder(tmp_path_factory):
 def test_cli_predict_on_fuzzed_files(predictor, cli_folder, files):
     """`kneeoa predict --json`: one JSON line per good file, one `kneeoa: FILE: sentence` line
     per bad file on stderr and nothing else, exit 0 only when every file was graded."""
-    from kneeoa_desktop import cli
+    from kneeoa_desktop.cli import common as cli_common
+    from kneeoa_desktop.cli import entry as cli
 
     folder = Path(tempfile.mkdtemp(dir=cli_folder))
     paths = []
@@ -563,7 +565,7 @@ def test_cli_predict_on_fuzzed_files(predictor, cli_folder, files):
             expected_ok.add(str(path))
         except errors.KneeOAError:
             pass
-    with mock.patch.object(cli, "_predictor", lambda args: predictor), guarded("kneeoa predict"):
+    with mock.patch.object(cli_common, "predictor_for", lambda args: predictor), guarded("kneeoa predict"):
         with captured_output() as (out, err, native), warnings_to_stderr():
             code = cli.main(["predict", "--json", *map(str, paths)])
     assert native["text"] == "", f"a library wrote to stderr: {native['text']!r}"
@@ -630,13 +632,14 @@ def _noisy_inputs() -> dict[str, bytes]:
 def test_regression_libraries_say_nothing_on_stderr(predictor, tmp_path):
     """Findings 6-8 (atheris log): libpng and libjpeg wrote to file descriptor 2 and pydicom
     raised Python warnings, so `kneeoa predict` printed extra lines beside its one sentence."""
-    from kneeoa_desktop import cli
+    from kneeoa_desktop.cli import common as cli_common
+    from kneeoa_desktop.cli import entry as cli
 
     paths = []
     for name, data in _noisy_inputs().items():
         paths.append(tmp_path / name)
         paths[-1].write_bytes(data)
-    with mock.patch.object(cli, "_predictor", lambda args: predictor):
+    with mock.patch.object(cli_common, "predictor_for", lambda args: predictor):
         with captured_output() as (out, err, native), warnings_to_stderr():
             code = cli.main(["predict", "--json", *map(str, paths)])
     assert native["text"] == ""

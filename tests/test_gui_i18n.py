@@ -17,10 +17,10 @@ import pytest
 from PySide6.QtCore import QTranslator
 
 from kneeoa_desktop.core.errors import KneeOAError, ModelError
-from kneeoa_desktop.core.imaging import decode_image
+from kneeoa_desktop.core.film.imaging import decode_image
 from kneeoa_desktop.core.messages import QT_TRANSLATE_NOOP
-from kneeoa_desktop.core.pixels import check_dimensions
-from kneeoa_desktop.core.raster import decode_raster
+from kneeoa_desktop.core.film.pixels import check_dimensions
+from kneeoa_desktop.core.film.raster import decode_raster
 from kneeoa_desktop.gui import i18n
 
 from .gui_helpers import counting, gui_settings, make_window  # noqa: F401
@@ -30,7 +30,7 @@ QM = i18n.translations_dir() / "kneeoa_ru.qm"
 PACKAGE = i18n.translations_dir().parents[1] / "kneeoa_desktop"
 # The GUI's own strings, and the core's sentences (marked with core.messages.QT_TRANSLATE_NOOP).
 GUI_SOURCES = sorted((PACKAGE / "gui").glob("*.py"))
-SOURCES = GUI_SOURCES + sorted((PACKAGE / "core").glob("*.py"))
+SOURCES = GUI_SOURCES + sorted((PACKAGE / "core").rglob("*.py"))
 
 
 def _messages():

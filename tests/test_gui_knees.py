@@ -19,10 +19,10 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from kneeoa_desktop.core import pipeline
-from kneeoa_desktop.core.export import render_result
-from kneeoa_desktop.core.imaging import load_image
-from kneeoa_desktop.core.localise import KneeRegion
-from kneeoa_desktop.core.scope import NOTE_IMPLANT, ScopeVerdict
+from kneeoa_desktop.core.outputs.export import render_result
+from kneeoa_desktop.core.film.imaging import load_image
+from kneeoa_desktop.core.knees.localise import KneeRegion
+from kneeoa_desktop.core.verdict.scope import NOTE_IMPLANT, ScopeVerdict
 
 from .conftest import REPO
 from .gui_helpers import (counting, gui_settings, make_window, mouse_drag, qimage_to_bgr,  # noqa: F401
@@ -217,7 +217,7 @@ def test_a_real_implant_film_is_not_given_a_grade(qtbot, make_window):
 def test_help_menu_opens_each_shipped_sample(make_window, qtbot):
     """A new user without a radiograph: Help ▸ Open a sample radiograph lists the real samples
     shipped with the program, and choosing one grades it."""
-    from kneeoa_desktop.core.samples import samples
+    from kneeoa_desktop.core.film.samples import samples
 
     window = make_window()
     actions = window.samples_menu.actions()

@@ -23,9 +23,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from kneeoa_desktop.core import download, logs, model_store
+from kneeoa_desktop.core.model import download, model_store
+from kneeoa_desktop.core import logs
 from kneeoa_desktop.core.errors import ModelError
-from kneeoa_desktop.core.manifest import DEFAULT_WEIGHTS_DIR
+from kneeoa_desktop.core.model.manifest import DEFAULT_WEIGHTS_DIR
 from kneeoa_desktop.core.messages import QT_TRANSLATE_NOOP
 from kneeoa_desktop.gui import i18n
 from kneeoa_desktop.gui.worker import default_predictor_factory

@@ -15,8 +15,8 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QImage
 
-from kneeoa_desktop.core.grades import LOW_CONFIDENCE
-from kneeoa_desktop.core.prediction import Prediction
+from kneeoa_desktop.core.verdict.grades import LOW_CONFIDENCE
+from kneeoa_desktop.core.verdict.prediction import Prediction
 from kneeoa_desktop.gui.qt_images import bgr_to_qimage, gray_to_qimage
 from kneeoa_desktop.gui.settings import MAX_RECENT, Settings
 
@@ -97,7 +97,7 @@ def test_verdict_pane_shows_the_prediction(qtbot):
 
 
 def test_an_unusual_image_keeps_its_grade_with_the_note_beside_it(qtbot):
-    from kneeoa_desktop.core.scope import NOTE_NOT_KNEE, NOTE_UNUSUAL
+    from kneeoa_desktop.core.verdict.scope import NOTE_NOT_KNEE, NOTE_UNUSUAL
     from kneeoa_desktop.gui.verdict_pane import VerdictPane
 
     pane = VerdictPane()

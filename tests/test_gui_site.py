@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-from kneeoa_desktop.core.site_profile import save_profile
+from kneeoa_desktop.core.verdict.site_profile import save_profile
 from kneeoa_desktop.training.site_calibration import build_profile
 
 from .gui_helpers import (GRADING_TIMEOUT_MS, counting, gui_settings, make_window,  # noqa: F401

@@ -14,9 +14,9 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from kneeoa_desktop.core.errors import KneeOAError, ModelError
-from kneeoa_desktop.core.export import default_export_name
-from kneeoa_desktop.core.imaging import load_image
-from kneeoa_desktop.core.overlay import EvidenceOverlay
+from kneeoa_desktop.core.outputs.export import default_export_name
+from kneeoa_desktop.core.film.imaging import load_image
+from kneeoa_desktop.core.outputs.overlay import EvidenceOverlay
 from kneeoa_desktop.core.pipeline import GradingPipeline
 
 from . import samples

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from kneeoa_desktop.core import errors
-from kneeoa_desktop.core.formats import read_header, sniff_format
-from kneeoa_desktop.core.imaging import MAX_PIXELS, decode_image, load_image
-from kneeoa_desktop.core.preprocess import preprocess
+from kneeoa_desktop.core.film.formats import read_header, sniff_format
+from kneeoa_desktop.core.film.imaging import MAX_PIXELS, decode_image, load_image
+from kneeoa_desktop.core.knees.preprocess import preprocess
 
 from . import samples
 

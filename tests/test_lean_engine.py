@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 import pytest
 
-from kneeoa_desktop.core import onnx_engine
-from kneeoa_desktop.core.manifest import load_manifest
+from kneeoa_desktop.core.model import onnx_engine
+from kneeoa_desktop.core.model.manifest import load_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 PROBE = REPO / "tests" / "lean_probe.py"
@@ -70,7 +70,7 @@ def test_cli_grades_without_tensorflow_as_tensorflow_does(film, tmp_path):
     assert lean_img.shape == tf_img.shape
     # The film with its overlay and knee boxes, left of the text panel (whose "Date" line, to the
     # minute, differs when the two runs straddle a minute): the same pixels, to rounding.
-    film_width = lean_img.shape[1] - int(lean_img.shape[0] / 36.0 * 20)  # core.export's panel width
+    film_width = lean_img.shape[1] - int(lean_img.shape[0] / 36.0 * 20)  # core.outputs.export's panel width
     difference = np.abs(lean_img[:, :film_width] - tf_img[:, :film_width])
     assert difference.mean() < 0.05 and difference.max() <= 3
 
@@ -126,7 +126,7 @@ def test_a_gpu_provider_that_fails_falls_back_to_the_cpu(monkeypatch, caplog):
 
     monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
     monkeypatch.setattr(ort, "InferenceSession", session)
-    caplog.set_level(logging.WARNING, logger="kneeoa_desktop.core.onnx_engine")
+    caplog.set_level(logging.WARNING, logger="kneeoa_desktop.core.model.onnx_engine")
     network = onnx_engine.OnnxNetwork(manifest.directory / member.onnx_file, manifest.input_size)
     assert tried == [["CUDAExecutionProvider", "CPUExecutionProvider"], ["CPUExecutionProvider"]]
     assert network.device == "CPU" and network.device_kind == "CPU"
@@ -211,7 +211,7 @@ def test_a_gpu_that_does_not_reproduce_the_probe_grades_on_the_cpu(monkeypatch, 
 
     monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
     monkeypatch.setattr(ort, "InferenceSession", session)
-    caplog.set_level(logging.WARNING, logger="kneeoa_desktop.core.onnx_engine")
+    caplog.set_level(logging.WARNING, logger="kneeoa_desktop.core.model.onnx_engine")
     path = manifest.directory / member.onnx_file
     network = onnx_engine.OnnxNetwork(path, manifest.input_size, member.onnx_probe)
     assert network.device == "CPU" and "does not reproduce" in caplog.text and len(caplog.records) == 1

@@ -8,8 +8,8 @@ import logging
 import numpy as np
 import pytest
 
-from kneeoa_desktop.core import lite_engine
-from kneeoa_desktop.core.predictor import Predictor
+from kneeoa_desktop.core.model import lite_engine
+from kneeoa_desktop.core.model.predictor import Predictor
 
 
 @pytest.fixture()
@@ -40,7 +40,7 @@ def test_the_shipped_model_runs_as_tensorflow_lite_with_tensorflows_results(pred
 
 
 def test_conversion_is_cached_and_a_damaged_cache_is_converted_again(own_cache, caplog, single_weights):
-    caplog.set_level(logging.INFO, logger="kneeoa_desktop.core.lite_engine")
+    caplog.set_level(logging.INFO, logger="kneeoa_desktop.core.model.lite_engine")
     first = Predictor(single_weights)
     assert first.engine == lite_engine.LITE_ENGINE and "(converted)" in caplog.text
     [cached] = list(own_cache.glob("*.tflite"))

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from kneeoa_desktop.core import hog, knee_scan, localise
-from kneeoa_desktop.core.localise import KneeRegion, find_knees
+from kneeoa_desktop.core.knees import hog, knee_scan, localise
+from kneeoa_desktop.core.knees.localise import KneeRegion, find_knees
 from kneeoa_desktop.training.augment import shaped_band
 
 from .conftest import DATA_DIR, needs_data

@@ -7,7 +7,7 @@ import logging
 import cv2
 import pytest
 
-from kneeoa_desktop import cli
+from kneeoa_desktop.cli import entry as cli
 from kneeoa_desktop.core import logs
 
 from . import samples

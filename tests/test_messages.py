@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QCoreApplication
 
-from kneeoa_desktop.core import download, errors
+from kneeoa_desktop.core.model import download
+from kneeoa_desktop.core import errors
 from kneeoa_desktop.core.messages import CONTEXT, QT_TRANSLATE_NOOP, Message
 from kneeoa_desktop.gui import i18n
 
@@ -28,7 +29,7 @@ while _pending:
 def _marked() -> list[tuple[str, str, str]]:
     """(file, context, template) of every QT_TRANSLATE_NOOP call in the core's source."""
     found = []
-    for path in sorted(CORE.glob("*.py")):
+    for path in sorted(CORE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "QT_TRANSLATE_NOOP":
                 context, text = node.args
@@ -73,7 +74,7 @@ def test_every_core_template_has_a_russian_translation_that_keeps_its_values(rus
 def test_no_core_error_is_raised_from_a_bare_sentence():
     """A literal or f-string as an error's message would reach the GUI untranslatable."""
     bare = []
-    for path in sorted(CORE.glob("*.py")):
+    for path in sorted(CORE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and getattr(node.func, "id", None) in ERROR_CLASSES and node.args
                     and isinstance(node.args[0], (ast.Constant, ast.JoinedStr, ast.BinOp))):

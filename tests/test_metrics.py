@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from kneeoa_desktop.core.metrics import (bootstrap_intervals, classification_report, confusion_matrix,
+from kneeoa_desktop.core.verdict.metrics import (bootstrap_intervals, classification_report, confusion_matrix,
                                          ece_if_calibrated, expected_calibration_error, headline_figures,
                                          paired_difference_interval, paired_difference_intervals,
                                          quadratic_weighted_kappa, roc_auc)

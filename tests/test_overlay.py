@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from kneeoa_desktop.core.overlay import EvidenceOverlay, compose_overlay
+from kneeoa_desktop.core.outputs.overlay import EvidenceOverlay, compose_overlay
 
 
 def _inputs():
@@ -46,7 +46,7 @@ def _blended_everywhere(gray, maps, brightness):
     the box around the regions)."""
     import cv2
 
-    from kneeoa_desktop.core import overlay as ov
+    from kneeoa_desktop.core.outputs import overlay as ov
 
     h, w = gray.shape
     level = np.zeros((h, w), np.uint8)

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from kneeoa_desktop.core import pipeline
-from kneeoa_desktop.core.imaging import LoadedImage
-from kneeoa_desktop.core.localise import KneeRegion
+from kneeoa_desktop.core.film.imaging import LoadedImage
+from kneeoa_desktop.core.knees.localise import KneeRegion
 from kneeoa_desktop.core.pipeline import GradingPipeline
-from kneeoa_desktop.core.preprocess import preprocess
+from kneeoa_desktop.core.knees.preprocess import preprocess
 
 from .conftest import DATA_DIR, needs_data
 from .test_localise import _val_crop

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from kneeoa_desktop.core import errors
-from kneeoa_desktop.core.imaging import load_image
-from kneeoa_desktop.core.manifest import load_manifest, sha256_of
-from kneeoa_desktop.core.predictor import Predictor
+from kneeoa_desktop.core.film.imaging import load_image
+from kneeoa_desktop.core.model.manifest import load_manifest, sha256_of
+from kneeoa_desktop.core.model.predictor import Predictor
 
 from . import samples
 
@@ -135,7 +135,7 @@ def test_the_engines_agree_on_a_real_radiograph(predictor, knee_png):
 def test_an_engine_that_cannot_grade_the_model_is_refused_in_one_sentence(tmp_path, monkeypatch):
     from dataclasses import replace
 
-    from kneeoa_desktop.core import engines
+    from kneeoa_desktop.core.model import engines
 
     manifest = load_manifest()
     keras_only = replace(manifest, members=tuple(replace(m, onnx_file="", onnx_sha256="") for m in manifest.members))
@@ -159,7 +159,7 @@ def test_an_engine_that_cannot_grade_the_model_is_refused_in_one_sentence(tmp_pa
 def test_lambda_model_is_refused_without_running_its_code(tmp_path):
     import keras
 
-    from kneeoa_desktop.core.manifest import ModelManifest
+    from kneeoa_desktop.core.model.manifest import ModelManifest
 
     inputs = keras.Input((64, 64, 1))
     x = keras.layers.Lambda(lambda t: t * 2.0)(inputs)
@@ -176,8 +176,8 @@ def test_lambda_model_is_refused_without_running_its_code(tmp_path):
 def test_grad_cam_for_a_model_without_a_cam_head(tmp_path, knee_pixels):
     import keras
 
-    from kneeoa_desktop.core.imaging import LoadedImage
-    from kneeoa_desktop.core.manifest import ModelManifest
+    from kneeoa_desktop.core.film.imaging import LoadedImage
+    from kneeoa_desktop.core.model.manifest import ModelManifest
 
     inputs = keras.Input((64, 64, 1))
     x = keras.layers.Conv2D(4, 3, strides=2, activation="relu")(inputs)
@@ -195,7 +195,7 @@ def test_grad_cam_for_a_model_without_a_cam_head(tmp_path, knee_pixels):
 
 
 def test_test_time_flip_averages_an_image_and_its_mirror(single_predictor, knee_pixels):
-    from kneeoa_desktop.core.preprocess import preprocess
+    from kneeoa_desktop.core.knees.preprocess import preprocess
 
     predictor = single_predictor  # one network: the flip's mean is then the verdict itself
 

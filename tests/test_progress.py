@@ -10,8 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
-from kneeoa_desktop import cli
-from kneeoa_desktop.cli_progress import Progress
+from kneeoa_desktop.cli import common as cli_common
+from kneeoa_desktop.cli import entry as cli
+from kneeoa_desktop.cli.progress import Progress
 from kneeoa_desktop.core.errors import ImageLoadError
 
 
@@ -137,7 +138,7 @@ def fake_model(monkeypatch):
 
     monkeypatch.setattr(pipeline, "GradingPipeline", FakePipeline)
     monkeypatch.setattr(evaluate, "GradingPipeline", FakePipeline)
-    monkeypatch.setattr(cli, "_predictor", lambda args: SimpleNamespace(manifest=SimpleNamespace(tag="fake@1"),
+    monkeypatch.setattr(cli_common, "predictor_for", lambda args: SimpleNamespace(manifest=SimpleNamespace(tag="fake@1"),
                                                                         site_profile=None))
 
 

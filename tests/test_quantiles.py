@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kneeoa_desktop.core.quantiles import percentiles
+from kneeoa_desktop.core.film.quantiles import percentiles
 
 
 @pytest.mark.parametrize("dtype,top", [(np.uint8, 2), (np.uint8, 256), (np.uint16, 4096), (np.uint16, 65536)])

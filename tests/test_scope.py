@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from kneeoa_desktop.core import scope
-from kneeoa_desktop.core.imaging import load_image
-from kneeoa_desktop.core.preprocess import preprocess
+from kneeoa_desktop.core.verdict import scope
+from kneeoa_desktop.core.film.imaging import load_image
+from kneeoa_desktop.core.knees.preprocess import preprocess
 
 from .conftest import DATA_DIR, REPO, needs_data
 

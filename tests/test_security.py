@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from kneeoa_desktop.core import errors
-from kneeoa_desktop.core.manifest import ModelManifest, sha256_of
-from kneeoa_desktop.core.predictor import Predictor
+from kneeoa_desktop.core.model.manifest import ModelManifest, sha256_of
+from kneeoa_desktop.core.model.predictor import Predictor
 
 PACKAGE = Path(__file__).resolve().parents[1] / "kneeoa_desktop"
 

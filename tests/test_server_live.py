@@ -29,7 +29,7 @@ pytest.importorskip("fastapi", reason="the server extra is not installed (pip in
 pytest.importorskip("pynetdicom", reason="the server extra is not installed (pip install -e '.[server]')")
 httpx = pytest.importorskip("httpx", reason="httpx is not installed (it comes with the test extra)")
 
-from kneeoa_desktop.core.manifest import DEFAULT_WEIGHTS_DIR, load_manifest  # noqa: E402
+from kneeoa_desktop.core.model.manifest import DEFAULT_WEIGHTS_DIR, load_manifest  # noqa: E402
 
 from .conftest import needs_data  # noqa: E402
 from .samples import write_dicom  # noqa: E402

@@ -11,9 +11,9 @@ from datetime import date
 import numpy as np
 import pytest
 
-from kneeoa_desktop.cli import main
-from kneeoa_desktop.core.manifest import load_manifest
-from kneeoa_desktop.core.site_profile import ProfileError, load_profile, model_fingerprint, save_profile
+from kneeoa_desktop.cli.entry import main
+from kneeoa_desktop.core.model.manifest import load_manifest
+from kneeoa_desktop.core.verdict.site_profile import ProfileError, load_profile, model_fingerprint, save_profile
 from kneeoa_desktop.training.site_calibration import build_profile, cross_validate, fit_thresholds
 
 from .conftest import DATA_DIR, needs_data

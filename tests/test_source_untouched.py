@@ -25,11 +25,12 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from kneeoa_desktop import cli
+from kneeoa_desktop.cli import common as cli_common
+from kneeoa_desktop.cli import entry as cli
 from kneeoa_desktop.core import errors
-from kneeoa_desktop.core.export import default_export_name, export_annotated
-from kneeoa_desktop.core.imaging import load_image
-from kneeoa_desktop.core.prediction import Prediction
+from kneeoa_desktop.core.outputs.export import default_export_name, export_annotated
+from kneeoa_desktop.core.film.imaging import load_image
+from kneeoa_desktop.core.verdict.prediction import Prediction
 
 from . import samples
 
@@ -111,7 +112,7 @@ def untouched(paths):
 
 def run_cli(predictor, *args) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    with mock.patch.object(cli, "_predictor", lambda a: predictor), \
+    with mock.patch.object(cli_common, "predictor_for", lambda a: predictor), \
             contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = cli.main([str(a) for a in args])
     return code, out.getvalue(), err.getvalue()

@@ -84,7 +84,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_no_import_circles():
     graph = {name: _imports(name, path) for name, path in MODULES.items()}
-    assert graph["kneeoa_desktop.core.imaging"] >= {"kneeoa_desktop.core.dicom"}  # the walk sees imports
+    assert graph["kneeoa_desktop.core.film.imaging"] >= {"kneeoa_desktop.core.film.dicom"}  # the walk sees imports
     assert _cycles(graph) == []
 
 
@@ -108,3 +108,114 @@ def test_no_regular_expressions_in_the_gui():
             if any(n == "re" or (n or "").startswith("re.") or n == "regex" for n in names):
                 offenders.append(f"{path.name}:{node.lineno}")
     assert offenders == []
+
+
+# --- the rooms: docs/ARCHITECTURE.md's map, held to the code -----------------------------------
+
+CORE = PACKAGE / "core"
+WINGS = ("film", "knees", "verdict", "model", "outputs")
+#: The core's basics (at its top) stand on each other only; each wing on the basics and the
+#: wings named here; the pipeline strings every wing together.
+WING_MAY_IMPORT = {"film": set(), "knees": {"film"}, "verdict": {"film"},
+                   "model": {"film", "knees", "verdict"}, "outputs": {"verdict"}}
+#: The rooms outside the core, and the rooms of the package each may import.
+ROOM_MAY_IMPORT = {"cli": {"core", "training", "server", "selftest", ""},
+                   "gui": {"core", "selftest", ""}, "server": {"core", ""},
+                   "training": {"core", ""}, "selftest": {"core", ""}, "__main__": {"gui"}}
+MAX_CORE_TOP, MAX_PER_FOLDER = 12, 25
+
+
+def _room(module: str) -> str:
+    """``core.<wing>``, ``core:<basic>``, ``core`` (its __init__) or a top-level room's name
+    ("" is the package's own __init__)."""
+    parts = module.split(".")[1:]
+    if not parts:
+        return ""
+    if parts[0] != "core":
+        return parts[0]
+    if len(parts) == 1:
+        return "core"
+    return f"core.{parts[1]}" if parts[1] in WINGS else f"core:{parts[1]}"
+
+
+def _room_violations(graph: dict[str, set[str]]) -> list[str]:
+    bad = []
+    for source, targets in graph.items():
+        a = _room(source)
+        for target in sorted(targets):
+            b = _room(target)
+            if a == b or a == "core" or b == "":  # a room's own modules; the core's face re-exports
+                continue                                # the wings; the package's face is its version
+            if a.startswith("core:") and a != "core:pipeline":
+                ok = b.startswith("core:") and b != "core:pipeline"
+            elif a == "core:pipeline":
+                ok = b.startswith(("core.", "core:"))
+            elif a.startswith("core."):
+                ok = b.startswith("core:") and b != "core:pipeline" or b.removeprefix("core.") in WING_MAY_IMPORT[a[5:]]
+            else:
+                ok = b.split(".")[0].split(":")[0] in ROOM_MAY_IMPORT[a]
+            if not ok:
+                bad.append(f"{source} → {target}")
+    return bad
+
+
+def test_rooms_import_only_what_the_map_allows():
+    graph = {name: _imports(name, path) for name, path in MODULES.items()}
+    assert _room_violations(graph) == []
+
+
+def test_the_room_check_finds_a_wrong_way_import():
+    graph = {"kneeoa_desktop.core.film.imaging": {"kneeoa_desktop.core.model.predictor"},  # film → model
+             "kneeoa_desktop.core.errors": {"kneeoa_desktop.core.pipeline"},  # a basic → the pipeline
+             "kneeoa_desktop.gui.worker": {"kneeoa_desktop.training.dataset"},  # gui → training
+             "kneeoa_desktop.core.model.predictor": {"kneeoa_desktop.core.verdict.prediction",
+                                                     "kneeoa_desktop.core.errors"}}  # both allowed
+    assert _room_violations(graph) == ["kneeoa_desktop.core.film.imaging → kneeoa_desktop.core.model.predictor",
+                                       "kneeoa_desktop.core.errors → kneeoa_desktop.core.pipeline",
+                                       "kneeoa_desktop.gui.worker → kneeoa_desktop.training.dataset"]
+
+
+def test_the_core_never_imports_qt_the_front_doors_or_training():
+    offenders = []
+    for path in sorted(CORE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            if any(n.split(".")[0] in ("PySide6", "PyQt5", "PyQt6", "shiboken6") for n in names):
+                offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert offenders == []
+
+
+def test_the_core_has_few_modules_at_its_top_and_no_folder_is_crowded():
+    top = sorted(p.name for p in CORE.glob("*.py"))
+    assert len(top) <= MAX_CORE_TOP, top
+    assert sorted(p.name for p in CORE.iterdir() if p.is_dir() and (p / "__init__.py").exists()) == sorted(WINGS)
+    for folder in sorted({p.parent for p in PACKAGE.rglob("*.py")}):
+        count = len(list(folder.glob("*.py")))
+        assert count <= MAX_PER_FOLDER, f"{folder.relative_to(PACKAGE.parent)} holds {count} modules"
+
+
+def test_the_command_is_one_room():
+    assert not list(PACKAGE.glob("cli_*.py")) and not (PACKAGE / "cli.py").exists()
+    pyproject = (PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'kneeoa = "kneeoa_desktop.cli.entry:main_entry"' in pyproject
+    assert (PACKAGE / "cli" / "__main__.py").exists()  # python -m kneeoa_desktop.cli
+
+
+@pytest.mark.parametrize("module", sorted(str(p.relative_to(PACKAGE)) for p in MODULES.values()))
+def test_every_module_says_what_it_holds(module):
+    docstring = ast.get_docstring(ast.parse((PACKAGE / module).read_text(encoding="utf-8")))
+    assert docstring and len(docstring.split()) >= 4, f"{module} needs a docstring saying what it holds"
+
+
+def test_the_architecture_map_names_every_core_module():
+    text = (PACKAGE.parent / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].replace("`", "").strip(): line for line in text.splitlines()
+            if line.startswith("| `core/") or line.startswith("| `cli/")}
+    for folder, label in [(CORE, "core/ top"), *[(CORE / w, f"core/{w}/") for w in WINGS],
+                          (PACKAGE / "cli", "cli/")]:
+        row = rows.get(label)
+        assert row is not None, f"docs/ARCHITECTURE.md has no row for {label}"
+        for path in sorted(folder.glob("*.py")):
+            if path.name not in ("__init__.py", "__main__.py"):
+                assert f"`{path.name}`" in row, f"docs/ARCHITECTURE.md's {label} row does not name {path.name}"

@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from kneeoa_desktop.cli import main
-from kneeoa_desktop.core.imaging import load_image
-from kneeoa_desktop.core.manifest import load_manifest, sha256_of
-from kneeoa_desktop.core.predictor import Predictor
+from kneeoa_desktop.cli.entry import main
+from kneeoa_desktop.core.film.imaging import load_image
+from kneeoa_desktop.core.model.manifest import load_manifest, sha256_of
+from kneeoa_desktop.core.model.predictor import Predictor
 from kneeoa_desktop.training.augment import SITE_SHIFTS, augment_image, augment_site, framed_band, site_shift
 from kneeoa_desktop.training.sites import SITE_TRANSFORMS, site_film, site_proxy, two_knees
 from kneeoa_desktop.training.train import class_weights
@@ -104,7 +104,7 @@ def test_train_refuses_a_missing_starting_model(capsys, tmp_path, tiny_dataset):
 
 @pytest.mark.slow
 def test_a_second_stage_starts_from_a_finished_model_by_layer_name(tmp_path):
-    from kneeoa_desktop.core.architecture import build_model
+    from kneeoa_desktop.core.model.architecture import build_model
     from kneeoa_desktop.training.train import copy_weights
 
     finished = build_model("cnn", (64, 64), widths=(8, 8, 8, 8), temperature=1.3)

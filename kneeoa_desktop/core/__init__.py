@@ -1,4 +1,7 @@
-"""The headless core: loading, preprocessing, prediction, evidence maps, overlay and export.
+"""The headless core, in wings by concern: ``film`` (reading a radiograph), ``knees`` (finding and
+framing the knees), ``model`` (the model's files and engines), ``verdict`` (what a grading means)
+and ``outputs`` (overlay and export), strung together by ``pipeline``; the basics every wing
+stands on (errors, messages, atomic writes, logs, paths) sit at this top.
 
 Importing this package never imports Qt or TensorFlow; TensorFlow is imported when a
 ``Predictor`` is created.
@@ -6,13 +9,13 @@ Importing this package never imports Qt or TensorFlow; TensorFlow is imported wh
 
 from .errors import (CorruptImageError, ExportError, ImageLoadError, ImageTooLargeError,
                      ImageTooSmallError, KneeOAError, ModelError, UnsupportedFormatError)
-from .grades import DISCLAIMER, KL_LABELS, KL_NAMES, OA_THRESHOLD, grade_title
-from .imaging import LoadedImage, decode_image, load_image
-from .manifest import ModelManifest, load_manifest
-from .overlay import EvidenceOverlay, compose_overlay
-from .preprocess import equalize_histogram, preprocess
-from .prediction import Prediction
-from .predictor import Predictor
+from .verdict.grades import DISCLAIMER, KL_LABELS, KL_NAMES, OA_THRESHOLD, grade_title
+from .film.imaging import LoadedImage, decode_image, load_image
+from .model.manifest import ModelManifest, load_manifest
+from .outputs.overlay import EvidenceOverlay, compose_overlay
+from .knees.preprocess import equalize_histogram, preprocess
+from .verdict.prediction import Prediction
+from .model.predictor import Predictor
 
 __all__ = [
     "CorruptImageError", "DISCLAIMER", "EvidenceOverlay", "ExportError", "ImageLoadError",

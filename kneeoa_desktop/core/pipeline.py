@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .framing import cut_region
-from .imaging import LoadedImage, load_image
-from .localise import KneeRegion, find_knees, side_from_laterality
-from .prediction import Prediction
-from .preprocess import preprocess
-from .scope import assess, load_stats
+from .knees.framing import cut_region
+from .film.imaging import LoadedImage, load_image
+from .knees.localise import KneeRegion, find_knees, side_from_laterality
+from .verdict.prediction import Prediction
+from .knees.preprocess import preprocess
+from .verdict.scope import assess, load_stats
 
 Rect = tuple[int, int, int, int]  # x, y, width, height in source pixels
 
@@ -87,7 +87,7 @@ class GradingResult:
 
     def overlay(self, grades: list[int | None] | None = None):
         """An ``EvidenceOverlay`` over every knee (each for its own predicted grade unless given)."""
-        from .overlay import EvidenceOverlay
+        from .outputs.overlay import EvidenceOverlay
 
         grades = grades or [None] * len(self.knees)
         return EvidenceOverlay.for_regions(

@@ -13,9 +13,10 @@ import html
 from PySide6.QtCore import QCoreApplication, QT_TRANSLATE_NOOP
 
 from .. import __version__
-from ..core import logs, model_store
+from ..core import logs
+from ..core.model import model_store
 from ..core.errors import KneeOAError
-from ..core.manifest import load_manifest
+from ..core.model.manifest import load_manifest
 from . import i18n
 from .worker import ModelInfo
 

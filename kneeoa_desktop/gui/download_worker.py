@@ -1,6 +1,6 @@
 """A model download on its own QThread, so that the window keeps painting while bytes arrive.
 
-``ModelDownload.run`` calls ``core.download.download_model`` (fetch, sha256 check, a test load
+``ModelDownload.run`` calls ``core.model.download.download_model`` (fetch, sha256 check, a test load
 of the model, installation) and reports back through signals, which Qt queues to the GUI
 thread. ``cancel()`` sets the Event that the core checks between chunks; whatever happens, the
 model in use changes only when the core has installed the new one and ``installed`` fires.
@@ -31,7 +31,7 @@ class ModelDownload(QThread):
 
     progressed = Signal(object, object)  # bytes received, total bytes or None (object: may exceed 2**31)
     transferred = Signal()  # every byte is in: the file is now checked and test-loaded (seconds)
-    installed = Signal(object)  # core.manifest.ModelManifest of the model now in use
+    installed = Signal(object)  # core.model.manifest.ModelManifest of the model now in use
     failed = Signal(object)  # one sentence (a core.messages.Message); the model in use is unchanged
     cancelled = Signal(object)  # one sentence (a core.messages.Message); the model in use is unchanged
 
@@ -56,7 +56,7 @@ class ModelDownload(QThread):
     def run(self) -> None:
         download = self._download
         if download is None:
-            from ..core.download import download_model as download
+            from ..core.model.download import download_model as download
         try:
             manifest = download(self.source, self.sha256, version=self.version, progress=self._progress,
                                 cancel=self._cancel, validate=self._validate)

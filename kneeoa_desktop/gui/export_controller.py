@@ -1,4 +1,4 @@
-"""File ▸ Export annotated PNG: what the window shows, written through ``core.export``.
+"""File ▸ Export annotated PNG: what the window shows, written through ``core.outputs.export``.
 
 The PNG holds the film, the evidence overlay at the grades and brightness on screen, and the
 verdict of every knee, exactly as the window shows them (from the ``ViewerState``); the core
@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication
 
 from ..core.errors import KneeOAError
-from ..core.export import default_export_name, export_result
+from ..core.outputs.export import default_export_name, export_result
 from . import i18n
 from .settings import Settings
 from .viewer_state import ViewerState

@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QT_TRANSLATE_NOOP, QTranslator
 
 from ..core.errors import KneeOAError
-from ..core.grades import DISCLAIMER, KL_LABELS, KL_NAMES
+from ..core.verdict.grades import DISCLAIMER, KL_LABELS, KL_NAMES
 from ..core.messages import CONTEXT, Message
 from ..core.paths import resources_dir
 
@@ -53,7 +53,7 @@ def grade_name(grade: int) -> str:
 
 
 def grade_title(grade: int) -> str:
-    """E.g. 'KL2 (minimal)' in the interface language; mirrors ``core.grades.grade_title``."""
+    """E.g. 'KL2 (minimal)' in the interface language; mirrors ``core.verdict.grades.grade_title``."""
     return f"{KL_LABELS[grade]} ({grade_name(grade)})"
 
 

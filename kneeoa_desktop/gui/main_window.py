@@ -21,8 +21,8 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QSplitter
 
 from ..core import logs
-from ..core.formats import IMAGE_SUFFIXES
-from ..core.overlay import EvidenceOverlay
+from ..core.film.formats import IMAGE_SUFFIXES
+from ..core.outputs.overlay import EvidenceOverlay
 from ..core.messages import Message
 from . import i18n
 from .about import about_html

@@ -15,7 +15,7 @@ import logging
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QMessageBox
 
-from ..core import model_store
+from ..core.model import model_store
 from ..core.errors import KneeOAError
 from ..core.messages import Message
 from . import i18n

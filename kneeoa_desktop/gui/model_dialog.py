@@ -18,9 +18,9 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
                                QProgressDialog, QPushButton, QVBoxLayout)
 
-from ..core import download, model_store
+from ..core.model import download, model_store
 from ..core.errors import DownloadError, KneeOAError
-from ..core.manifest import load_manifest
+from ..core.model.manifest import load_manifest
 from . import i18n
 from .download_worker import ModelDownload
 from .message_boxes import MessageSlot
@@ -33,7 +33,7 @@ PROGRESS_STEPS = 1000  # the bar counts per mille: byte counts may not fit in Qt
 class ModelUpdateDialog(QDialog):
     """Window-modal dialog; emits ``installed``/``restored``/``cancelled`` for the window to act on."""
 
-    installed = Signal(object)  # core.manifest.ModelManifest of the model now in use
+    installed = Signal(object)  # core.model.manifest.ModelManifest of the model now in use
     restored = Signal()  # the bundled model is in use again
     cancelled = Signal()  # the user cancelled a download; nothing changed
     error_shown = Signal(str)  # one sentence was shown (after translation)

@@ -12,8 +12,8 @@ from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout,
                                QLabel, QSlider, QToolButton, QVBoxLayout)
 
-from ..core.grades import KL_LABELS, NUM_GRADES
-from ..core.overlay import DEFAULT_BRIGHTNESS, MAX_BRIGHTNESS, MIN_BRIGHTNESS
+from ..core.verdict.grades import KL_LABELS, NUM_GRADES
+from ..core.outputs.overlay import DEFAULT_BRIGHTNESS, MAX_BRIGHTNESS, MIN_BRIGHTNESS
 from . import i18n
 
 # Slider steps per unit of brightness (the slider is integer).

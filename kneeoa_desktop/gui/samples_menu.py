@@ -7,7 +7,7 @@ from typing import Callable
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMenu
 
-from ..core.samples import samples
+from ..core.film.samples import samples
 
 
 def _titles() -> dict[str, str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from ..core.overlay import DEFAULT_BRIGHTNESS, MAX_BRIGHTNESS, MIN_BRIGHTNESS
+from ..core.outputs.overlay import DEFAULT_BRIGHTNESS, MAX_BRIGHTNESS, MIN_BRIGHTNESS
 
 ORGANIZATION = "KneeOA"
 APPLICATION = "KneeOA Desktop"

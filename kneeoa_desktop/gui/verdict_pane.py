@@ -12,8 +12,8 @@ from PySide6.QtCore import QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from ..core.grades import KL_LABELS, LOW_CONFIDENCE, NUM_GRADES
-from ..core.prediction import Prediction
+from ..core.verdict.grades import KL_LABELS, LOW_CONFIDENCE, NUM_GRADES
+from ..core.verdict.prediction import Prediction
 from . import i18n
 
 ACCENT = QColor("#b8237f")  # the overlay's magenta, darkened for text on white

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Callable
 
-from ..core.overlay import DEFAULT_BRIGHTNESS
+from ..core.outputs.overlay import DEFAULT_BRIGHTNESS
 
 
 class Event:
@@ -78,7 +78,7 @@ class ViewerState:
         self.model_error: str | None = None
         self.pending: Pending | None = None
         self.shown: Any = None  # worker.GradedImage; its ``selected`` is the knee shown
-        self.overlay: Any = None  # core.overlay.EvidenceOverlay of the shown film, at the chosen grades
+        self.overlay: Any = None  # core.outputs.overlay.EvidenceOverlay of the shown film, at the chosen grades
         self.preview_overlay: Any = None  # the same over the reduced preview (large films only)
         self.evidence_grades: list[int] = []  # per knee: the grade whose evidence is shown
         self.brightness = DEFAULT_BRIGHTNESS

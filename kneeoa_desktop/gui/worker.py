@@ -25,14 +25,15 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, QT_TRANSLATE_NOOP, Signal, Slot
 from PySide6.QtGui import QImage
 
-from ..core import model_store, thumbnails
+from ..core.model import model_store
+from ..core.outputs import thumbnails
 from ..core.errors import KneeOAError
 from ..core.messages import Message
-from ..core.imaging import LoadedImage, load_image
-from ..core.overlay import EvidenceOverlay
+from ..core.film.imaging import LoadedImage, load_image
+from ..core.outputs.overlay import EvidenceOverlay
 from ..core.pipeline import GradingPipeline, GradingResult, KneeResult
-from ..core.prediction import Prediction
-from ..core.thumbnails import PREVIEW_SIDE, THUMBNAIL_SIDE  # noqa: F401  (re-exported for scripts and tests)
+from ..core.verdict.prediction import Prediction
+from ..core.outputs.thumbnails import PREVIEW_SIDE, THUMBNAIL_SIDE  # noqa: F401  (re-exported for scripts and tests)
 from .qt_images import bgr_to_qimage
 
 # Worker sentences are English templates, like the core's (``core.messages``); the window
@@ -47,7 +48,7 @@ log = logging.getLogger("kneeoa.gui")
 
 
 def default_predictor_factory():
-    from ..core.predictor import Predictor  # TensorFlow arrives with the first Predictor
+    from ..core.model.predictor import Predictor  # TensorFlow arrives with the first Predictor
 
     return Predictor(model_store.active_weights_dir())
 
@@ -166,7 +167,7 @@ class GradingWorker(QObject):
     # Request id, one sentence (a core.messages.Message), and whether the cause was a model that
     # could not be loaded (then model_failed has already said so). Slots may take the first two only.
     failed = Signal(int, object, bool)
-    # The site profile now in use (a core.site_profile.SiteProfile, or None), or why one was refused.
+    # The site profile now in use (a core.verdict.site_profile.SiteProfile, or None), or why one was refused.
     profile_changed = Signal(object)
     profile_failed = Signal(object)  # core.messages.Message
 
@@ -233,7 +234,7 @@ class GradingWorker(QObject):
     def _apply_profile(self) -> None:
         """Check the profile against the model just loaded (or in use): a profile for another
         model, or a damaged one, is dropped with its one sentence, never half applied."""
-        from ..core.site_profile import load_profile
+        from ..core.verdict.site_profile import load_profile
 
         self._predictor.site_profile = None
         if not self._profile_path:

@@ -16,7 +16,7 @@ from datetime import datetime
 import numpy as np
 
 from .. import __version__
-from ..core.grades import DISCLAIMER, KL_LABELS, KL_NAMES
+from ..core.verdict.grades import DISCLAIMER, KL_LABELS, KL_NAMES
 
 SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 COMPREHENSIVE_SR = "1.2.840.10008.5.1.4.1.1.88.33"

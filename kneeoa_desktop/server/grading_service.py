@@ -117,9 +117,9 @@ class GradingService:
             trim()
 
     def _grade(self, data: bytes, source_name: str, brightness: float | None) -> ServiceResult:
-        from ..core.export import render_result, write_png_atomic
-        from ..core.imaging import decode_image
-        from ..core.overlay import DEFAULT_BRIGHTNESS
+        from ..core.outputs.export import render_result, write_png_atomic
+        from ..core.film.imaging import decode_image
+        from ..core.outputs.overlay import DEFAULT_BRIGHTNESS
 
         image = decode_image(data, source_name)
         result = self.pipeline(image)

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..core.errors import (CorruptImageError, ExportError, ImageLoadError, ImageTooLargeError, KneeOAError,
                            UnsupportedFormatError)
-from ..core.overlay import MAX_BRIGHTNESS, MIN_BRIGHTNESS
+from ..core.outputs.overlay import MAX_BRIGHTNESS, MIN_BRIGHTNESS
 from ..core.paths import resources_dir
 from .grading_service import GradingService, QueueFullError, ServiceClosedError
 from .upload_limit import UploadLimit

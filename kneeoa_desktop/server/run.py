@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.download import is_loopback  # noqa: F401  (also the tests' import)
+from ..core.model.download import is_loopback  # noqa: F401  (also the tests' import)
 from ..core.errors import KneeOAError
 
 log = logging.getLogger("kneeoa.server")
@@ -66,10 +66,10 @@ def serve(options: ServeOptions) -> int:
     """Run until interrupted; returns the process exit status."""
     import uvicorn
 
-    from ..core.model_info import model_facts
-    from ..core.model_store import active_weights_dir
+    from ..core.model.model_info import model_facts
+    from ..core.model.model_store import active_weights_dir
     from ..core.pipeline import GradingPipeline
-    from ..core.predictor import Predictor
+    from ..core.model.predictor import Predictor
     from .dicom_node import Destination, DicomNode
     from .grading_service import GradingService
     from .http_app import create_app
@@ -97,7 +97,7 @@ def serve(options: ServeOptions) -> int:
     limit_arenas()  # before the threads that would each take an arena of their own
     predictor = Predictor(options.weights or active_weights_dir())
     if options.site_profile:  # refused in one sentence before anything listens
-        from ..core.site_profile import load_profile
+        from ..core.verdict.site_profile import load_profile
 
         predictor.site_profile = load_profile(options.site_profile, predictor.manifest)
     service = GradingService(GradingPipeline(predictor), out, keep_hours=options.keep_hours)

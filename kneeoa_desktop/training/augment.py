@@ -7,7 +7,7 @@ function, exactly like a film at inference; the network never sees an input the 
 produce. Plain numpy/OpenCV, run inside ``tf.data`` so the model itself stays a pure graph.
 
 Other hospitals also send single-knee crops of other shapes (a wide band, a tall strip); the
-pipeline grades such a crop whole, resized to the network's square input (``core.framing``), so
+pipeline grades such a crop whole, resized to the network's square input (``core.knees.framing``), so
 ``framed_band`` cuts training crops to such bands, which ``preprocess`` then resizes the same way.
 
 Two recipes: ``augment_image`` (model 1.0.0's) and ``augment_site`` (the wider site shift of
@@ -24,7 +24,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..core.preprocess import preprocess
+from ..core.knees.preprocess import preprocess
 
 
 def unsharp(pixels: np.ndarray, sigma: float, amount: float) -> np.ndarray:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.metrics import expected_calibration_error
+from ..core.verdict.metrics import expected_calibration_error
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

@@ -7,8 +7,8 @@ import time
 import keras
 import numpy as np
 
-from ..core.grades import NUM_GRADES
-from ..core.metrics import classification_report
+from ..core.verdict.grades import NUM_GRADES
+from ..core.verdict.metrics import classification_report
 
 
 def predict_probabilities(model, images, batch_size: int = 64) -> np.ndarray:

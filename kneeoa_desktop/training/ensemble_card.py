@@ -6,7 +6,7 @@ its seed, where it was trained, its epochs, and its own val figures when they we
 
 from __future__ import annotations
 
-from ..core.manifest import ModelManifest
+from ..core.model.manifest import ModelManifest
 
 
 def members_section(manifest: ModelManifest) -> list[str]:

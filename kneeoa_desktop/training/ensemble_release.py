@@ -4,7 +4,7 @@
 names the model, its version and its members; each member is a finished `.keras` (a run's best
 checkpoint or an earlier release) with the record of how it was trained (recipe, seed, where).
 The release copies the members into the folder, fits one temperature on val for their combined
-verdict (``core.ensemble``: the geometric mean of the members' probabilities), decides the
+verdict (``core.verdict.ensemble``: the geometric mean of the members' probabilities), decides the
 test-time flip as `kneeoa train` does (on only when its kappa gain on val is real), grades val
 through the app's own Predictor, and writes the manifest (members with their sha256 and their
 exported ONNX graphs, checked by ``runtime_export``; the temperature, every figure) and
@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from ..core.atomic import atomic_path
-from ..core.manifest import Member, ModelManifest, sha256_of
-from ..core.preprocess import preprocess
+from ..core.model.manifest import Member, ModelManifest, sha256_of
+from ..core.knees.preprocess import preprocess
 from .calibration import calibrated, reliability_diagram
 from .dataset import load_split
 from .release import choose_flip_and_temperature, dataset_summary, format_summary, validation_metrics
@@ -70,8 +70,8 @@ def _val_logits(predictor, inputs: np.ndarray, batch: int = 64) -> list[np.ndarr
 
 def release_ensemble(spec: dict, out_dir: Path, data_dir: Path, log=print) -> dict:
     """Build, calibrate, measure and document the ensemble in ``out_dir``; return the val report."""
-    from ..core.export import write_png_atomic
-    from ..core.predictor import Predictor
+    from ..core.outputs.export import write_png_atomic
+    from ..core.model.predictor import Predictor
     from .evaluate import confusion_matrix_image, evaluate_folder, format_report
     from .model_card import write_model_card
     from .plots import plot_dataset_summary, plot_evidence_examples

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import ImageLoadError
-from ..core.grades import KL_LABELS, KL_NAMES, NUM_GRADES
-from ..core.imaging import load_image
-from ..core.metrics import bootstrap_intervals, classification_report, ece_if_calibrated
+from ..core.verdict.grades import KL_LABELS, KL_NAMES, NUM_GRADES
+from ..core.film.imaging import load_image
+from ..core.verdict.metrics import bootstrap_intervals, classification_report, ece_if_calibrated
 from ..core.pipeline import GradingPipeline
 from .dataset import list_split
 
@@ -141,7 +141,7 @@ def confusion_matrix_image(report: dict, title: str | None = None) -> np.ndarray
     """Draw the confusion matrix (counts, shaded by row-normalised rate) as an RGB array."""
     from PIL import Image, ImageDraw
 
-    from ..core.fonts import font
+    from ..core.outputs.fonts import font
 
     cm = np.array(report["confusion_matrix"], np.float64)
     rates = cm / np.maximum(cm.sum(1, keepdims=True), 1)

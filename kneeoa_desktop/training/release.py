@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from ..core.atomic import write_text_atomic
-from ..core.grades import KL_LABELS
-from ..core.metrics import ece_if_calibrated, headline_figures, paired_difference_interval
-from ..core.preprocess import preprocess
+from ..core.verdict.grades import KL_LABELS
+from ..core.verdict.metrics import ece_if_calibrated, headline_figures, paired_difference_interval
+from ..core.knees.preprocess import preprocess
 from .calibration import calibrated, cross_fitted_ece, fit_temperature, reliability_diagram
 from .dataset import list_split, load_split
 from .evaluate import confusion_matrix_image, evaluate_folder, format_report
@@ -64,8 +64,8 @@ def format_summary(counts: dict[str, list[int]]) -> str:
 
 def train_and_release(config: TrainConfig, out_dir: Path, log=print) -> dict:
     """Train (resuming if possible), then export to ``out_dir`` with manifest, figures and card."""
-    from ..core.export import write_png_atomic
-    from ..core.predictor import Predictor
+    from ..core.outputs.export import write_png_atomic
+    from ..core.model.predictor import Predictor
     from .plots import plot_dataset_summary, plot_evidence_examples, plot_learning_curves
 
     data_dir, run_dir = Path(config.data_dir), Path(config.run_dir)
@@ -178,7 +178,7 @@ def validation_metrics(report: dict, grades, without, with_flip, passes, tempera
 def _init_model(path: Path) -> dict:
     """The starting model's tag, file hash and training record (its manifest, if beside it)."""
     from ..core.errors import ModelError
-    from ..core.manifest import load_manifest, sha256_of
+    from ..core.model.manifest import load_manifest, sha256_of
 
     try:
         first = load_manifest(path.parent)
@@ -188,6 +188,6 @@ def _init_model(path: Path) -> dict:
 
 
 def _gpu_listed() -> bool:
-    from ..core.runtime import tensorflow_runtime
+    from ..core.model.runtime import tensorflow_runtime
 
     return tensorflow_runtime().device_kind == "GPU"

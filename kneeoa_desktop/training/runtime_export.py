@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.atomic import atomic_path
-from ..core.manifest import ModelManifest, sha256_of
+from ..core.model.manifest import ModelManifest, sha256_of
 
 OPSET = 17
 #: Largest difference allowed between ONNX Runtime and TensorFlow on the probes: absolute for the
@@ -40,10 +40,10 @@ def probes(input_size: tuple[int, int]) -> np.ndarray:
     """Fixed probe inputs (N, H, W, 1): uniform noise (``onnx_engine.probe_input``, first), the
     bundled synthetic knee, a ramp and flat mid-gray; the same every time, so the check is
     repeatable."""
-    from ..core.imaging import load_image
-    from ..core.onnx_engine import probe_input
+    from ..core.film.imaging import load_image
+    from ..core.model.onnx_engine import probe_input
     from ..core.paths import resources_dir
-    from ..core.preprocess import preprocess
+    from ..core.knees.preprocess import preprocess
 
     h, w = input_size
     batch = [probe_input(input_size)[0],  # the probe every load checks again
@@ -108,9 +108,9 @@ def export_network(keras_path: Path, input_size: tuple[int, int], onnx_path: Pat
     agreement figures on the probes and the Keras network's probabilities on the load probe."""
     import tf2onnx
 
-    from ..core.network import Network
-    from ..core.onnx_engine import OnnxNetwork
-    from ..core.runtime import tensorflow_runtime
+    from ..core.model.network import Network
+    from ..core.model.onnx_engine import OnnxNetwork
+    from ..core.model.runtime import tensorflow_runtime
 
     runtime = tensorflow_runtime()
     network = Network(runtime, keras_path, "", input_size, lite=False)  # safe mode, layer checks
@@ -167,8 +167,8 @@ def export_manifest(manifest: ModelManifest, log=print) -> ModelManifest:
 def check_predictors(manifest: ModelManifest) -> dict[str, float]:
     """Both engines grade the probes through ``Predictor`` (ensemble rule, temperature and flip
     included); raises ExportMismatch unless they agree. Returns the differences."""
-    from ..core.engines import ONNX, TENSORFLOW_GRAPH
-    from ..core.predictor import Predictor
+    from ..core.model.engines import ONNX, TENSORFLOW_GRAPH
+    from ..core.model.predictor import Predictor
 
     x = probes(manifest.input_size)
     lean = Predictor(manifest, engine=ONNX).predict_array(x, with_features=True)

@@ -2,7 +2,7 @@
 
 Standardised features → PCA (``components``) → L2-regularised logistic regression, classes
 weighted to count equally, fitted by Newton's method (IRLS) in numpy, then folded back into one
-weight vector on the raw features (``core.scope.KneeHead``: a dot product at grading time).
+weight vector on the raw features (``core.verdict.scope.KneeHead``: a dot product at grading time).
 ``cross_validate`` gives out-of-fold probabilities with folds drawn by *group* (a source film
 and all its crops and variants stay together), from which the thresholds are read.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.scope import KneeHead
+from ..core.verdict.scope import KneeHead
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float, iterations: int = 50):

@@ -1,6 +1,6 @@
 """Fit a site profile to a department's own graded films, and judge it by cross-validation.
 
-The profile (``core.site_profile``) is a temperature plus four cut points on the expected grade.
+The profile (``core.verdict.site_profile``) is a temperature plus four cut points on the expected grade.
 The temperature minimises the negative log-likelihood; the cut points maximise kappa + accuracy
 on the films (coordinate ascent over quantiles of the expected grade, from the even cut points
 0.5, 1.5, 2.5, 3.5), so that a site's scale is moved without giving up agreement on the exact
@@ -17,10 +17,10 @@ from datetime import date
 
 import numpy as np
 
-from ..core.ensemble import combine_probabilities
-from ..core.grades import NUM_GRADES, expected_grade, grade_by_cut_points
-from ..core.metrics import headline_figures, paired_difference_intervals
-from ..core.site_profile import SiteProfile, model_fingerprint
+from ..core.verdict.ensemble import combine_probabilities
+from ..core.verdict.grades import NUM_GRADES, expected_grade, grade_by_cut_points
+from ..core.verdict.metrics import headline_figures, paired_difference_intervals
+from ..core.verdict.site_profile import SiteProfile, model_fingerprint
 from .calibration import fit_temperature
 
 KEYS = ("quadratic_weighted_kappa", "accuracy", "mae")

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.imaging import LoadedImage
-from ..core.metrics import classification_report
+from ..core.film.imaging import LoadedImage
+from ..core.verdict.metrics import classification_report
 from .sites import SITE_TRANSFORMS, site_film, two_knees
 
 

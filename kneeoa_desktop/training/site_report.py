@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from ..core.atomic import write_text_atomic
-from ..core.grades import DISCLAIMER, KL_LABELS, KL_NAMES, NUM_GRADES, OA_THRESHOLD
+from ..core.verdict.grades import DISCLAIMER, KL_LABELS, KL_NAMES, NUM_GRADES, OA_THRESHOLD
 
 GALLERY = 12
 _E = html.escape
@@ -115,7 +115,7 @@ def roc_svg(grades: np.ndarray, probs: np.ndarray) -> str:
 
 def _thumbnail(path: Path, side: int = 120) -> str:
     """A small PNG of the film as a data: URI ("" when it cannot be read now)."""
-    from ..core.imaging import load_image
+    from ..core.film.imaging import load_image
 
     try:
         pixels = load_image(path).display_u8()

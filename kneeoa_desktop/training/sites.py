@@ -101,7 +101,7 @@ def site_proxy(raws: np.ndarray, seed: int = 0, input_size: tuple[int, int] | No
     """Each raw crop as one simulated site's film (cycling through the transforms other than
     "as is"), framed whole and preprocessed as the pipeline grades a single-knee film: the site
     proxy that weighs in checkpoint choice for runs trained with ``augment_site``."""
-    from ..core.preprocess import preprocess
+    from ..core.knees.preprocess import preprocess
 
     names = [n for n in SITE_TRANSFORMS if n != "as is"]
     size = input_size or raws[0].shape[:2]

@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from ..core.atomic import atomic_path, write_bytes_atomic, write_text_atomic
-from ..core.grades import KL_LABELS, NUM_GRADES
-from ..core.manifest import ModelManifest, sha256_of
-from ..core.metrics import classification_report
-from ..core.preprocess import preprocess
+from ..core.verdict.grades import KL_LABELS, NUM_GRADES
+from ..core.model.manifest import ModelManifest, sha256_of
+from ..core.knees.preprocess import preprocess
 from .config import TrainConfig
 from .dataset import load_split
 
@@ -38,8 +37,8 @@ def train(config: TrainConfig, log=print) -> Path:
     the epoch's logs, then the stock ``CSVLogger``, ``ModelCheckpoint`` (best by ``val_select``)
     and ``BackupAndRestore`` (resume after an interruption) do the rest.
     """
-    from ..core.architecture import build_model
-    from ..core.runtime import tensorflow_runtime
+    from ..core.model.architecture import build_model
+    from ..core.model.runtime import tensorflow_runtime
     from .augment import augment_image, augment_site, framing_proxy, site_proxy
     from .sites import site_proxy as wide_site_proxy
     from .callbacks import ProgressLog, ValidationMetrics
@@ -187,7 +186,7 @@ def export_model(checkpoint: Path, out_dir: Path, config: TrainConfig, metrics: 
     """
     import keras
 
-    from ..core.architecture import build_model
+    from ..core.model.architecture import build_model
 
     trained = keras.saving.load_model(checkpoint, compile=False)
     clean = build_model(config.architecture, tuple(config.input_size), widths=tuple(config.widths),

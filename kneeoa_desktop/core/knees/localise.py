@@ -1,0 +1,299 @@
+"""Find the knee joints on a radiograph and frame each one as the network's input.
+
+Method: KneeLocalizer's detector (Tiulpin et al., SCIA 2017) — a linear SVM on OpenCV's HOG of
+a 64×64 window (``hog``), weights shipped in ``resources/kneeloc/`` with their MIT licence.
+The SVM sees every knee as a right knee, so each window is scored twice: as it is (a right
+knee: on a PA film, on the image's left) and mirrored (a left knee).
+
+The search is ours and always looks (no shortcut on the image's shape). The image is reduced
+once and contrast-stretched between its 5th and 99th percentiles (as the SVM was trained); then
+the candidates are scored:
+- the whole image as one crop, resized to the SVM's square window whatever its shape (a film
+  resized without keeping the aspect ratio gets its proportions back);
+- the two halves of the image as a pair of crops (two knees side by side on a wide image);
+- windows on the 8-px grid at a ladder of sizes (``hog.block_grid`` + ``hog.score_map`` score
+  them all at once), on the image as it is and stretched vertically by each of ``ANISOTROPIES``
+  (a knee squashed by up to 2×, or stretched), so that a window is a rectangle on the film.
+The best peak is refined to sub-grid precision (a parabola through its neighbours).
+
+Decisions (measured by ``scripts/measure_sites.py`` and ``scripts/measure_localiser.py``):
+- two knees when a right/left pair (scanned, or the two halves) scores as knees and its weaker
+  knee beats the whole image as one crop;
+- else the whole image is one crop when it scores as a crop (``CROP_SCORE_MIN``) and at most
+  ``CROP_MARGIN`` below the best window inside it (a part of the joint sometimes scores a little
+  better; a knee on a film two or three times its size, by far);
+- an image with wide flat margins (a crop pasted on a canvas) is judged on its content box: the
+  box is the "whole image", and no window is kept whose centre lies near a flat margin;
+- else the best window, when it scores as a knee (``KNEE_SCORE_MIN``); else ``[]`` (the caller
+  grades the whole image and its scope check judges it).
+- Regions are rectangles of ``FRAME`` × the SVM window, which frames the joint like kneeKL224;
+  the pipeline resizes each to the network's square input (``core.knees.framing``), never pads it
+  with black. They are reported as found, in source pixels, and may extend past the image
+  border; whoever cuts them repeats the border pixels there (shifting them inside would move
+  the joint off-centre, which the model was not trained on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+
+from .knee_scan import WORK_SIDE, Peak, patch_scores, stretch
+from .knee_scan import best as best_peak
+from .knee_scan import peaks as scan_peaks
+
+#: A window scoring below this is not taken for a knee joint (SVM margin; see the module notes).
+KNEE_SCORE_MIN = 0.0
+#: Region side ÷ SVM window side: makes a found joint fill the region as in kneeKL224.
+FRAME = 0.85
+#: Window sides searched, as fractions of the image's shorter side (ratio 2^(1/4) apart, 0.88 … 0.26:
+#: a knee window is rarely smaller than a quarter of the short side; smaller ones cost the most).
+_SCALES = tuple(0.88 / 2 ** (k / 4) for k in range(8))
+#: Vertical stretches under which the image is also searched (a knee on a film resized without
+#: keeping the aspect ratio: squashed by up to 2×, or stretched), with the window sizes searched
+#: at each (a squashed knee fills much of its film: the larger windows only).
+ANISOTROPIES = {1.0: _SCALES, 1.4: _SCALES[:5], 2.0: _SCALES[:5], 0.7: _SCALES[:5]}
+_MIN_SIDE = 32
+#: The whole image scoring this much is a single-joint crop (kneeKL224/val: 0.36 % below −0.3).
+CROP_SCORE_MIN = -0.3
+#: The whole image is a crop unless a window inside it scores this much better. Chosen on 150
+#: kneeKL224/train crops through the simulated sites (training/sites.py): with the search always
+#: on, a part of the joint inside a crop often scores a little better, and at 0.3 (the margin of
+#: the aspect-gated search before) 7 % of them as they are, 13 % sharpened at 300×162, were cut to
+#: such a part; at 1.0, 1 % and 6 %. A knee on a film 3 × 2 its size still beats the whole image by
+#: 2.0 or more (all found); one on a film 2.2 × 1.5 its size is taken whole 22 % of the time
+#: (3 % at 0.3), graded then with its surroundings (scripts/measure_localiser.py, section 5).
+CROP_MARGIN = 1.0
+#: Both knees of a bilateral pair must score this much (a lone knee's mirror image scores lower).
+BILATERAL_SCORE_MIN = 0.2
+#: The as-is and mirrored detectors must differ by this much to name the side of a single knee.
+SIDE_MARGIN = 0.3
+#: The halves of an image are scored as a pair of crops only when it is this much wider than tall.
+_HALVES_ASPECT = 1.2
+#: A margin row or column whose gray range is under this share of the image's is flat (a canvas).
+_FLAT_MARGIN = 0.02
+#: Flat margins are cut off only when what remains is at most this share of the image.
+_CONTENT_MIN_SHARE = 0.7
+#: Plausible SVM window sides in millimetres, used when the pixel spacing is known.
+_JOINT_WINDOW_MM = (90.0, 260.0)
+
+
+@dataclass(frozen=True)
+class KneeRegion:
+    """One knee joint, as a rectangle in the source image's pixels.
+
+    The rectangle may extend past the image border (see the module notes); it is resized to the
+    network's square input as it is. ``side`` is the patient's side ("right" is on the image's
+    left on a PA film) or None when unknown. ``whole_image``: the whole image is the region."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    side: str | None
+    score: float
+    whole_image: bool
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.x + self.width / 2.0, self.y + self.height / 2.0)
+
+
+def _work_and_box(pixels: np.ndarray) -> tuple[np.ndarray, float, tuple[int, int, int, int]]:
+    """Reduced, stretched copy, its scale (work px per source px) and its content box (work px,
+    found before the stretch, whose clipping would make bright or dark rows look flat)."""
+    h, w = pixels.shape
+    scale = min(1.0, WORK_SIDE / max(h, w))
+    src = pixels
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        # Resized in its own 8/16-bit type: converting a film of megapixels to float first
+        # cost more than the whole search. The percentiles are then taken on the small copy.
+        if src.dtype not in (np.uint8, np.uint16, np.float32):
+            src = src.astype(np.float32)
+        src = cv2.resize(src, size, interpolation=cv2.INTER_AREA)
+    return stretch(src), scale, content_box(src)
+
+
+def _region(peak: Peak, scale: float, side: str | None) -> KneeRegion:
+    """The region of a window found on the work image."""
+    w, h = FRAME * peak.size / scale, FRAME * peak.height / scale
+    cx, cy = peak.cx / scale, peak.cy / scale
+    w, h = int(round(w)), int(round(h))
+    return KneeRegion(int(round(cx - w / 2)), int(round(cy - h / 2)), w, h, side, peak.score, False)
+
+
+def side_from_laterality(laterality: str | None) -> str | None:
+    """DICOM (Image)Laterality "R"/"L" as the patient's "right"/"left"; None otherwise."""
+    code = (laterality or "").strip().upper()[:1]
+    return {"R": "right", "L": "left"}.get(code)
+
+
+def content_box(pixels: np.ndarray) -> tuple[int, int, int, int]:
+    """(x, y, width, height) of the image without its flat margins: rows and columns at either
+    edge whose gray range is under ``_FLAT_MARGIN`` of the image's (a canvas the film was pasted
+    on, a blacked-out border). The whole image when it has none."""
+    x = np.asarray(pixels)
+    everything = (0, 0, x.shape[1], x.shape[0])
+    spread = float(x.max()) - float(x.min())
+    if spread <= 0:
+        return everything
+    flat = _FLAT_MARGIN * spread
+    rows = np.flatnonzero((x.max(axis=1).astype(np.float64) - x.min(axis=1)) > flat)
+    cols = np.flatnonzero((x.max(axis=0).astype(np.float64) - x.min(axis=0)) > flat)
+    if not len(rows) or not len(cols):
+        return everything
+    box = (int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+    # A thin flat strip (a crop cut at the edge of its film, padded as kneeKL224's are) stays:
+    # the network was trained on such crops as they are.
+    if box[2] * box[3] > _CONTENT_MIN_SHARE * x.shape[0] * x.shape[1]:
+        return everything
+    return box
+
+
+class _Candidates(NamedTuple):
+    peaks: list[Peak]
+    pair: tuple[Peak, Peak] | None  # the best scanned bilateral right/left pair
+    best: Peak | None  # the best window, its size refined
+    whole: float  # the image (its content box) as one crop (best of as-is and mirrored)
+    halves: float  # the weaker of the two halves as a right/left pair of crops; -inf if not wide
+
+
+def _candidates(work: np.ndarray, anisotropies, box: tuple[int, int, int, int] | None = None) -> _Candidates:
+    """What ``find_knees`` decides between (the measuring scripts and the tests look at the
+    same figures). ``box``: the content box (work px); the whole image and its halves are those
+    of the box, while windows are scanned on the whole image (a knee's window may reach over a
+    flat margin) but not kept when centred near one (see ``_clear_of_margins``)."""
+    h, ww = work.shape
+    bx, by, bw, bh = box or (0, 0, ww, h)
+    peaks = [p for p in scan_peaks(work, anisotropies) if _clear_of_margins(p, (bx, by, bw, bh), work.shape)]
+    content = work[by:by + bh, bx:bx + bw]
+    patches = [content]
+    wide = bw >= _HALVES_ASPECT * bh and bw >= _MIN_SIDE
+    if wide:
+        patches += [content[:, :bw // 2], content[:, bw // 2:]]
+    scores = patch_scores(patches)
+    whole = max(scores[0])
+    # The patient's right knee on the image's left reads as it is, the left knee mirrored.
+    halves = min(scores[1][0], scores[2][1]) if wide else float("-inf")
+    # The two knees of one film were stored alike: pairs are sought under each stretch apart.
+    pairs = [_bilateral_pair([p for p in peaks if p.aspect == a and not p.mirrored and p.cx < ww / 2],
+                             [p for p in peaks if p.aspect == a and p.mirrored and p.cx >= ww / 2])
+             for a in sorted({p.aspect for p in peaks})]
+    pair = max((pr for pr in pairs if pr is not None), key=lambda pr: min(pr[0].score, pr[1].score), default=None)
+    return _Candidates(peaks, pair, best_peak(peaks), whole, halves)
+
+
+def _clear_of_margins(peak: Peak, box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:
+    """Whether a window's centre lies at least a quarter of the window inside every flat margin
+    of the image (a box edge that is not the image's own edge): the corners of a crop pasted on a
+    black canvas read as knees to HOG, a joint is never centred there."""
+    bx, by, bw, bh = box
+    h, w = shape
+    qx, qy = peak.size / 4, peak.height / 4
+    return ((bx == 0 or peak.cx >= bx + qx) and (bx + bw >= w or peak.cx <= bx + bw - qx)
+            and (by == 0 or peak.cy >= by + qy) and (by + bh >= h or peak.cy <= by + bh - qy))
+
+
+def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
+               laterality: str | None = None) -> list[KneeRegion]:
+    """The knee joints on a gray radiograph, left to right in the image.
+
+    ``pixels``: 2-D uint8/uint16 (or any real type). ``pixel_spacing_mm``: the detector's
+    pixel spacing when known (DICOM), which narrows the window sizes searched.
+    ``laterality``: DICOM (Image)Laterality, "R"/"L", for a single knee.
+    Returns one ``whole_image`` region for a single-joint crop of any shape, one region per knee
+    found on a film (two on a bilateral PA film or two knees side by side: image-left =
+    patient's right), or [] when nothing scores as a knee (``KNEE_SCORE_MIN``)."""
+    pixels = np.asarray(pixels)
+    if pixels.ndim != 2 or min(pixels.shape) < _MIN_SIDE or not np.isfinite(pixels).all():
+        return []
+    if pixels.max() == pixels.min():
+        return []
+    h, w = pixels.shape
+    work, scale, box = _work_and_box(pixels)
+    # The content box in source pixels (the whole image unless it has wide flat margins: a
+    # canvas the film was pasted on).
+    if box == (0, 0, work.shape[1], work.shape[0]):
+        bx, by, bw, bh = 0, 0, w, h
+    else:
+        bx, by = int(box[0] / scale), int(box[1] / scale)
+        bw = min(w, int(np.ceil((box[0] + box[2]) / scale))) - bx
+        bh = min(h, int(np.ceil((box[1] + box[3]) / scale))) - by
+    peaks, pair, best, whole, halves = _candidates(work, _anisotropies(work, scale, pixel_spacing_mm), box)
+    # Two knees: a right knee in the image's left half and a left knee in its right half, each
+    # scoring better than the whole image as one crop (two knees side by side, or a bilateral
+    # film, score as no single crop). Two scanned windows must each score as a knee on a film;
+    # two halves each as a crop (CROP_SCORE_MIN: the halves of one crop score about −1.7, of
+    # two knees side by side +0.7; scripts/measure_localiser.py).
+    pair_score = min(pair[0].score, pair[1].score) if pair is not None else float("-inf")
+    halves_ok = halves >= CROP_SCORE_MIN and halves > whole
+    pair_ok = pair_score >= BILATERAL_SCORE_MIN and pair_score > whole
+    if halves_ok or pair_ok:
+        if halves_ok and (halves >= pair_score or not pair_ok):
+            half = bw // 2
+            return [KneeRegion(bx, by, half, bh, "right", halves, False),
+                    KneeRegion(bx + half, by, bw - half, bh, "left", halves, False)]
+        right, left = pair
+        return [_region(right, scale, "right"), _region(left, scale, "left")]
+    side = side_from_laterality(laterality)
+    # The whole image must about match every window found inside (a knee on a larger film
+    # beats it by far; a part of the joint inside a crop sometimes scores a little better).
+    if whole >= CROP_SCORE_MIN and (best is None or whole >= best.score - CROP_MARGIN):
+        return [KneeRegion(bx, by, bw, bh, side, whole, (bw, bh) == (w, h))]
+    if best is None or best.score < KNEE_SCORE_MIN:
+        return []
+    if side is None and abs(_margin(peaks, best)) >= SIDE_MARGIN:
+        side = "left" if best.mirrored else "right"
+    return [_region(best, scale, side)]
+
+
+def _paired(right: Peak, left: Peak) -> bool:
+    """Two knees of one film: about the same size, shape and height, side by side."""
+    big = max(right.size, left.size)
+    return (min(right.score, left.score) >= BILATERAL_SCORE_MIN
+            and right.aspect == left.aspect
+            and big / min(right.size, left.size) < 1.3
+            and abs(right.cy - left.cy) < 0.35 * max(right.height, left.height)
+            and left.cx - right.cx > 0.8 * big)
+
+
+def _bilateral_pair(rights: list[Peak], lefts: list[Peak]) -> tuple[Peak, Peak] | None:
+    """The best right/left pair that fits together, or None.
+
+    Each side's best peak alone is not enough: a small false window can outscore the true knee
+    on one side and break the pair, so the other side's best is matched with the best peak of
+    compatible size and height, both ways round, and the pair with the higher weaker score wins.
+    """
+    candidates = []
+    for anchor, others, anchor_is_right in ((best_peak(rights), lefts, True), (best_peak(lefts), rights, False)):
+        if anchor is None:
+            continue
+        match = best_peak([p for p in others if (_paired(anchor, p) if anchor_is_right else _paired(p, anchor))])
+        if match is None:
+            continue
+        pair = (anchor, match) if anchor_is_right else (match, anchor)
+        if _paired(*pair):  # the refined sizes must still fit
+            candidates.append(pair)
+    return max(candidates, key=lambda pr: min(pr[0].score, pr[1].score), default=None)
+
+
+def _margin(peaks: list[Peak], best: Peak) -> float:
+    """How much better the winning detector (as-is / mirrored) scored than the other."""
+    other = [p.score for p in peaks if p.mirrored != best.mirrored]
+    return best.score - max(other) if other else 0.0
+
+
+def _anisotropies(work: np.ndarray, scale: float, spacing: float | None) -> dict[float, tuple[float, ...]]:
+    """Stretches and window sides to search (fractions of the stretched image's shorter side).
+    A known pixel spacing narrows the sizes on the film as it is; stretched films have none
+    (a film with a pixel spacing was not resized), so only the image as it is is searched."""
+    if not spacing or spacing <= 0:
+        return dict(ANISOTROPIES)
+    short_mm = min(work.shape) / scale * spacing
+    lo, hi = _JOINT_WINDOW_MM
+    picked = tuple(f for f in _SCALES if lo <= f * short_mm <= hi)
+    return {1.0: picked or _SCALES}

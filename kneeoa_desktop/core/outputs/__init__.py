@@ -1,0 +1,1 @@
+"""What a grading is shown as: the evidence overlay, the annotated PNG, thumbnails and the fonts."""
