@@ -69,11 +69,11 @@ def run(image: str | Path | None = None, weights: str | Path | None = None) -> S
         raise SelfTestError(f"resource files are missing from {resources_dir()}: {', '.join(missing)}")
     path = Path(image) if image is not None else sample_path()
     try:
-        from .core.outputs.export import render_result
         from .core.film.imaging import load_image
         from .core.model.model_store import active_weights_dir
-        from .core.pipeline import GradingPipeline
         from .core.model.predictor import Predictor
+        from .core.outputs.export import render_result
+        from .core.pipeline import GradingPipeline
 
         try:
             loaded = load_image(path)

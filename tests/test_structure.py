@@ -219,3 +219,23 @@ def test_the_architecture_map_names_every_core_module():
         for path in sorted(folder.glob("*.py")):
             if path.name not in ("__init__.py", "__main__.py"):
                 assert f"`{path.name}`" in row, f"docs/ARCHITECTURE.md's {label} row does not name {path.name}"
+
+
+def test_one_import_style_relative_inside_the_package():
+    absolute = []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            if any(n.split(".")[0] == "kneeoa_desktop" for n in names):
+                absolute.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert absolute == []
+
+
+def test_one_import_style_sorted_as_pyproject_says():
+    """The package's imports are sorted in isort's grid style ([tool.isort]; run `isort kneeoa_desktop`)."""
+    isort = pytest.importorskip("isort", reason="isort is in the [test] extra: pip install -e '.[test]'")
+    config = isort.Config(settings_path=str(PACKAGE.parent))
+    unsorted = [str(p.relative_to(PACKAGE)) for p in sorted(PACKAGE.rglob("*.py"))
+                if not isort.check_file(str(p), config=config, show_diff=False)]
+    assert unsorted == [], f"run `isort kneeoa_desktop`: {unsorted}"

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import common
-from .progress import Progress
 from ..core.errors import KneeOAError
 from ..core.verdict.grades import NUM_GRADES
+from . import common
+from .progress import Progress
 
 
 def run(args) -> int:

@@ -7,15 +7,15 @@ Importing this package never imports Qt or TensorFlow; TensorFlow is imported wh
 ``Predictor`` is created.
 """
 
-from .errors import (CorruptImageError, ExportError, ImageLoadError, ImageTooLargeError,
-                     ImageTooSmallError, KneeOAError, ModelError, UnsupportedFormatError)
-from .verdict.grades import DISCLAIMER, KL_LABELS, KL_NAMES, OA_THRESHOLD, grade_title
+from .errors import (CorruptImageError, ExportError, ImageLoadError, ImageTooLargeError, ImageTooSmallError,
+                     KneeOAError, ModelError, UnsupportedFormatError)
 from .film.imaging import LoadedImage, decode_image, load_image
-from .model.manifest import ModelManifest, load_manifest
-from .outputs.overlay import EvidenceOverlay, compose_overlay
 from .knees.preprocess import equalize_histogram, preprocess
-from .verdict.prediction import Prediction
+from .model.manifest import ModelManifest, load_manifest
 from .model.predictor import Predictor
+from .outputs.overlay import EvidenceOverlay, compose_overlay
+from .verdict.grades import DISCLAIMER, KL_LABELS, KL_NAMES, OA_THRESHOLD, grade_title
+from .verdict.prediction import Prediction
 
 __all__ = [
     "CorruptImageError", "DISCLAIMER", "EvidenceOverlay", "ExportError", "ImageLoadError",

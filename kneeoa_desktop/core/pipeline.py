@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .knees.framing import cut_region
 from .film.imaging import LoadedImage, load_image
+from .knees.framing import cut_region
 from .knees.localise import KneeRegion, find_knees, side_from_laterality
-from .verdict.prediction import Prediction
 from .knees.preprocess import preprocess
+from .verdict.prediction import Prediction
 from .verdict.scope import assess, load_stats
 
 Rect = tuple[int, int, int, int]  # x, y, width, height in source pixels

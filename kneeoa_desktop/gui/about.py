@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QCoreApplication, QT_TRANSLATE_NOOP
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from .. import __version__
 from ..core import logs
-from ..core.model import model_store
 from ..core.errors import KneeOAError
+from ..core.model import model_store
 from ..core.model.manifest import load_manifest
 from . import i18n
 from .worker import ModelInfo

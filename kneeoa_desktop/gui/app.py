@@ -80,7 +80,7 @@ def launch(argv: list[str] | None = None, *, predictor_factory: Callable[[], obj
 
 def _start_when_exposed(window) -> None:
     """Load the model once the window has been painted, not before: the import holds the GIL."""
-    from PySide6.QtCore import QObject, QEvent, QTimer
+    from PySide6.QtCore import QEvent, QObject, QTimer
 
     class _Exposed(QObject):
         def eventFilter(self, obj, event):

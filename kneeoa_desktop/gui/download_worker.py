@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Callable
 
-from PySide6.QtCore import QThread, QT_TRANSLATE_NOOP, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QThread, Signal
 
 from ..core.errors import DownloadCancelledError, KneeOAError
 from ..core.messages import Message

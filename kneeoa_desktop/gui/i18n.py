@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QT_TRANSLATE_NOOP, QTranslator
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 from ..core.errors import KneeOAError
-from ..core.verdict.grades import DISCLAIMER, KL_LABELS, KL_NAMES
 from ..core.messages import CONTEXT, Message
 from ..core.paths import resources_dir
+from ..core.verdict.grades import DISCLAIMER, KL_LABELS, KL_NAMES
 
 # Codes offered in the Language menu, with each language's name in itself (never translated,
 # so that a user lost in a foreign interface still finds their own).

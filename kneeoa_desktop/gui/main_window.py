@@ -22,8 +22,8 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBo
 
 from ..core import logs
 from ..core.film.formats import IMAGE_SUFFIXES
-from ..core.outputs.overlay import EvidenceOverlay
 from ..core.messages import Message
+from ..core.outputs.overlay import EvidenceOverlay
 from . import i18n
 from .about import about_html
 from .actions import WindowActions

@@ -15,9 +15,9 @@ import logging
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QMessageBox
 
-from ..core.model import model_store
 from ..core.errors import KneeOAError
 from ..core.messages import Message
+from ..core.model import model_store
 from . import i18n
 from .model_dialog import ModelUpdateDialog
 from .viewer_state import ViewerState

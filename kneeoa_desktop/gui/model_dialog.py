@@ -18,8 +18,8 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
                                QProgressDialog, QPushButton, QVBoxLayout)
 
-from ..core.model import download, model_store
 from ..core.errors import DownloadError, KneeOAError
+from ..core.model import download, model_store
 from ..core.model.manifest import load_manifest
 from . import i18n
 from .download_worker import ModelDownload

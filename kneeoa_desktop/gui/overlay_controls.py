@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QSlider, QToolButton, QVBoxLayout)
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QSlider,
+                               QToolButton, QVBoxLayout)
 
-from ..core.verdict.grades import KL_LABELS, NUM_GRADES
 from ..core.outputs.overlay import DEFAULT_BRIGHTNESS, MAX_BRIGHTNESS, MIN_BRIGHTNESS
+from ..core.verdict.grades import KL_LABELS, NUM_GRADES
 from . import i18n
 
 # Slider steps per unit of brightness (the slider is integer).

@@ -22,18 +22,18 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, QT_TRANSLATE_NOOP, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
+from ..core.errors import KneeOAError
+from ..core.film.imaging import LoadedImage, load_image
+from ..core.messages import Message
 from ..core.model import model_store
 from ..core.outputs import thumbnails
-from ..core.errors import KneeOAError
-from ..core.messages import Message
-from ..core.film.imaging import LoadedImage, load_image
 from ..core.outputs.overlay import EvidenceOverlay
+from ..core.outputs.thumbnails import PREVIEW_SIDE, THUMBNAIL_SIDE  # noqa: F401  (re-exported for scripts and tests)
 from ..core.pipeline import GradingPipeline, GradingResult, KneeResult
 from ..core.verdict.prediction import Prediction
-from ..core.outputs.thumbnails import PREVIEW_SIDE, THUMBNAIL_SIDE  # noqa: F401  (re-exported for scripts and tests)
 from .qt_images import bgr_to_qimage
 
 # Worker sentences are English templates, like the core's (``core.messages``); the window

@@ -138,8 +138,8 @@ class DicomNode:
         return _status(CANNOT_UNDERSTAND, sentence)
 
     def _send_on(self, datasets) -> None:
-        from pynetdicom import AE
         from pydicom.uid import ExplicitVRLittleEndian
+        from pynetdicom import AE
 
         destination = self.forward
         ae = AE(ae_title=self.ae_title)

@@ -117,8 +117,8 @@ class GradingService:
             trim()
 
     def _grade(self, data: bytes, source_name: str, brightness: float | None) -> ServiceResult:
-        from ..core.outputs.export import render_result, write_png_atomic
         from ..core.film.imaging import decode_image
+        from ..core.outputs.export import render_result, write_png_atomic
         from ..core.outputs.overlay import DEFAULT_BRIGHTNESS
 
         image = decode_image(data, source_name)

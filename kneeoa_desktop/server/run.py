@@ -16,8 +16,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.model.download import is_loopback  # noqa: F401  (also the tests' import)
 from ..core.errors import KneeOAError
+from ..core.model.download import is_loopback  # noqa: F401  (also the tests' import)
 
 log = logging.getLogger("kneeoa.server")
 
@@ -68,8 +68,8 @@ def serve(options: ServeOptions) -> int:
 
     from ..core.model.model_info import model_facts
     from ..core.model.model_store import active_weights_dir
-    from ..core.pipeline import GradingPipeline
     from ..core.model.predictor import Predictor
+    from ..core.pipeline import GradingPipeline
     from .dicom_node import Destination, DicomNode
     from .grading_service import GradingService
     from .http_app import create_app

@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 
 from ..core.atomic import atomic_path
-from ..core.verdict.grades import NUM_GRADES
 from ..core.film.imaging import load_image
 from ..core.knees.preprocess import preprocess
+from ..core.verdict.grades import NUM_GRADES
 
 #: Bump when preprocessing changes, so stale caches are not reused.
 CACHE_VERSION = 2

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from ..core.atomic import atomic_path
-from ..core.model.manifest import Member, ModelManifest, sha256_of
 from ..core.knees.preprocess import preprocess
+from ..core.model.manifest import Member, ModelManifest, sha256_of
 from .calibration import calibrated, reliability_diagram
 from .dataset import load_split
 from .release import choose_flip_and_temperature, dataset_summary, format_summary, validation_metrics
@@ -70,8 +70,8 @@ def _val_logits(predictor, inputs: np.ndarray, batch: int = 64) -> list[np.ndarr
 
 def release_ensemble(spec: dict, out_dir: Path, data_dir: Path, log=print) -> dict:
     """Build, calibrate, measure and document the ensemble in ``out_dir``; return the val report."""
-    from ..core.outputs.export import write_png_atomic
     from ..core.model.predictor import Predictor
+    from ..core.outputs.export import write_png_atomic
     from .evaluate import confusion_matrix_image, evaluate_folder, format_report
     from .model_card import write_model_card
     from .plots import plot_dataset_summary, plot_evidence_examples

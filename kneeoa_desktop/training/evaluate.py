@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import ImageLoadError
-from ..core.verdict.grades import KL_LABELS, KL_NAMES, NUM_GRADES
 from ..core.film.imaging import load_image
-from ..core.verdict.metrics import bootstrap_intervals, classification_report, ece_if_calibrated
 from ..core.pipeline import GradingPipeline
+from ..core.verdict.grades import KL_LABELS, KL_NAMES, NUM_GRADES
+from ..core.verdict.metrics import bootstrap_intervals, classification_report, ece_if_calibrated
 from .dataset import list_split
 
 #: A batch is graded once it holds this many pixels, even with fewer images (full-size films).

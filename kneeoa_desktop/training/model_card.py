@@ -6,10 +6,10 @@ import math
 from pathlib import Path
 
 from ..core.atomic import write_text_atomic
-from ..core.verdict.grades import KL_LABELS, KL_NAMES
 from ..core.model.manifest import ModelManifest
-from .runtime_export import card_section
+from ..core.verdict.grades import KL_LABELS, KL_NAMES
 from .ensemble_card import members_section, reproduce_lines
+from .runtime_export import card_section
 
 #: Published results on the dataset's official TEST split (cited, not measured here; ours are on val).
 REFERENCES = [

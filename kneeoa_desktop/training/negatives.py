@@ -19,7 +19,6 @@ import numpy as np
 
 from ..core.film.imaging import load_image
 
-
 #: The only real lateral views at hand (both with implants) stay out of the fit, so that
 #: tests/test_scope.py judges the head on lateral views it never saw.
 HELD_OUT = ("Knee Prostheses Patellofemoral Centerpulse PFJ (Implant 167).jpg",

@@ -69,8 +69,8 @@ def plot_evidence_examples(raws, grades, predictor, target: Path, per_grade: int
     """Val radiographs of a few grades with their evidence maps for the true grade (model card)."""
     import numpy as np
 
-    from ..core.outputs.overlay import compose_overlay
     from ..core.knees.preprocess import preprocess
+    from ..core.outputs.overlay import compose_overlay
 
     plt = _pyplot()
     fig, axes = plt.subplots(per_grade, len(shown), figsize=(2.6 * len(shown), 2.8 * per_grade), dpi=110)

@@ -19,14 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from ..core.atomic import write_text_atomic
+from ..core.knees.preprocess import preprocess
 from ..core.verdict.grades import KL_LABELS
 from ..core.verdict.metrics import ece_if_calibrated, headline_figures, paired_difference_interval
-from ..core.knees.preprocess import preprocess
 from .calibration import calibrated, cross_fitted_ece, fit_temperature, reliability_diagram
+from .config import TrainConfig
 from .dataset import list_split, load_split
 from .evaluate import confusion_matrix_image, evaluate_folder, format_report
 from .model_card import write_model_card
-from .config import TrainConfig
 from .robustness import format_agreement, site_agreement
 from .runtime_export import export_manifest
 from .train import export_model, train
@@ -64,8 +64,8 @@ def format_summary(counts: dict[str, list[int]]) -> str:
 
 def train_and_release(config: TrainConfig, out_dir: Path, log=print) -> dict:
     """Train (resuming if possible), then export to ``out_dir`` with manifest, figures and card."""
-    from ..core.outputs.export import write_png_atomic
     from ..core.model.predictor import Predictor
+    from ..core.outputs.export import write_png_atomic
     from .plots import plot_dataset_summary, plot_evidence_examples, plot_learning_curves
 
     data_dir, run_dir = Path(config.data_dir), Path(config.run_dir)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.verdict.metrics import quadratic_weighted_kappa
 from ..core.knees.preprocess import preprocess
+from ..core.verdict.metrics import quadratic_weighted_kappa
 from .augment import SITE_SHIFTS, site_shift
 
 

@@ -41,9 +41,9 @@ def probes(input_size: tuple[int, int]) -> np.ndarray:
     bundled synthetic knee, a ramp and flat mid-gray; the same every time, so the check is
     repeatable."""
     from ..core.film.imaging import load_image
+    from ..core.knees.preprocess import preprocess
     from ..core.model.onnx_engine import probe_input
     from ..core.paths import resources_dir
-    from ..core.knees.preprocess import preprocess
 
     h, w = input_size
     batch = [probe_input(input_size)[0],  # the probe every load checks again

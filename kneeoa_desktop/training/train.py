@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from ..core.atomic import atomic_path, write_bytes_atomic, write_text_atomic
-from ..core.verdict.grades import KL_LABELS, NUM_GRADES
-from ..core.model.manifest import ModelManifest, sha256_of
 from ..core.knees.preprocess import preprocess
+from ..core.model.manifest import ModelManifest, sha256_of
+from ..core.verdict.grades import KL_LABELS, NUM_GRADES
 from .config import TrainConfig
 from .dataset import load_split
 
@@ -40,9 +40,9 @@ def train(config: TrainConfig, log=print) -> Path:
     from ..core.model.architecture import build_model
     from ..core.model.runtime import tensorflow_runtime
     from .augment import augment_image, augment_site, framing_proxy, site_proxy
-    from .sites import site_proxy as wide_site_proxy
     from .callbacks import ProgressLog, ValidationMetrics
     from .losses import OrdinalCrossEntropy
+    from .sites import site_proxy as wide_site_proxy
 
     runtime = tensorflow_runtime()  # quiet import, GPU memory growth
     tf, keras = runtime.tf, runtime.keras

@@ -13,21 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import formats
-from .dicom import decode_dicom  # pydicom itself is imported only when a DICOM file is decoded
-from ..errors import (
-    CorruptImageError,
-    ImageLoadError,
-    ImageTooLargeError,
-    ImageTooSmallError,
-    UnsupportedFormatError,
-)
+from ..errors import CorruptImageError, ImageLoadError, ImageTooLargeError, ImageTooSmallError, UnsupportedFormatError
 from ..logs import redact
 from ..messages import QT_TRANSLATE_NOOP
-from .raster import decode_raster
+from . import formats
+from .dicom import decode_dicom  # pydicom itself is imported only when a DICOM file is decoded
 # The limits and conversions live in ``pixels`` (shared with ``dicom``); re-exported for callers.
-from .pixels import (MAX_FILE_BYTES, MAX_PIXELS, MIN_SIDE, check_dimensions,  # noqa: F401
-                     rescale_to_uint16, to_gray, to_uint8)
+from .pixels import (MAX_FILE_BYTES, MAX_PIXELS, MIN_SIDE, check_dimensions, rescale_to_uint16, to_gray,  # noqa: F401
+                     to_uint8)
+from .raster import decode_raster
 
 _FOLDER = QT_TRANSLATE_NOOP("CoreMessages", "This is a folder, not an image file.")
 

@@ -17,9 +17,9 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from . import hog
-from ..paths import resources_dir
 from ..film.quantiles import percentiles
+from ..paths import resources_dir
+from . import hog
 
 #: Longest side of the working copy; the smallest window searched is then still ≥ 64 px.
 WORK_SIDE = 512

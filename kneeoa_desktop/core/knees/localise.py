@@ -41,9 +41,11 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from .knee_scan import WORK_SIDE, Peak, patch_scores, stretch
+from .knee_scan import WORK_SIDE, Peak
 from .knee_scan import best as best_peak
+from .knee_scan import patch_scores
 from .knee_scan import peaks as scan_peaks
+from .knee_scan import stretch
 
 #: A window scoring below this is not taken for a knee joint (SVM margin; see the module notes).
 KNEE_SCORE_MIN = 0.0

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from . import model_store
 from ..errors import DownloadCancelledError, DownloadError, KneeOAError, ModelError
-from .manifest import DEFAULT_WEIGHTS_DIR, ModelManifest, load_manifest, sha256_of
 from ..messages import QT_TRANSLATE_NOOP
+from . import model_store
+from .manifest import DEFAULT_WEIGHTS_DIR, ModelManifest, load_manifest, sha256_of
 
 log = logging.getLogger("kneeoa.download")
 

@@ -13,8 +13,8 @@ import importlib.util
 import os
 
 from ..errors import ModelError
-from .manifest import ModelManifest
 from ..messages import QT_TRANSLATE_NOOP
+from .manifest import ModelManifest
 
 ENGINE_ENV = "KNEEOA_ENGINE"
 ONNX, TENSORFLOW, TENSORFLOW_GRAPH = "onnx", "tensorflow", "tensorflow-graph"

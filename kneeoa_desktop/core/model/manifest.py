@@ -20,9 +20,9 @@ from pathlib import Path
 
 from ..atomic import write_text_atomic
 from ..errors import ModelError
-from ..verdict.grades import KL_LABELS
 from ..messages import QT_TRANSLATE_NOOP
 from ..paths import weights_dir
+from ..verdict.grades import KL_LABELS
 
 # Where the shipped default model lives (the repository's or the bundle's ``weights/``).
 DEFAULT_WEIGHTS_DIR = weights_dir()

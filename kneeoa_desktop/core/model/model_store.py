@@ -25,9 +25,9 @@ from pathlib import Path
 
 from ..atomic import write_text_atomic
 from ..errors import ModelError
-from .manifest import DEFAULT_WEIGHTS_DIR, ModelManifest, load_manifest, sha256_of
 from ..messages import QT_TRANSLATE_NOOP
 from ..paths import user_dir
+from .manifest import DEFAULT_WEIGHTS_DIR, ModelManifest, load_manifest, sha256_of
 
 log = logging.getLogger("kneeoa.models")
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
+from ..messages import QT_TRANSLATE_NOOP
 from ..verdict.grades import NUM_GRADES
 from .lite_engine import LITE_ENGINE, TF_ENGINE, convert_and_cache, load_cached
-from ..messages import QT_TRANSLATE_NOOP
 
 
 class Network:

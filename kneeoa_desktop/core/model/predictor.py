@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import engines
-from ..verdict.ensemble import combine_evidence, combine_probabilities
 from ..film.imaging import LoadedImage
-from .manifest import ModelManifest, load_manifest
+from ..knees.preprocess import preprocess
+from ..verdict.ensemble import combine_evidence, combine_probabilities
 # What a grading produced is plain data in ``prediction`` (no TensorFlow there); re-exported here.
 from ..verdict.prediction import Prediction
-from ..knees.preprocess import preprocess
+from . import engines
+from .manifest import ModelManifest, load_manifest
 
 
 class Predictor:

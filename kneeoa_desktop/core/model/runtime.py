@@ -39,8 +39,8 @@ def tensorflow_runtime() -> Runtime:
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
             os.environ.setdefault("KERAS_BACKEND", "tensorflow")
             with redirect_native_stderr(capture=True) as captured:
-                import tensorflow as tf
                 import keras
+                import tensorflow as tf
 
                 tf.get_logger().setLevel("ERROR")
                 gpus = tf.config.list_physical_devices("GPU")

@@ -19,11 +19,11 @@ import numpy as np
 # The atomic writers live in ``atomic``; re-exported here for the callers that know them by this module.
 from ..atomic import write_bytes_atomic, write_text_atomic  # noqa: F401
 from ..errors import ExportError
-from .fonts import font
-from ..verdict.grades import DISCLAIMER, KL_LABELS, KL_NAMES, grade_title
 from ..messages import QT_TRANSLATE_NOOP
-from .overlay import DEFAULT_BRIGHTNESS, EvidenceOverlay
+from ..verdict.grades import DISCLAIMER, KL_LABELS, KL_NAMES, grade_title
 from ..verdict.prediction import Prediction
+from .fonts import font
+from .overlay import DEFAULT_BRIGHTNESS, EvidenceOverlay
 
 _PANEL_BG = (250, 250, 248)
 _TEXT = (20, 20, 20)

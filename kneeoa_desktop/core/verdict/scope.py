@@ -43,8 +43,8 @@ import cv2
 import numpy as np
 
 from ..atomic import atomic_path
-from ..messages import QT_TRANSLATE_NOOP
 from ..film.quantiles import percentiles
+from ..messages import QT_TRANSLATE_NOOP
 
 #: The sentences a user may see; translatable templates without placeholders. The first three
 #: refuse the region; ``NOTE_UNUSUAL`` goes with a grade that is shown.

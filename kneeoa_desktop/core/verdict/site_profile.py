@@ -27,9 +27,9 @@ import numpy as np
 
 from ..atomic import write_text_atomic
 from ..errors import KneeOAError
+from ..messages import QT_TRANSLATE_NOOP
 from .ensemble import combine_probabilities
 from .grades import NUM_GRADES, expected_grade, grade_by_cut_points
-from ..messages import QT_TRANSLATE_NOOP
 
 PROFILE_VERSION = 1
 # Accepted range of a profile's temperature (a wider one is a hand-edited or broken file).
