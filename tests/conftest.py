@@ -22,10 +22,26 @@ if "KNEEOA_DATA_DIR" not in os.environ or "KNEEOA_LOG_DIR" not in os.environ:
     os.environ.setdefault("KNEEOA_LOG_DIR", str(_scratch / "log"))
 
 REPO = Path(__file__).resolve().parents[1]
+#: kneeKL224 (``$KNEEOA_DATA``, else ../shared/data/kneeKL224); the real out-of-scope films lie
+#: beside it (``$KNEEOA_OUT_OF_SCOPE``, else <its parent>/out-of-scope), as in ../shared/data.
 DATA_DIR = Path(os.environ.get("KNEEOA_DATA", REPO.parent / "shared" / "data" / "kneeKL224"))
+OUT_OF_SCOPE = Path(os.environ.get("KNEEOA_OUT_OF_SCOPE", DATA_DIR.parent / "out-of-scope"))
+IMPLANTS = OUT_OF_SCOPE / "implants"
 HAVE_DATA = (DATA_DIR / "val").is_dir()
+HAVE_IMPLANTS = any(IMPLANTS.glob("*.jpg"))
 needs_data = pytest.mark.skipif(not HAVE_DATA, reason=f"dataset not found at {DATA_DIR} "
                                 "(set KNEEOA_DATA to a kneeKL224-shaped folder)")
+needs_implants = pytest.mark.skipif(not HAVE_IMPLANTS, reason=f"real implant films not found at {IMPLANTS} "
+                                    "(set KNEEOA_OUT_OF_SCOPE to the out-of-scope folder)")
+
+
+def pytest_configure(config):
+    """In CI the data lies beside the checkout: missing data there is a broken set-up, said at
+    once, not a run whose data tests all skip and pass."""
+    if os.environ.get("CI") and not (HAVE_DATA and HAVE_IMPLANTS):
+        missing = [str(p) for p, ok in ((DATA_DIR, HAVE_DATA), (IMPLANTS, HAVE_IMPLANTS)) if not ok]
+        raise pytest.UsageError(f"CI: the shared data is missing ({', '.join(missing)}); "
+                                "set KNEEOA_DATA / KNEEOA_OUT_OF_SCOPE or put ../shared beside the checkout")
 
 
 @pytest.fixture(scope="session")

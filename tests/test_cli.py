@@ -231,7 +231,9 @@ def test_predict_prints_one_record_per_knee_with_side_region_and_scope(capsys, t
         assert _centred(KneeRegion(*record["region"], record["knee"], 0.0, False), centre), record["region"]
         assert record["in_scope"] is True and record["scope_note"] is None
     (crop,) = [r for r in records if r["file"] == str(crop_path)]
-    assert crop["knee"] is None and crop["region"] == [0, 0, 224, 224] and crop["in_scope"] is True
+    # The crop's own side, as its file name says (…R.png: the patient's right knee)
+    assert crop["knee"] == {"R": "right", "L": "left"}[crop_path.stem[-1]]
+    assert crop["region"] == [0, 0, 224, 224] and crop["in_scope"] is True
 
     code, out, err = run(capsys, "predict", "--csv", "-", film_path)
     rows = list(csv.DictReader(io.StringIO(out)))

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 
 from kneeoa_desktop.core import errors
 from kneeoa_desktop.core.verdict.ensemble import combine_evidence, combine_probabilities, scale_to_peak
 from kneeoa_desktop.core.model.manifest import Member, ModelManifest, load_manifest, sha256_of
+
+from .conftest import DATA_DIR, needs_data
 
 
 def test_one_member_is_unchanged_and_several_are_a_geometric_mean():
@@ -192,3 +195,42 @@ def test_gpu_member_script_runs_end_to_end_on_a_tiny_pack(tmp_path, tiny_dataset
 
     model = keras.saving.load_model(out / "lite0-gpu-std.keras", compile=False, safe_mode=True)
     check_model(model, (224, 224))
+
+
+@needs_data
+def test_the_shipped_ensemble_is_both_members_combined_by_its_rule(predictor):
+    """The shipped model's two networks differ; what it grades is their geometric mean at the
+    manifest's temperature (computed here by hand), their maps each at its peak averaged, and
+    the first member's features: a Predictor that used one network alone fails here."""
+    from kneeoa_desktop.core.knees.preprocess import preprocess
+
+    assert len(predictor.networks) == 2, "the shipped model is an ensemble of two networks"
+    paths = [sorted((DATA_DIR / "val" / str(g)).glob("*.png"))[3] for g in range(5)]
+    batch = np.stack([preprocess(cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)) for p in paths])
+    probs, cams, pooled = predictor.predict_array(batch, with_features=True)
+
+    flip = predictor.test_time_flip
+    members = []
+    for network in predictor.networks:
+        p, c, f = (np.asarray(a, np.float64) for a in network(batch))
+        if flip:
+            p2, c2, f2 = (np.asarray(a, np.float64) for a in network(np.ascontiguousarray(batch[:, :, ::-1])))
+            p, c, f = (p + p2) / 2, (c + c2[:, :, ::-1]) / 2, (f + f2) / 2
+        members.append((p, c, f))
+    (p_a, c_a, f_a), (p_b, c_b, f_b) = members
+    assert np.abs(p_a - p_b).max() > 0.05, "the two members should disagree somewhere"
+
+    temperature = predictor.manifest.ensemble_temperature
+    logits = (np.log(p_a) + np.log(p_b)) / 2 / temperature
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(probs, expected, atol=1e-6)
+    assert np.abs(probs - p_a).max() > 0.02 and np.abs(probs - p_b).max() > 0.02
+
+    def at_peak(c):  # each (image, grade) map over its own peak; a map with no positive peak is 0
+        peak = c.max(axis=(1, 2), keepdims=True)
+        return np.where(peak > 0, c / np.where(peak > 0, peak, 1), 0)
+
+    assert c_a.shape == c_b.shape  # both members give 14×14 maps
+    np.testing.assert_allclose(cams, at_peak((at_peak(c_a) + at_peak(c_b)) / 2), atol=1e-4)
+    np.testing.assert_allclose(pooled, f_a, rtol=1e-4, atol=1e-4)

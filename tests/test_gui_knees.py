@@ -24,14 +24,13 @@ from kneeoa_desktop.core.film.imaging import load_image
 from kneeoa_desktop.core.knees.localise import KneeRegion
 from kneeoa_desktop.core.verdict.scope import NOTE_IMPLANT, ScopeVerdict
 
-from .conftest import REPO
+from .conftest import IMPLANTS, needs_implants
 from .gui_helpers import (counting, gui_settings, make_window, mouse_drag, qimage_to_bgr,  # noqa: F401
                           wait_for_result)
 
 # Where the two knees lie on the fixture film: the patient's right knee on the image's left.
 RIGHT = (60, 48, 224, 224)
 LEFT = (356, 48, 224, 224)
-IMPLANTS = REPO.parent / "shared" / "data" / "out-of-scope" / "implants"
 
 
 @pytest.fixture
@@ -200,7 +199,7 @@ def test_a_knee_outside_the_models_scope_is_flagged_not_graded(qtbot, make_windo
     assert window.export_to(tmp_path / "flagged.png") is not None
 
 
-@pytest.mark.skipif(not IMPLANTS.is_dir(), reason=f"no implant radiographs at {IMPLANTS}")
+@needs_implants
 def test_a_real_implant_film_is_not_given_a_grade(qtbot, make_window):
     path = sorted(IMPLANTS.glob("*.jpg"))[0]
     window = make_window()

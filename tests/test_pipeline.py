@@ -120,3 +120,32 @@ def test_each_stage_of_a_bilateral_film_is_timed():
     assert all(ms >= 0 for ms in result.stages.values())
     assert result.stages["find knees"] > 0 and result.stages["scope check"] > 0
     assert sum(result.stages.values()) <= result.seconds * 1000.0 + 1e-6
+
+
+@needs_data
+@pytest.mark.parametrize("laterality, truth", [(None, "right"), ("L", "left"), ("R", "right")])
+def test_each_record_names_the_knee_the_film_shows_or_its_header_says(tmp_path, laterality, truth):
+    """Which knee a record is about, through the whole pipeline and into its record: a right
+    knee's crop (as a DICOM file, with and without ImageLaterality: the header wins), the same
+    crop mirrored (a left knee), and a bilateral film (right on the image's left)."""
+    import pydicom
+
+    from kneeoa_desktop.core.film.imaging import load_image
+
+    from .samples import write_dicom
+    from .test_localise import bilateral_film
+
+    path = write_dicom(_val_crop("R", "2"), tmp_path / "knee.dcm")
+    if laterality:
+        ds = pydicom.dcmread(path)
+        ds.ImageLaterality = laterality
+        ds.save_as(path)
+    result = GradingPipeline(StandInNetwork())(load_image(path))
+    assert [k.side for k in result.knees] == [truth]
+    assert result.knees[0].as_dict()["knee"] == truth and result.knees[0].side_letter == truth[0].upper()
+
+    mirrored, _ = _grade(np.ascontiguousarray(_val_crop("R", "2")[:, ::-1]))
+    assert [k.as_dict()["knee"] for k in mirrored.knees] == ["left"]
+    film, _ = bilateral_film(_val_crop("R", "3"), _val_crop("L", "1"))
+    both, _ = _grade(film)
+    assert [(k.side, k.side_letter) for k in both.knees] == [("right", "R"), ("left", "L")]

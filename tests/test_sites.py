@@ -18,6 +18,19 @@ def _val(step: int):
     return paths, [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in paths]
 
 
+#: What the code does on every 24th val film (35 per site; `scripts/measure_sites.py --step 24`
+#: prints the same figures) less a small margin: (films graded whole, at least; κ, at least).
+#: Floors, so that the front-of-pipeline work to come may raise them; a fall below is a
+#: regression a clinician would meet. Measured with model 1.1.0 on 2026-12-07.
+FLOORS = {
+    "as is": (35, 0.73), "300x162": (35, 0.73), "300x162 sharpened": (33, 0.66),
+    "300x162 sharpened 16-bit": (33, 0.62), "tight 300x162 sharpened": (26, 0.14),
+    "zoomed out 300x200": (24, 0.67), "stretched 200x300": (34, 0.69), "equalised": (30, 0.57),
+    "high contrast": (32, 0.69), "gamma 0.6": (35, 0.74), "gamma 1.6 12-bit": (35, 0.70),
+    "full leg film 16-bit": (0, 0.81),
+}
+
+
 @needs_data
 def test_simulated_sites_are_graded_whole_and_seldom_refused(predictor):
     from kneeoa_desktop.core.pipeline import GradingPipeline
@@ -26,18 +39,18 @@ def test_simulated_sites_are_graded_whole_and_seldom_refused(predictor):
     grades = np.array([int(p.parent.name) for p in paths])
     figures = list(grade_sites(GradingPipeline(predictor), raws, grades))
     report = "\n".join(f.line() for f in figures)
-    assert [f.name for f in figures] == list(SITE_TRANSFORMS)
-    films = sum(f.films for f in figures)
-    # Issue 24's bar for the simulated sites: ≤ 5 % refused, ≥ 98 % one record.
-    assert sum(f.refused for f in figures) <= 0.05 * films, report
-    assert sum(f.films - f.multiple for f in figures) >= 0.98 * films, report
-    for f in figures:  # no single site far off (a few films each, so a looser bar)
-        assert f.refused <= 0.15 * f.films, report
+    assert [f.name for f in figures] == list(SITE_TRANSFORMS) == list(FLOORS)
+    assert all(f.films == 35 for f in figures)
+    # 1 refusal and 2 films with two records in 420 today (issue 24's bar was 5 % and 2 %).
+    assert sum(f.refused for f in figures) <= 2, report
+    assert sum(f.multiple for f in figures) <= 4, report
+    for f in figures:
+        whole, kappa = FLOORS[f.name]
+        assert f.refused <= 1 and f.multiple <= 2, f.line()
+        assert f.whole >= whole, f.line()
+        assert f.kappa >= kappa, f.line()
     as_is = figures[0]
-    assert as_is.refused == 0 and as_is.whole >= as_is.films - 1, report
-    # The grade keeps its agreement once a film is resized back to the square input.
-    squashed = next(f for f in figures if f.name == "300x162 sharpened")
-    assert squashed.kappa >= as_is.kappa - 0.1, report
+    assert as_is.refused == 0 and as_is.whole == as_is.films, report
 
 
 @needs_data
@@ -48,6 +61,7 @@ def test_two_knees_side_by_side_give_two_records(predictor):
     rights = [r for p, r in zip(paths, raws) if p.stem.endswith("R")]
     lefts = [r for p, r in zip(paths, raws) if p.stem.endswith("L")]
     pairs = grade_two_knees(GradingPipeline(predictor), rights, lefts)
-    assert pairs.images >= 20
-    assert pairs.two_in_halves >= 0.85 * pairs.images, pairs
-    assert pairs.both_in_scope >= 0.75 * pairs.images, pairs
+    # 27 of 27 today: one of each may go.
+    assert pairs.images == 27
+    assert pairs.two_in_halves >= pairs.images - 1, pairs
+    assert pairs.both_in_scope >= pairs.images - 1, pairs

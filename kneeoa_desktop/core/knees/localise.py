@@ -71,8 +71,14 @@ CROP_SCORE_MIN = -0.3
 CROP_MARGIN = 1.0
 #: Both knees of a bilateral pair must score this much (a lone knee's mirror image scores lower).
 BILATERAL_SCORE_MIN = 0.2
-#: The as-is and mirrored detectors must differ by this much to name the side of a single knee.
+#: The as-is and mirrored detectors must differ by this much on a whole crop to name its side,
+#: and by ``WINDOW_SIDE_MARGIN`` on both the region and the window of a knee found on a film
+#: (its reading is weaker there: shafts, soft tissue, a canvas's edge). Chosen on every 30th
+#: kneeKL224/train crop (193) as it is, mirrored, on a canvas, squashed, on a larger film and
+#: on a leg film: wrong sides 0, 0, 0, 0, 1, 0 at these margins; 0, 0, 0, 0, 2, 2 with 0.3 for
+#: windows too (``scripts/measure_sides.py --split train --step 30``).
 SIDE_MARGIN = 0.3
+WINDOW_SIDE_MARGIN = 0.45
 #: The halves of an image are scored as a pair of crops only when it is this much wider than tall.
 _HALVES_ASPECT = 1.2
 #: A margin row or column whose gray range is under this share of the image's is flat (a canvas).
@@ -161,6 +167,7 @@ class _Candidates(NamedTuple):
     pair: tuple[Peak, Peak] | None  # the best scanned bilateral right/left pair
     best: Peak | None  # the best window, its size refined
     whole: float  # the image (its content box) as one crop (best of as-is and mirrored)
+    whole_side: float  # the content box's as-is score minus its mirrored score (> 0: a right knee)
     halves: float  # the weaker of the two halves as a right/left pair of crops; -inf if not wide
 
 
@@ -186,7 +193,7 @@ def _candidates(work: np.ndarray, anisotropies, box: tuple[int, int, int, int] |
                              [p for p in peaks if p.aspect == a and p.mirrored and p.cx >= ww / 2])
              for a in sorted({p.aspect for p in peaks})]
     pair = max((pr for pr in pairs if pr is not None), key=lambda pr: min(pr[0].score, pr[1].score), default=None)
-    return _Candidates(peaks, pair, best_peak(peaks), whole, halves)
+    return _Candidates(peaks, pair, best_peak(peaks), whole, scores[0][0] - scores[0][1], halves)
 
 
 def _clear_of_margins(peak: Peak, box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:
@@ -225,7 +232,7 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
         bx, by = int(box[0] / scale), int(box[1] / scale)
         bw = min(w, int(np.ceil((box[0] + box[2]) / scale))) - bx
         bh = min(h, int(np.ceil((box[1] + box[3]) / scale))) - by
-    peaks, pair, best, whole, halves = _candidates(work, _anisotropies(work, scale, pixel_spacing_mm), box)
+    peaks, pair, best, whole, whole_side, halves = _candidates(work, _anisotropies(work, scale, pixel_spacing_mm), box)
     # Two knees: a right knee in the image's left half and a left knee in its right half, each
     # scoring better than the whole image as one crop (two knees side by side, or a bilateral
     # film, score as no single crop). Two scanned windows must each score as a knee on a film;
@@ -241,16 +248,52 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
                     KneeRegion(bx + half, by, bw - half, bh, "left", halves, False)]
         right, left = pair
         return [_region(right, scale, "right"), _region(left, scale, "left")]
+    # A single knee's side: the DICOM header's when it has one, else what its own region reads
+    # as (the detector sees a right knee as it is, a left knee mirrored).
     side = side_from_laterality(laterality)
     # The whole image must about match every window found inside (a knee on a larger film
     # beats it by far; a part of the joint inside a crop sometimes scores a little better).
     if whole >= CROP_SCORE_MIN and (best is None or whole >= best.score - CROP_MARGIN):
-        return [KneeRegion(bx, by, bw, bh, side, whole, (bw, bh) == (w, h))]
+        return [KneeRegion(bx, by, bw, bh, side or side_from_scores(whole_side, SIDE_MARGIN), whole, (bw, bh) == (w, h))]
     if best is None or best.score < KNEE_SCORE_MIN:
         return []
-    if side is None and abs(_margin(peaks, best)) >= SIDE_MARGIN:
-        side = "left" if best.mirrored else "right"
-    return [_region(best, scale, side)]
+    return [_region(best, scale, side or side_from_scores(_window_side(work, best, box), WINDOW_SIDE_MARGIN))]
+
+
+def side_from_scores(as_is_minus_mirrored: float, margin: float) -> str | None:
+    """The patient's side a knee's region reads as: "right" when the detector scores it better as
+    it is than mirrored by ``margin``, "left" when mirrored scores better, else None.
+
+    The side of a single knee is read on its own region only. The best window of the other
+    detector anywhere on the film (a canvas corner, the other leg's soft tissue) says nothing
+    about this knee: comparing with it named a right knee on a black canvas "left"."""
+    if as_is_minus_mirrored >= margin:
+        return "right"
+    if as_is_minus_mirrored <= -margin:
+        return "left"
+    return None
+
+
+def _window_side(work: np.ndarray, peak: Peak, box: tuple[int, int, int, int]) -> float:
+    """The as-is minus the mirrored score of a found knee read on its own region and on its
+    window (both cut to the content box: a window reaching over a canvas's flat margin would be
+    read by the canvas's edges), or 0 when the two disagree (the weaker of the two otherwise).
+    Either alone named the wrong side on 3–4 of 196 simulated val films (a knee on a larger
+    film, on a canvas, on a leg film), both together on 1 at a margin of 0.3."""
+    readings = []
+    for frame in (FRAME, 1.0):
+        bx, by, bw, bh = box
+        half_w, half_h = frame * peak.size / 2, frame * peak.height / 2
+        x0, y0 = max(bx, int(round(peak.cx - half_w))), max(by, int(round(peak.cy - half_h)))
+        x1, y1 = min(bx + bw, int(round(peak.cx + half_w))), min(by + bh, int(round(peak.cy + half_h)))
+        if x1 - x0 < _MIN_SIDE // 2 or y1 - y0 < _MIN_SIDE // 2:
+            return 0.0
+        as_is, mirrored = patch_scores([work[y0:y1, x0:x1]])[0]
+        readings.append(as_is - mirrored)
+    region, window = readings
+    if region * window <= 0:
+        return 0.0
+    return min(region, window, key=abs)
 
 
 def _paired(right: Peak, left: Peak) -> bool:
@@ -281,12 +324,6 @@ def _bilateral_pair(rights: list[Peak], lefts: list[Peak]) -> tuple[Peak, Peak] 
         if _paired(*pair):  # the refined sizes must still fit
             candidates.append(pair)
     return max(candidates, key=lambda pr: min(pr[0].score, pr[1].score), default=None)
-
-
-def _margin(peaks: list[Peak], best: Peak) -> float:
-    """How much better the winning detector (as-is / mirrored) scored than the other."""
-    other = [p.score for p in peaks if p.mirrored != best.mirrored]
-    return best.score - max(other) if other else 0.0
 
 
 def _anisotropies(work: np.ndarray, scale: float, spacing: float | None) -> dict[float, tuple[float, ...]]:
