@@ -8,18 +8,24 @@
    zoomed out, sharpened, equalised, high contrast, gamma, 12/16-bit) plus two-knee images,
    graded through the whole pipeline (knee finding and framing as in the app): the pooled
    features of every region it grades.
-2. Negatives: ``training/negatives.py`` (the replaced knees and hands of shared/data/out-of-scope,
-   pydicom's test DICOM, scikit-image's pictures, synthetic pages, noise, gradients, shapes),
-   through the same pipeline, every region.
-3. The head (``training/scope_head.py``): out-of-fold probabilities by group (5 folds) for each
+2. Negatives: ``training/negatives.py`` (the replaced knees, hands, chests, shoulders and pelvises
+   of shared/data/out-of-scope, pydicom's test DICOM, scikit-image's pictures (the [train]
+   extra installs it), synthetic pages, noise, gradients, shapes), through
+   the same pipeline, every region.
+   A fixed quarter of every source (``negatives.is_held_out``: by the hash of a film's name, of
+   a kneeKL224 patient, of a picture) is held out: nothing below is fitted or chosen on it.
+3. The head (``training/scope_head.py``), on the rest: out-of-fold probabilities by group (5 folds) for each
    L2 strength tried; the strength with the best out-of-fold log-loss is kept. The threshold is
    the largest probability that refuses at most ``--refuse`` (default 1 %) of the out-of-fold
    positives; the doubt level, at most ``--doubt-share`` (5 %) of them (a region under the doubt
    level is refused only when the knee finder also scores it below its own boundary).
 4. The distance ("unusual image; check the grade"): PCA statistics of the positives' features,
    threshold at their ``--unusual`` quantile (99 %).
-Then the final head is fitted on everything and written with the statistics (atomically), and
-the out-of-fold figures are printed per kind of negative. Figures on val: scripts/measure_sites.py.
+Then the final head is fitted on the rest and written with the statistics (atomically); the
+out-of-fold figures on the rest and then the held-out figures are printed per kind: the share of
+regions the head refuses, that the metal rule flags (its constants were chosen before on val and
+on the 29 implant films, of which the held-out ones are not independent; the chest, shoulder and
+pelvis films are), and that the scope check flags either way. Figures on val: scripts/measure_sites.py.
 """
 
 from __future__ import annotations
@@ -39,13 +45,31 @@ from kneeoa_desktop.core.verdict import scope  # noqa: E402
 from kneeoa_desktop.training.site_check import as_film  # noqa: E402
 
 
-def _regions(pipeline, pixels: np.ndarray, name: str) -> list[tuple[np.ndarray, float]]:
-    """(features, localiser score or nan) of every region the pipeline grades on an image."""
+def _regions(pipeline, pixels: np.ndarray, name: str) -> list[tuple[np.ndarray, float, bool]]:
+    """(features, localiser score or nan, metal seen) of every region the pipeline grades on an
+    image; metal is the scope check's rule on the region and its context, whatever the head says."""
     out = []
     for knee in pipeline(as_film(pixels, name)).knees:
         score = knee.localiser_score if knee.localiser_score is not None else float("nan")
-        out.append((np.asarray(knee.prediction.features, np.float64), score))
+        reasons = knee.scope_reasons
+        metal = max(reasons.get("metal_fraction", 0.0), reasons.get("context_metal_fraction", 0.0))
+        out.append((np.asarray(knee.prediction.features, np.float64), score, metal >= scope.METAL_MIN_FRACTION))
     return out
+
+
+def _refused(p: np.ndarray, unlike: np.ndarray, threshold: float, doubt: float) -> np.ndarray:
+    """What the head refuses as not a knee (see ``scope.assess``)."""
+    return (p < threshold) | ((p < doubt) & unlike)
+
+
+def _report(title: str, kinds: np.ndarray, refused: np.ndarray, metal: np.ndarray) -> None:
+    """Per kind: regions, refused by the head, flagged as metal, flagged by either."""
+    print(f"{title}:")
+    print(f"  {'kind':32s} {'regions':>7} {'head refuses':>12} {'metal':>7} {'flagged':>8}")
+    for kind in sorted(set(kinds)):
+        sel = kinds == kind
+        print(f"  {kind:32s} {sel.sum():7d} {refused[sel].mean():12.1%} {metal[sel].mean():7.1%} "
+              f"{(refused | metal)[sel].mean():8.1%}")
 
 
 def main(argv=None) -> int:
@@ -63,7 +87,7 @@ def main(argv=None) -> int:
 
     from kneeoa_desktop.core.pipeline import GradingPipeline
     from kneeoa_desktop.core.model.predictor import Predictor
-    from kneeoa_desktop.training.negatives import negatives
+    from kneeoa_desktop.training.negatives import is_held_out, negatives
     from kneeoa_desktop.training.scope_head import cross_validate, fit_head
     from kneeoa_desktop.training.sites import SITE_TRANSFORMS, site_film, two_knees
 
@@ -74,12 +98,13 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(2024)
     pick = rng.choice(len(paths), min(args.positives, len(paths)), replace=False)
     names = list(SITE_TRANSFORMS)
-    feats, scores, labels, groups, kinds = [], [], [], [], []
+    feats, scores, labels, groups, kinds, metal_flags = [], [], [], [], [], []
 
     def add(regions, label, group, kind):
-        for f, s in regions:
+        for f, s, m in regions:
             feats.append(f)
             scores.append(s)
+            metal_flags.append(m)
             labels.append(label)
             groups.append(group)
             kinds.append(kind)
@@ -97,35 +122,39 @@ def main(argv=None) -> int:
     for kind, group, pixels in negatives(args.data / "out-of-scope"):
         add(_regions(pipeline, pixels, group), 0, group, kind)
     x, y = np.stack(feats), np.array(labels)
-    scores, groups, kinds = np.array(scores), np.array(groups), np.array(kinds)
-    print(f"{n_pos} positive and {len(y) - n_pos} negative regions in {time.perf_counter() - t0:.0f} s")
+    scores, groups, kinds, metal = np.array(scores), np.array(groups), np.array(kinds), np.array(metal_flags)
+    held = np.array([is_held_out(g) for g in groups])
+    print(f"{n_pos} positive and {len(y) - n_pos} negative regions in {time.perf_counter() - t0:.0f} s; "
+          f"held out: {held[y == 1].sum()} positive and {held[y == 0].sum()} negative regions "
+          f"({len(set(groups[held]))} of {len(set(groups))} sources)")
+    fit = ~held
+    xf, yf, gf = x[fit], y[fit], groups[fit]
 
     best = None
     for l2 in (1.0, 10.0, 100.0, 1000.0):
-        oof = cross_validate(x, y, groups, components=args.components, l2=l2)
+        oof = cross_validate(xf, yf, gf, components=args.components, l2=l2)
         p = np.clip(oof, 1e-6, 1 - 1e-6)
-        loss = -np.mean(np.where(y == 1, np.log(p), np.log(1 - p)) * np.where(y == 1, 0.5 / y.mean(), 0.5 / (1 - y.mean())))
+        loss = -np.mean(np.where(yf == 1, np.log(p), np.log(1 - p)) * np.where(yf == 1, 0.5 / yf.mean(), 0.5 / (1 - yf.mean())))
         print(f"  l2 {l2:6.1f}: out-of-fold balanced log-loss {loss:.4f}")
         if best is None or loss < best[0]:
             best = (loss, l2, oof)
     _, l2, oof = best
-    threshold = float(np.quantile(oof[y == 1], args.refuse))
-    doubt = float(np.quantile(oof[y == 1], args.doubt_share))
+    threshold = float(np.quantile(oof[yf == 1], args.refuse))
+    doubt = float(np.quantile(oof[yf == 1], args.doubt_share))
     print(f"chosen l2 {l2}; threshold {threshold:.4f} (refuses {args.refuse:.0%} of positives out of fold), "
           f"doubt {doubt:.4f}")
     unlike = np.nan_to_num(scores, nan=np.inf) < scope.LOCALISER_MIN
-    refused = (oof < threshold) | ((oof < doubt) & unlike)
-    print("out of fold, refused (as not a knee):")
-    for kind in sorted(set(kinds)):
-        sel = kinds == kind
-        print(f"  {kind:32s} {refused[sel].mean():6.1%} of {sel.sum()} regions")
+    _report("out of fold, on the sources fitted on", kinds[fit], _refused(oof, unlike[fit], threshold, doubt),
+            metal[fit])
 
-    stats = scope.fit_stats(x[y == 1], k=32, shrinkage=0.1)
-    d = stats.distance(x[y == 1])
+    stats = scope.fit_stats(xf[yf == 1], k=32, shrinkage=0.1)
+    d = stats.distance(xf[yf == 1])
     unusual = float(np.quantile(d, args.unusual))
-    head = fit_head(x, y, components=args.components, l2=l2, threshold=threshold, doubt=doubt)
+    head = fit_head(xf, yf, components=args.components, l2=l2, threshold=threshold, doubt=doubt)
     stats = scope.with_thresholds(stats, unusual, unusual, pipeline.predictor.manifest.tag, head)
     print(f"distance: unusual above {unusual:.3f} ({args.unusual:.0%} of positives below)")
+    _report("HELD OUT (never fitted on; the head written below)", kinds[held],
+            _refused(head.probability(x[held]), unlike[held], threshold, doubt), metal[held])
     if not args.dry_run:
         path = scope.save_stats(stats, args.weights)
         print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")

@@ -7,6 +7,7 @@ import json
 import shutil
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -188,12 +189,17 @@ class _FakeSite:
                             lambda args, with_profile=True: SimpleNamespace(manifest=load_manifest()))
 
 
-def test_calibrate_writes_no_profile_that_is_not_better_unless_forced(tmp_path, capsys, monkeypatch):
-    site = _FakeSite(tmp_path, shift=0)
+def _calibrate(tmp_path, capsys, monkeypatch, shift: int) -> tuple[str, Path, _FakeSite]:
+    """`kneeoa calibrate` (no --force) on a simulated site: what it printed, where it would write."""
+    site = _FakeSite(tmp_path, shift=shift)
     site.install(monkeypatch)
     out = tmp_path / "site.json"
     assert main(["calibrate", str(site.root), "--out", str(out)]) == 0
-    text = capsys.readouterr().out
+    return capsys.readouterr().out, out, site
+
+
+def test_calibrate_writes_no_profile_that_is_not_better_unless_forced(tmp_path, capsys, monkeypatch):
+    text, out, site = _calibrate(tmp_path, capsys, monkeypatch, shift=0)
     assert "200 graded films used" in text
     assert "not better than the model as it is by more than chance" in text and "nothing was written" in text
     assert not out.exists() and not list(tmp_path.glob("*.json*"))
@@ -203,11 +209,7 @@ def test_calibrate_writes_no_profile_that_is_not_better_unless_forced(tmp_path, 
 
 
 def test_calibrate_writes_a_better_profile_without_being_forced(tmp_path, capsys, monkeypatch):
-    site = _FakeSite(tmp_path, shift=1)
-    site.install(monkeypatch)
-    out = tmp_path / "site.json"
-    assert main(["calibrate", str(site.root), "--out", str(out)]) == 0
-    text = capsys.readouterr().out
+    text, out, _ = _calibrate(tmp_path, capsys, monkeypatch, shift=1)
     assert f"wrote {out}" in text and "forced" not in text
     profile = load_profile(out, load_manifest())
     assert profile.cross_validated["better"] is True and profile.films == 200

@@ -239,3 +239,10 @@ def test_one_import_style_sorted_as_pyproject_says():
     unsorted = [str(p.relative_to(PACKAGE)) for p in sorted(PACKAGE.rglob("*.py"))
                 if not isort.check_file(str(p), config=config, show_diff=False)]
     assert unsorted == [], f"run `isort kneeoa_desktop`: {unsorted}"
+
+
+@pytest.mark.parametrize("front_door", ["kneeoa_desktop.cli.predict", "kneeoa_desktop.cli.calibrate",
+                                        "kneeoa_desktop.gui.worker", "kneeoa_desktop.selftest",
+                                        "kneeoa_desktop.server.run"])
+def test_the_front_doors_grade_through_the_core_pipeline(front_door):
+    assert "kneeoa_desktop.core.pipeline" in _imports(front_door, MODULES[front_door])

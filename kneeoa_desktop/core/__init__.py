@@ -1,7 +1,7 @@
 """The headless core, in wings by concern: ``film`` (reading a radiograph), ``knees`` (finding and
 framing the knees), ``model`` (the model's files and engines), ``verdict`` (what a grading means)
 and ``outputs`` (overlay and export), strung together by ``pipeline``; the basics every wing
-stands on (errors, messages, atomic writes, logs, paths) sit at this top.
+stands on (errors, messages, atomic writes, JSON read back, logs, paths) sit at this top.
 
 Importing this package never imports Qt or TensorFlow; TensorFlow is imported when a
 ``Predictor`` is created.

@@ -1,16 +1,18 @@
 """Images that are not a knee PA/AP view, for fitting and checking the scope head.
 
-Real films of other kinds first: the replaced knees and hands of ``shared/data/out-of-scope``
-(MIT), pydicom's own test files (CT, MR, ultrasound, RT and other non-knee DICOM), and
-scikit-image's sample pictures (photographs, text, micrographs) when scikit-image is installed;
-then cheap synthetic ones (pages of text, noise, gradients, shapes, near-blank). Each comes with
-a *group* (its source file) so that cross-validation never scores an image against a copy of
-itself, and each real image is also offered as a few crops, since the knee finder may hand the
-scope check any part of a film.
+Real films of other kinds first: the replaced knees, hands, chests, shoulders with implants and
+children's pelvises of ``shared/data/out-of-scope`` (each folder's licence beside it), pydicom's
+own test files (CT, MR, ultrasound, RT and other non-knee DICOM), and scikit-image's sample
+pictures (photographs, text, micrographs) when scikit-image is installed; then cheap synthetic
+ones (pages of text, noise, gradients, shapes, near-blank). Each comes with a *group* (its source
+file) so that cross-validation never scores an image against a copy of itself, and each real
+image is also offered as a few crops, since the knee finder may hand the scope check any part of
+a film. A fixed quarter of the groups is held out of the fit (``is_held_out``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +25,19 @@ from ..core.film.imaging import load_image
 #: tests/test_scope.py judges the head on lateral views it never saw.
 HELD_OUT = ("Knee Prostheses Patellofemoral Centerpulse PFJ (Implant 167).jpg",
             "Smith _ Nephew TC-PLUS SOLUTION, lat (Implant 160508).jpg")
+#: The out-of-scope folders read, and the kind each one's films are.
+FOLDERS = (("implant", "implants"), ("hand", "hands"), ("chest", "chest"),
+           ("shoulder", "shoulder-implants"), ("pelvis", "hip-pelvis"))
+#: One source in this many (by a hash of its group, so the same ones every time, whatever else
+#: is added) is held out of the scope head's fit, to judge the head and the metal rule on films
+#: they were not fitted on (scripts/fit_scope_head.py prints those figures).
+HOLD_OUT_ONE_IN = 4
+
+
+def is_held_out(group: str) -> bool:
+    """Whether a source (a film, a patient of kneeKL224, a sample picture) is held out of the
+    scope head's fit: a fixed quarter of every source, chosen by the hash of its group."""
+    return int(hashlib.sha256(group.encode("utf-8")).hexdigest()[:8], 16) % HOLD_OUT_ONE_IN == 0
 
 
 def _crops(pixels: np.ndarray, rng: np.random.Generator, count: int) -> list[np.ndarray]:
@@ -39,8 +54,8 @@ def _crops(pixels: np.ndarray, rng: np.random.Generator, count: int) -> list[np.
 
 
 def real_films(out_of_scope: Path, rng: np.random.Generator, crops: int = 3) -> Iterator[tuple[str, str, np.ndarray]]:
-    """(kind, group, pixels) of the out-of-scope films: kind "implant" or "hand"."""
-    for kind, folder in (("implant", "implants"), ("hand", "hands")):
+    """(kind, group, pixels) of the out-of-scope films, of each kind in ``FOLDERS``."""
+    for kind, folder in FOLDERS:
         for path in sorted((out_of_scope / folder).glob("*")):
             if path.suffix.lower() not in (".jpg", ".jpeg", ".png") or path.name in HELD_OUT:
                 continue

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..atomic import write_text_atomic
 from ..errors import ModelError
+from ..json_files import read_json
 from ..messages import QT_TRANSLATE_NOOP
 from ..paths import weights_dir
 from ..verdict.grades import KL_LABELS
@@ -139,13 +140,8 @@ def load_manifest(path: str | Path | None = None) -> ModelManifest:
     path = Path(path) if path is not None else DEFAULT_WEIGHTS_DIR
     if path.is_dir():
         path = path / MANIFEST_NAME
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(QT_TRANSLATE_NOOP("CoreMessages", "The model manifest {0} is missing."), path) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise ModelError(QT_TRANSLATE_NOOP(
-            "CoreMessages", "The model manifest {0} is unreadable or damaged."), path) from None
+    data = read_json(path, ModelError, QT_TRANSLATE_NOOP("CoreMessages", "The model manifest {0} is missing."),
+                     QT_TRANSLATE_NOOP("CoreMessages", "The model manifest {0} is unreadable or damaged."))
     try:
         manifest = ModelManifest(
             name=str(data["name"]),

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..atomic import write_text_atomic
 from ..errors import KneeOAError
+from ..json_files import read_json
 from ..messages import QT_TRANSLATE_NOOP
 from .ensemble import combine_probabilities
 from .grades import NUM_GRADES, expected_grade, grade_by_cut_points
@@ -98,13 +99,8 @@ def save_profile(profile: SiteProfile, path: str | Path) -> Path:
 def load_profile(path: str | Path, manifest=None) -> SiteProfile:
     """Read and check a profile; with ``manifest``, it must belong to that model."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ProfileError(QT_TRANSLATE_NOOP("CoreMessages", "The site profile {0} does not exist."), path) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise ProfileError(QT_TRANSLATE_NOOP(
-            "CoreMessages", "The site profile {0} is unreadable or damaged."), path) from None
+    data = read_json(path, ProfileError, QT_TRANSLATE_NOOP("CoreMessages", "The site profile {0} does not exist."),
+                     QT_TRANSLATE_NOOP("CoreMessages", "The site profile {0} is unreadable or damaged."))
     try:
         profile = SiteProfile(
             name=str(data["name"]), created=str(data["created"]), model=str(data.get("model", "")),
