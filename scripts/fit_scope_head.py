@@ -134,7 +134,8 @@ def main(argv=None) -> int:
     for l2 in (1.0, 10.0, 100.0, 1000.0):
         oof = cross_validate(xf, yf, gf, components=args.components, l2=l2)
         p = np.clip(oof, 1e-6, 1 - 1e-6)
-        loss = -np.mean(np.where(yf == 1, np.log(p), np.log(1 - p)) * np.where(yf == 1, 0.5 / yf.mean(), 0.5 / (1 - yf.mean())))
+        balance = np.where(yf == 1, 0.5 / yf.mean(), 0.5 / (1 - yf.mean()))
+        loss = -np.mean(np.where(yf == 1, np.log(p), np.log(1 - p)) * balance)
         print(f"  l2 {l2:6.1f}: out-of-fold balanced log-loss {loss:.4f}")
         if best is None or loss < best[0]:
             best = (loss, l2, oof)

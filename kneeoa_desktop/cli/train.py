@@ -45,7 +45,8 @@ def run(args) -> int:
         ordinal_weight=args.ordinal_weight, class_weight_power=args.class_weight_power, seed=args.seed,
         limit_per_grade=args.limit_per_grade, steps_per_epoch=args.steps_per_epoch,
         architecture=args.architecture, freeze_through=args.freeze_through, init_from=args.init_from,
-        squared_rate=args.squared_rate, augmentation=args.augmentation, jit_compile=args.xla, model_name=args.name, model_version=args.model_version,
+        squared_rate=args.squared_rate, augmentation=args.augmentation, jit_compile=args.xla,
+        model_name=args.name, model_version=args.model_version,
         cache_dir=args.cache_dir or str(Path(user_cache_dir("kneeoa")) / "datasets"))
     out = Path(args.out)
     report = train_and_release(config, out, log=lambda text: print(text, flush=True))

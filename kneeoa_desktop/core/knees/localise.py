@@ -254,7 +254,8 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     # The whole image must about match every window found inside (a knee on a larger film
     # beats it by far; a part of the joint inside a crop sometimes scores a little better).
     if whole >= CROP_SCORE_MIN and (best is None or whole >= best.score - CROP_MARGIN):
-        return [KneeRegion(bx, by, bw, bh, side or side_from_scores(whole_side, SIDE_MARGIN), whole, (bw, bh) == (w, h))]
+        side = side or side_from_scores(whole_side, SIDE_MARGIN)
+        return [KneeRegion(bx, by, bw, bh, side, whole, (bw, bh) == (w, h))]
     if best is None or best.score < KNEE_SCORE_MIN:
         return []
     return [_region(best, scale, side or side_from_scores(_window_side(work, best, box), WINDOW_SIDE_MARGIN))]
