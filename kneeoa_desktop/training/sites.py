@@ -64,6 +64,79 @@ def leg_film(x: np.ndarray, scale: float = 2.0) -> np.ndarray:
                       interpolation=cv2.INTER_LINEAR)
 
 
+def shaft_film(x: np.ndarray, joint_at: float = 0.5, length: float = 6.0,
+               width: float = 1.15) -> tuple[np.ndarray, tuple[float, float]]:
+    """A portrait single-knee AP film with long shafts: the crop's first and last rows continued
+    (smoothed) as the femur above and the tibia and fibula below, on a film ``length`` × the crop's
+    height and ``width`` × its width (the leg fills a portrait film across), the joint line at
+    ``joint_at`` of the height, the leg fading into a dark background at its sides. Returns the
+    film (float) and the joint's centre (x, y)."""
+    n, w = x.shape
+    height = int(round(length * n))
+    centre = min(max(joint_at * height, n / 2), height - n / 2)
+    above = int(round(centre - n / 2))
+    below = height - above - n
+    fade = np.clip((1 - np.abs(np.linspace(-1, 1, w))) / 0.12, 0, 1)[None, :]
+    parts = [cv2.GaussianBlur(np.repeat(x[:1], max(above, 1), 0), (0, 0), 6)[:above], x,
+             cv2.GaussianBlur(np.repeat(x[-1:], max(below, 1), 0), (0, 0), 6)[:below]]
+    leg = np.vstack(parts)
+    film = np.full((height, int(width * w)), 12.0, np.float32)
+    left = (film.shape[1] - w) // 2
+    film[:, left:left + w] = leg * fade + 12.0 * (1 - fade)
+    return film, (left + w / 2, above + n / 2)
+
+
+def calibration_sphere(film: np.ndarray, centre: tuple[float, float], diameter: float, stem: float = 0.0) -> None:
+    """A radiopaque calibration sphere drawn in place: a saturated disc (25 mm, about a third of a
+    knee's width) with a short stem below it (its holder) when ``stem`` > 0 (its length)."""
+    cx, cy = int(round(centre[0])), int(round(centre[1]))
+    top = float(film.max()) if film.dtype != np.uint8 else 255.0
+    if stem:
+        half = max(1, int(diameter / 16))
+        film[cy:cy + int(diameter / 2 + stem), cx - half:cx + half + 1] = top
+    cv2.circle(film, (cx, cy), int(round(diameter / 2)), top, -1)
+
+
+def standing_film(right: np.ndarray, left: np.ndarray, sphere: str | None = "between",
+                  quality: int = 90) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """A standing hip-to-ankle film of both legs, as a surgeon plans a replacement on: two long
+    legs (``shaft_film``, the knees at mid-height), a radiopaque ruler along the film's left edge,
+    a calibration sphere at knee height ``"between"`` the knees, ``"beside right"`` (outside the
+    patient's right knee) or none, stored as a JPEG. Returns the uint8 film and the true joint
+    centres (patient's right first, on the image's left)."""
+    n = right.shape[0]
+    legs = [shaft_film(k.astype(np.float32), 0.5, 6.0, 1.3) for k in (right, left)]
+    gap = int(0.2 * n)
+    ruler = int(0.25 * n)
+    width = ruler + sum(f.shape[1] for f, _ in legs) + gap
+    film = np.full((legs[0][0].shape[0], width), 12.0, np.float32)
+    x, centres = ruler, []
+    for (leg, (cx, cy)), g in zip(legs, (gap, 0)):
+        film[:, x:x + leg.shape[1]] = np.maximum(film[:, x:x + leg.shape[1]], leg)
+        centres.append((x + cx, cy))
+        x += leg.shape[1] + g
+    # The ruler: a bright strip with ticks every tenth of a knee, longer ones every half.
+    film[:, 8:ruler // 3] = 235.0
+    for k, y in enumerate(range(0, film.shape[0], max(4, n // 10))):
+        film[y:y + 2, ruler // 3:ruler // 3 + (ruler // 2 if k % 5 == 0 else ruler // 4)] = 255.0
+    if sphere is not None:
+        (rx, ry), (lx, ly) = centres
+        where = {"between": ((rx + lx) / 2, (ry + ly) / 2), "beside right": (rx - 0.75 * n, ry)}[sphere]
+        calibration_sphere(film, where, n / 3, stem=n / 8)
+    ok, data = cv2.imencode(".jpg", _u8(film), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE), centres
+
+
+def tight_film(x: np.ndarray, rng: np.random.Generator, bits: int = 16) -> np.ndarray:
+    """Another hospital's single-knee film whose joint fills it: the crop cut to its middle 75 %
+    across and 55 % down (tighter than kneeKL224 both ways), squashed to 300×162, sharpened and
+    stored at ``bits`` bits (uint16) or 8 (``bits`` = 8, float)."""
+    n, w = x.shape
+    cut = x[int(0.225 * n):int(0.775 * n), int(0.125 * w):int(0.875 * w)]
+    out = unsharp(squash(cut), 2.0, 1.2)
+    return out if bits == 8 else to_16bit(out, rng, bits)
+
+
 #: name → transform of a float image (0–255, from a square uint8 crop) into a film of any shape,
 #: returned as float (stored as uint8) or as a uint16 array (a 16-bit film).
 SITE_TRANSFORMS = {
