@@ -2,7 +2,7 @@
 per-knee evidence, an export with both knees, the manual region as an override, and knees outside
 what the model can grade shown as such, never with a confident grade.
 
-The localiser is exercised by its own tests (tests/test_localise.py); here ``find_knees`` is
+The localiser is exercised by its own tests (tests/test_localise.py); here ``knee_candidates`` is
 replaced by a fixed answer where the GUI's behaviour must not depend on how well it finds the
 knees of a synthetic film. The network and the scope check are the real ones unless said.
 """
@@ -48,13 +48,13 @@ def film(tmp_path, knee_pixels) -> Path:
 @pytest.fixture
 def two_knees(monkeypatch):
     """The localiser answers with the fixture's two knees (and finds nothing on other films)."""
-    def find_knees(pixels, spacing=None, laterality=None):
+    def knee_candidates(pixels, spacing=None, laterality=None):
         if pixels.shape != (320, 640):
             return []
-        return [KneeRegion(*RIGHT, side="right", score=1.0, whole_image=False),
-                KneeRegion(*LEFT, side="left", score=1.0, whole_image=False)]
+        return [[KneeRegion(*RIGHT, side="right", score=1.0, whole_image=False),
+                 KneeRegion(*LEFT, side="left", score=1.0, whole_image=False)]]
 
-    monkeypatch.setattr(pipeline, "find_knees", find_knees)
+    monkeypatch.setattr(pipeline, "knee_candidates", knee_candidates)
 
 
 def expected(predictor, path, region) -> np.ndarray:

@@ -84,7 +84,7 @@ def test_training_frames_a_band_as_the_pipeline_frames_that_crop(wide):
 def test_a_region_past_the_film_repeats_its_border(monkeypatch):
     film = np.random.default_rng(0).integers(30, 220, (120, 200), dtype=np.uint8)
     region = KneeRegion(-10, -40, 200, 150, None, 1.0, False)
-    monkeypatch.setattr(pipeline, "find_knees", lambda pixels, spacing=None, laterality=None: [region])
+    monkeypatch.setattr(pipeline, "knee_candidates", lambda pixels, spacing=None, laterality=None: [[region]])
     result, inputs = _grade(film)
     expected = cv2.copyMakeBorder(film[:110, :190], 40, 0, 10, 0, cv2.BORDER_REPLICATE)
     np.testing.assert_array_equal(inputs[0], preprocess(expected))

@@ -38,10 +38,7 @@ def _on_joint(knee, centre, tolerance: float = 0.2) -> bool:
     return abs(x + w / 2 - centre[0]) <= tolerance * w and abs(y + h / 2 - centre[1]) <= tolerance * h
 
 
-@pytest.mark.xfail(strict=True, reason="issue 33: the finder picks a window inside a film whose joint fills "
-                   "it (today 15 of 35 graded whole at 16 bits, 12 at 8; 5–6 flagged)")
-@pytest.mark.parametrize("bits", [16, 8])
-def test_tight_films_are_graded_whole_and_seldom_flagged(grader, bits):
+def _tight(grader, bits: int) -> tuple[int, int, int]:
     _, raws = _val(24)
     rng = np.random.default_rng(0)
     knees = []
@@ -50,12 +47,27 @@ def test_tight_films_are_graded_whole_and_seldom_flagged(grader, bits):
         knees.append(grader(as_film(film if bits == 16 else sites._u8(film), "tight")).knees)
     whole = sum(len(k) == 1 and k[0].whole_image for k in knees)
     flagged = sum(any(not q.in_scope for q in k) for k in knees)
-    assert whole >= 0.98 * len(raws) and flagged <= 0.05 * len(raws), (whole, flagged, len(raws))
+    return whole, flagged, len(raws)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 33: two tight knees side by side give two in-scope knees, one "
-                   "per half, on none of 25 today (the real two-knee images: 59 %)")
-def test_two_tight_knees_side_by_side_give_one_knee_per_half(grader):
+@pytest.mark.parametrize("bits, floor", [(16, 33), (8, 32)])
+def test_tight_films_are_graded_whole_once_the_head_decides(grader, bits, floor):
+    """The scan took a small window inside these films (15 and 12 of 35 graded whole on
+    b58d070, 5–6 flagged); with the knee head choosing between the scan's candidates, 34 and 33."""
+    whole, flagged, films = _tight(grader, bits)
+    assert whole >= floor and flagged <= 3, (whole, flagged, films)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 33's bar (98 % whole, 5 % flagged) is not reached yet: 34 and "
+                   "33 of 35 whole, 2 flagged (one kept window the head is sure of; a whole film the SVM "
+                   "calls unlike a knee, which tips a doubtful head)")
+@pytest.mark.parametrize("bits", [16, 8])
+def test_tight_films_are_graded_whole_and_seldom_flagged(grader, bits):
+    whole, flagged, films = _tight(grader, bits)
+    assert whole >= 0.98 * films and flagged <= 0.05 * films, (whole, flagged, films)
+
+
+def _two_tight(grader) -> tuple[int, int]:
     paths, raws = _val(12)
     rights = [r for p, r in zip(paths, raws) if p.stem.endswith("R")][:25]
     lefts = [r for p, r in zip(paths, raws) if p.stem.endswith("L")][:25]
@@ -70,11 +82,24 @@ def test_two_tight_knees_side_by_side_give_one_knee_per_half(grader):
         knees = grader(as_film(image, "two tight knees")).knees
         good += (len(knees) == 2 and knees[0].region[0] < image.shape[1] // 4
                  and knees[1].region[0] >= image.shape[1] // 2 - 20 and all(k.in_scope for k in knees))
-    assert good >= 0.9 * len(rights), (good, len(rights))
+    return good, len(rights)
+
+
+def test_two_tight_knees_side_by_side_mostly_give_one_knee_per_half(grader):
+    """None of 25 on b58d070 (the real two-knee images: 59 %); 19 with the head deciding."""
+    good, images = _two_tight(grader)
+    assert good >= 17, (good, images)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 33's bar (90 %) is not reached yet: 19 of 25")
+def test_two_tight_knees_side_by_side_give_one_knee_per_half(grader):
+    good, images = _two_tight(grader)
+    assert good >= 0.9 * images, (good, images)
 
 
 @pytest.mark.xfail(strict=True, reason="issue 33: on a portrait film with long shafts the finder takes the "
-                   "condyles for a pair or a window off the joint (today 25–32 of 35 on the joint)")
+                   "condyles for a pair or a window off the joint (27, 24, 24 of 35 on the joint and in "
+                   "scope; the knee head's choice does not help yet)")
 @pytest.mark.parametrize("joint_at", [0.15, 0.5, 0.85])
 def test_a_portrait_film_with_long_shafts_gives_one_knee_on_the_joint(grader, joint_at):
     _, raws = _val(24)
@@ -105,9 +130,9 @@ def test_a_standing_film_of_both_legs_gives_both_knees_on_their_joints(grader):
     assert placed == films and graded == 2 * films
 
 
-@pytest.mark.xfail(strict=True, reason="issue 33 (metal is metal): a calibration sphere at knee height refuses "
-                   "the knees beside it as implants (between the knees: 15 of 16 refused; beside one: 8)")
 @pytest.mark.parametrize("sphere", ["between", "beside right"])
 def test_a_calibration_sphere_on_a_standing_film_refuses_no_knee(grader, sphere):
+    """Before metal was metal (b58d070), the sphere between the knees refused 15 of 16 of them
+    as implants, beside one knee 8: a round plateau beside the joint is a sphere, a fact."""
     placed, graded, films = _standing(grader, sphere)
     assert placed == films and graded == 2 * films, (placed, graded, films)

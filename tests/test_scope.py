@@ -163,7 +163,8 @@ def _held_out_films() -> dict[str, list[Path]]:
 def test_films_the_knee_head_never_saw_are_flagged(predictor):
     """Judged on the quarter of every source the head was not fitted on, through the whole
     pipeline (knee finder, both networks, metal rule, head), every record of a film flagged. Today
-    35 of 36 (the one let through: a child's pelvis); the replaced knees all 9 (8 by metal)."""
+    all 36 (35 before the head chose between the scan's candidates); the replaced knees all 9
+    (8 by metal)."""
     from kneeoa_desktop.core.pipeline import GradingPipeline
 
     grader = GradingPipeline(predictor)
@@ -177,7 +178,7 @@ def test_films_the_knee_head_never_saw_are_flagged(predictor):
             if any(k.in_scope for k in knees):
                 missed.append(f"{kind}: {path.name}")
             metal += kind == "implant" and any(k.scope_note == scope.NOTE_IMPLANT for k in knees)
-    assert len(missed) <= 2 and not any(m.startswith("implant") for m in missed), missed
+    assert len(missed) <= 1 and not any(m.startswith("implant") for m in missed), missed
     assert metal >= 7
 
 
@@ -293,11 +294,11 @@ def _knee_on_a_film(draw) -> tuple[np.ndarray, "object"]:
     pipeline = GradingPipeline(StandIn())
     import kneeoa_desktop.core.pipeline as module
 
-    original, module.find_knees = module.find_knees, lambda *a, **k: [region]
+    original, module.knee_candidates = module.knee_candidates, lambda *a, **k: [[region]]
     try:
         [knee] = pipeline(LoadedImage(film, "film.png", "PNG", 8)).knees
     finally:
-        module.find_knees = original
+        module.knee_candidates = original
     return film, knee
 
 
@@ -339,11 +340,41 @@ def calibration_sphere(film: np.ndarray, centre: tuple[int, int], diameter: int,
 
 
 @needs_data
-@pytest.mark.xfail(strict=True, reason="issue 33 (metal is metal): a calibration sphere beside a native "
-                   "knee refuses it as an implant today; this turns into a pass, and must be kept, when fixed")
-@pytest.mark.parametrize("centre", [(490, 336), (180, 300)])
+@pytest.mark.parametrize("centre", [(490, 336), (180, 300), (470, 250)])
 def test_a_calibration_sphere_beside_the_joint_does_not_refuse_the_knee(centre):
     """A 25-mm sphere is about a third of a knee's width (~75 px beside this 224-px knee), placed
-    at knee height beside the joint, as on standing hip-to-ankle films. It is not an implant."""
+    at knee height beside the joint, as on standing hip-to-ankle films (issue 33: it refused a
+    quarter of the native knees on them). It is not an implant, and the record says it is there."""
     _, knee = _knee_on_a_film(lambda film: calibration_sphere(film, centre, 75, stem=25))
     assert knee.in_scope and knee.scope_note != scope.NOTE_IMPLANT, knee.scope_reasons
+    assert 70 <= knee.as_dict()["calibration_sphere_px"] <= 80
+
+
+@needs_data
+def test_a_round_metal_component_in_the_joint_is_still_an_implant():
+    """Round is not enough: a disc at the joint itself (a hinge's femoral cap seen from the side)
+    is metal, and so is a sphere-sized disc with an implant's tray beside it."""
+    _, knee = _knee_on_a_film(lambda film: calibration_sphere(film, (336, 336), 75))
+    assert not knee.in_scope and knee.scope_note == scope.NOTE_IMPLANT, knee.scope_reasons
+
+    def sphere_and_tray(film):
+        calibration_sphere(film, (490, 336), 75, stem=25)
+        film[452:505, 300:372] = 255
+
+    _, knee = _knee_on_a_film(sphere_and_tray)
+    assert not knee.in_scope and knee.scope_note == scope.NOTE_IMPLANT, knee.scope_reasons
+
+
+# --- The knee head decides between the scan's candidate sets (no model) ---------------------------
+
+def test_the_knee_head_decides_between_candidate_sets():
+    head = scope.KneeHead(centre=np.zeros(2), weights=np.zeros(2), bias=0.0, threshold=0.15, doubt=0.85)
+    choose = scope.most_knee_like
+    assert choose([[0.9], [1.0]], head) == 0  # the scan's decision stands when the head is sure of it
+    assert choose([[0.3], [0.99]], head) == 1  # a doubtful window gives way to the whole film
+    assert choose([[0.3], [0.35]], head) == 0  # not by a hair
+    assert choose([[0.05], [0.1], [0.12, 0.5]], head) == 0  # nothing accepted: the decision, refused
+    assert choose([[0.5, 0.1], [0.2]], head) == 1  # a refused knee sinks its pair
+    # Two sure halves and a sure whole image: one knee, unless the image is wide enough for two.
+    assert choose([[0.4], [0.99], [0.97, 0.98]], head) == 1
+    assert choose([[0.4], [0.99], [0.97, 0.98]], head, pairs_first=True) == 2

@@ -23,10 +23,10 @@ import numpy as np
 
 from .film.imaging import LoadedImage, load_image
 from .knees.framing import cut_region
-from .knees.localise import KneeRegion, find_knees, side_from_laterality
+from .knees.localise import KneeRegion, knee_candidates, side_from_laterality
 from .knees.preprocess import preprocess
 from .verdict.prediction import Prediction
-from .verdict.scope import assess, load_stats
+from .verdict.scope import PAIRS_ASPECT, assess, load_stats, most_knee_like
 
 Rect = tuple[int, int, int, int]  # x, y, width, height in source pixels
 
@@ -70,6 +70,9 @@ class KneeResult:
             "in_scope": bool(self.in_scope),
             "scope_note": self.scope_note,
         })
+        sphere = self.scope_reasons.get("calibration_sphere_px")
+        if sphere:  # a radiopaque calibration sphere beside the knee: its diameter on the film
+            record["calibration_sphere_px"] = sphere
         return record
 
 
@@ -112,12 +115,29 @@ class GradingPipeline:
             crop = image.crop(*region)  # clamped to the film; refuses a region that is too small
             found = [KneeRegion(*crop.metadata["roi"], side=side_from_laterality(laterality), score=float("nan"),
                                 whole_image=False)]
-            manual = True
+            result = self._grade([(image, found)], True, start)[0]
+            located = loaded
         else:
-            found = find_knees(image.pixels, _spacing(image.metadata), laterality) or [_whole(image)]
-            manual = False
-        located = time.perf_counter()
-        result = self._grade([(image, found)], manual, start)[0]
+            sets = knee_candidates(image.pixels, _spacing(image.metadata), laterality) or [[_whole(image)]]
+            located = time.perf_counter()
+            result = self._grade([(image, sets[0])], False, start)[0]
+            head = self.scope_stats.head if self.scope_stats is not None else None
+            sure = [k.scope_reasons.get("knee_probability", 0.0) >= head.doubt for k in result.knees] if head else []
+            if head is not None and len(sets) > 1 and not all(sure):
+                # The scan proposes, the network's knee head disposes: every set it weighed goes
+                # through the network in one pass, and the most knee-like is graded
+                # (scope.most_knee_like). A film the head is sure of costs nothing more.
+                found = list(dict.fromkeys(r for s in sets for r in s))
+
+                wide = image.width >= PAIRS_ASPECT * image.height
+
+                def choose(features: np.ndarray) -> list[int]:
+                    p = dict(zip(found, head.probability(features)))
+                    chosen = sets[most_knee_like([[float(p[r]) for r in s] for s in sets], head, wide)]
+                    return [found.index(r) for r in chosen]
+
+                if found != sets[0]:
+                    result = self._grade([(image, found)], False, start, choose)[0]
         result.stages.update({"load": (loaded - start) * 1000.0, "find knees": (located - loaded) * 1000.0})
         return result
 
@@ -127,8 +147,10 @@ class GradingPipeline:
         return self._grade([(image, [_whole(image)]) for image in images], False, time.perf_counter())
 
     def _grade(self, films: list[tuple[LoadedImage, list[KneeRegion]]], manual: bool,
-               start: float) -> list[GradingResult]:
-        """Cut and preprocess every region of every film, run the network once, check scope."""
+               start: float, choose=None) -> list[GradingResult]:
+        """Cut and preprocess every region of every film, run the network once, check scope.
+        ``choose(features of a film's regions)`` → the indices of the regions to keep (the others
+        were candidates only: no scope check, no result)."""
         crops = [[_cut(image, r) for r in found] for image, found in films]
         size = self.predictor.input_size
         batch = np.stack([preprocess(c, size) for film in crops for c in film])
@@ -145,7 +167,11 @@ class GradingPipeline:
         for (image, found), film in zip(films, crops):
             meta = image.metadata
             knees = []
-            for r, crop in zip(found, film):
+            keep = range(len(found)) if choose is None else choose(features[i:i + len(found)])
+            for k, (r, crop) in enumerate(zip(found, film)):
+                if k not in keep:
+                    i += 1
+                    continue
                 visible = None if r.whole_image else _visible(r, image)
                 prediction = _prediction(self.predictor, probs[i], cams[i], features[i], image.source_name,
                                          visible, elapsed / len(batch))

@@ -26,6 +26,9 @@ Decisions (measured by ``scripts/measure_sites.py`` and ``scripts/measure_locali
   box is the "whole image", and no window is kept whose centre lies near a flat margin;
 - else the best window, when it scores as a knee (``KNEE_SCORE_MIN``); else ``[]`` (the caller
   grades the whole image and its scope check judges it).
+- ``knee_candidates`` returns that decision first, then the other sets weighed (the best window,
+  the best pair, the whole image and a wide image's halves), for the network's knee head to
+  choose between when it doubts the decision (``pipeline``, ``scope.most_knee_like``).
 - Regions are rectangles of ``FRAME`` × the SVM window, which frames the joint like kneeKL224;
   the pipeline resizes each to the network's square input (``core.knees.framing``), never pads it
   with black. They are reported as found, in source pixels, and may extend past the image
@@ -209,14 +212,26 @@ def _clear_of_margins(peak: Peak, box: tuple[int, int, int, int], shape: tuple[i
 
 def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
                laterality: str | None = None) -> list[KneeRegion]:
-    """The knee joints on a gray radiograph, left to right in the image.
+    """The scan's decision: the knee joints on a gray radiograph, left to right in the image (see
+    ``knee_candidates`` for the sets it decided between)."""
+    sets = knee_candidates(pixels, pixel_spacing_mm, laterality)
+    return sets[0] if sets else []
+
+
+def knee_candidates(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
+                    laterality: str | None = None) -> list[list[KneeRegion]]:
+    """The sets of regions the scan proposes for a film, its own decision first, then the others
+    it weighed: the best window and the best scanned right/left pair when they score as knees to
+    it, and always the whole image (its content box) as one crop and, on a wide image, its two
+    halves as two knees. The network's knee head then decides between them (``pipeline``,
+    ``scope.most_knee_like``).
 
     ``pixels``: 2-D uint8/uint16 (or any real type). ``pixel_spacing_mm``: the detector's
     pixel spacing when known (DICOM), which narrows the window sizes searched.
     ``laterality``: DICOM (Image)Laterality, "R"/"L", for a single knee.
-    Returns one ``whole_image`` region for a single-joint crop of any shape, one region per knee
-    found on a film (two on a bilateral PA film or two knees side by side: image-left =
-    patient's right), or [] when nothing scores as a knee (``KNEE_SCORE_MIN``)."""
+    The decision is one ``whole_image`` region for a single-joint crop of any shape, one region
+    per knee found on a film (two on a bilateral PA film or two knees side by side: image-left =
+    patient's right), or none when nothing scores as a knee (``KNEE_SCORE_MIN``): then no set."""
     pixels = np.asarray(pixels)
     if pixels.ndim != 2 or min(pixels.shape) < _MIN_SIDE or not np.isfinite(pixels).all():
         return []
@@ -239,26 +254,45 @@ def find_knees(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     # two halves each as a crop (CROP_SCORE_MIN: the halves of one crop score about −1.7, of
     # two knees side by side +0.7; scripts/measure_localiser.py).
     pair_score = min(pair[0].score, pair[1].score) if pair is not None else float("-inf")
-    halves_ok = halves >= CROP_SCORE_MIN and halves > whole
-    pair_ok = pair_score >= BILATERAL_SCORE_MIN and pair_score > whole
-    if halves_ok or pair_ok:
-        if halves_ok and (halves >= pair_score or not pair_ok):
-            half = bw // 2
-            return [KneeRegion(bx, by, half, bh, "right", halves, False),
-                    KneeRegion(bx + half, by, bw - half, bh, "left", halves, False)]
-        right, left = pair
-        return [_region(right, scale, "right"), _region(left, scale, "left")]
+    half = bw // 2
+    halves_set = [KneeRegion(bx, by, half, bh, "right", halves, False),
+                  KneeRegion(bx + half, by, bw - half, bh, "left", halves, False)]
+    pair_set = [_region(pair[0], scale, "right"), _region(pair[1], scale, "left")] if pair is not None else []
     # A single knee's side: the DICOM header's when it has one, else what its own region reads
     # as (the detector sees a right knee as it is, a left knee mirrored).
     side = side_from_laterality(laterality)
-    # The whole image must about match every window found inside (a knee on a larger film
-    # beats it by far; a part of the joint inside a crop sometimes scores a little better).
-    if whole >= CROP_SCORE_MIN and (best is None or whole >= best.score - CROP_MARGIN):
-        side = side or side_from_scores(whole_side, SIDE_MARGIN)
-        return [KneeRegion(bx, by, bw, bh, side, whole, (bw, bh) == (w, h))]
-    if best is None or best.score < KNEE_SCORE_MIN:
-        return []
-    return [_region(best, scale, side or side_from_scores(_window_side(work, best, box), WINDOW_SIDE_MARGIN))]
+    whole_set = [KneeRegion(bx, by, bw, bh, side or side_from_scores(whole_side, SIDE_MARGIN), whole,
+                            (bw, bh) == (w, h))]
+    window_set = ([_region(best, scale, side or side_from_scores(_window_side(work, best, box), WINDOW_SIDE_MARGIN))]
+                  if best is not None else [])
+    # What scores as knees to the scan, in its order of preference: two knees when a right/left
+    # pair (scanned, or the halves) beats the whole image as one crop; else the whole image when
+    # it about matches every window found inside (a knee on a larger film beats it by far; a
+    # part of the joint inside a crop sometimes scores a little better); else the best window.
+    halves_ok = halves >= CROP_SCORE_MIN
+    pair_ok = pair_score >= BILATERAL_SCORE_MIN
+    whole_ok = whole >= CROP_SCORE_MIN
+    window_ok = best is not None and best.score >= KNEE_SCORE_MIN
+    two = [(halves, halves_set)] if halves_ok else []
+    two += [(pair_score, pair_set)] if pair_ok else []
+    two.sort(key=lambda t: -t[0])  # the halves first on a tie
+    sets = []
+    if two and two[0][0] > whole:
+        sets.append(two[0][1])
+    if whole_ok and (best is None or whole >= best.score - CROP_MARGIN):
+        sets.append(whole_set)
+    if window_ok:
+        sets.append(window_set)
+    # Then what the knee head may prefer: the pairs, and the whole image whatever the SVM made of
+    # it (a joint that fills a sharpened, squashed film scores low to HOG, not to the network).
+    sets += [s for _, s in two] + [whole_set]
+    if bw >= _HALVES_ASPECT * bh and not halves_ok:
+        sets.append(halves_set)
+    unique = []
+    for candidate in sets:
+        if candidate not in unique:
+            unique.append(candidate)
+    return unique
 
 
 def side_from_scores(as_is_minus_mirrored: float, margin: float) -> str | None:

@@ -45,6 +45,8 @@ import numpy as np
 from ..atomic import atomic_path
 from ..film.quantiles import percentiles
 from ..messages import QT_TRANSLATE_NOOP
+from .metal import (METAL_MIN_FRACTION, metal_fraction,  # noqa: F401  (METAL_MIN_FRACTION: scope's, as before)
+                    metal_plateaus)
 
 #: The sentences a user may see; translatable templates without placeholders. The first three
 #: refuse the region; ``NOTE_UNUSUAL`` goes with a grade that is shown.
@@ -59,22 +61,9 @@ STATS_FILE = "scope.npz"
 #: 2: with the knee head; 1 (distance only) is still read.
 STATS_VERSION = 2
 
-# --- Image facts. The constants were chosen on the 826 validation crops (none may reach them)
-# and the 29 implant films of shared/data/out-of-scope (most must); scripts/measure_sites.py
-# prints the metal notes per simulated site and on the implant films, tests/test_scope.py holds them.
+# --- Image facts. The constants were chosen on the 826 validation crops (none may reach them);
+# the metal rule's are in ``metal``.
 WORK_SIDE = 256  # facts are measured at this longest side, so they do not depend on resolution
-TOP_BAND = 0.10  # metal candidates: within 10 % of the robust maximum of the gray range
-METAL_DROP = 0.20  # median fall in brightness from just inside to just outside a plateau
-METAL_RING_DARK = 0.40  # share of the plateau's surroundings that is clearly darker than it
-METAL_MIN_COMPONENT = 0.002  # a plateau smaller than this share of the region is a label or noise
-METAL_MIN_FRACTION = 0.006  # metal plateaus covering at least this share of the region: an implant
-METAL_MAX_COMPONENT = 0.5  # one plateau over half the region is a bright background (a page), not metal
-# At least one plateau must cover this share: sharpened or equalised bone edges of other sites'
-# films make several small plateaus (0.2–0.9 % each) that added up to an implant. Chosen by an
-# ad-hoc check of whole films (every third val crop through the 11 site transforms of
-# training/sites.py: 1.4 % of the equalised ones and 1.4 % of the high-contrast ones reached the
-# old rule, none reach this one; 20 of the 29 implant films still do, 21 before).
-METAL_MIN_PLATEAU = 0.010
 BLANK_SPREAD = 0.01  # robust gray range, as a share of the brightest value, below which a region is blank
 NOISE_RATIO = 0.8  # pixel-scale share of the variation above which a region is noise, not a film
 
@@ -152,6 +141,37 @@ class KneeHead:
         f = np.atleast_2d(np.asarray(features, np.float64))
         z = (f - self.centre) @ self.weights + self.bias
         return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+
+#: The scan's decision stands when its knee head probability is at least the head's doubt
+#: level; below it, another candidate set replaces it only by scoring this much more.
+SWITCH_MARGIN = 0.1
+#: An image at least this much wider than tall may hold two knees side by side (640×161: 4.0);
+#: a single knee's film, however squashed, hardly (300×162: 1.85).
+PAIRS_ASPECT = 2.5
+
+
+def most_knee_like(set_probabilities: list[list[float]], head: KneeHead, pairs_first: bool = False) -> int:
+    """Which candidate set of regions a film holds, by the knee head (``knee_candidates``' sets,
+    the scan's decision first; each set's knee probabilities): one knee, or a right/left pair.
+
+    A set is as knee-like as its least knee-like region. The scan's decision stands when the head
+    is sure of it (``head.doubt``). Otherwise a set the head is sure of wins; with
+    ``pairs_first`` (an image wide enough for two knees side by side) a pair before one knee, as
+    each half of two knees is a knee to the head and so is the image of both (while on one
+    squashed knee's film, half a knee is one too). Failing that, the most knee-like set the head
+    accepts (``head.threshold``), when it beats the decision by ``SWITCH_MARGIN``. A candidate the head refuses never beats one it
+    accepts; when the head accepts none, the decision stands (and is refused with its reason)."""
+    scores = [min(ps) if ps else 0.0 for ps in set_probabilities]
+    if not scores or scores[0] >= head.doubt:
+        return 0
+    sure = [i for i, score in enumerate(scores) if score >= head.doubt]
+    if sure:
+        return max(sure, key=lambda i: (pairs_first and len(set_probabilities[i]), scores[i], -i))
+    best = max(range(len(scores)), key=lambda i: (scores[i], -i))
+    if scores[best] >= head.threshold and scores[best] >= scores[0] + SWITCH_MARGIN:
+        return best
+    return 0
 
 
 def fit_stats(features: np.ndarray, k: int = 32, shrinkage: float = 0.1,
@@ -248,66 +268,26 @@ def _working_copy(pixels: np.ndarray) -> np.ndarray:
     return (x - lo) / max(hi - lo, 1e-6)
 
 
-def metal_fraction(x: np.ndarray) -> tuple[float, int]:
-    """Share of the (working-copy) region covered by metal-like plateaus, and their number.
-
-    A plateau is a connected area in the top band of the gray range; it counts as metal when the
-    brightness falls steeply just outside it, nearly all the way round, and the share is 0 unless
-    one plateau covers ``METAL_MIN_PLATEAU`` of the region. Bright bone fades into
-    its surroundings; overexposed bone saturates, but over a soft edge; metal stands out from the
-    bone it sits in like a cut-out.
-    """
-    candidates = (x >= 1.0 - TOP_BAND).astype(np.uint8)
-    candidates = cv2.morphologyEx(candidates, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8)
-    h, w = x.shape
-    covered, count, largest = 0.0, 0, 0.0
-    for i in range(1, n):
-        area = stats[i, cv2.CC_STAT_AREA]
-        if area < METAL_MIN_COMPONENT * x.size or area > METAL_MAX_COMPONENT * x.size:
-            continue
-        left, top, bw, bh = (stats[i, c] for c in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP,
-                                                   cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
-        touches = left == 0 or top == 0 or left + bw == w or top + bh == h
-        if touches and area >= 0.9 * bw * bh:  # a white film margin or label: a filled rectangle
-            continue
-        # Only the component's box and the 3 px that the 7×7 dilation reaches matter: cutting
-        # it out gives the same rings as the whole image at a fraction of the cost.
-        y0, y1 = max(0, top - 3), min(h, top + bh + 3)
-        x0, x1 = max(0, left - 3), min(w, left + bw + 3)
-        comp = (labels[y0:y1, x0:x1] == i).astype(np.uint8)
-        patch = x[y0:y1, x0:x1]
-        outer = cv2.dilate(comp, np.ones((7, 7), np.uint8)) - cv2.dilate(comp, np.ones((5, 5), np.uint8))
-        inner = comp - cv2.erode(comp, np.ones((3, 3), np.uint8))
-        if not outer.any() or not inner.any():
-            continue
-        ring = patch[outer > 0]
-        drop = float(np.median(patch[inner > 0]) - np.median(ring))
-        dark = float((ring < 1.0 - TOP_BAND - 0.15).mean())
-        if drop >= METAL_DROP and dark >= METAL_RING_DARK:
-            covered += area / x.size
-            count += 1
-            largest = max(largest, area / x.size)
-    if largest < METAL_MIN_PLATEAU:  # only small plateaus: bright bone edges, not a component
-        return 0.0, count
-    return float(covered), count
-
-
-def image_facts(pixels: np.ndarray) -> dict:
-    """Facts from the raw pixels alone: metal, blankness and noise (plain floats for ``reasons``)."""
+def image_facts(pixels: np.ndarray, inner_metal_only: bool = False) -> dict:
+    """Facts from the raw pixels alone: metal, blankness and noise (plain floats for ``reasons``).
+    ``inner_metal_only``: metal cut by the region's edge is left to the context (see ``assess``)."""
     raw = np.asarray(pixels)
     # Blank: the robust gray range is a sliver of the brightest value present. Relative to the
     # image itself, because 12-bit data in a 16-bit container uses a sixteenth of the type's range.
     lo, hi = (float(v) for v in percentiles(raw, [1.0, 99.9]))
     spread = (hi - lo) / max(float(raw.max()), 1.0)
     x = _working_copy(raw)
-    metal, pieces = metal_fraction(x)
+    metal, pieces = metal_fraction(x, inner_metal_only)
+    spheres = [q["diameter"] for q in metal_plateaus(x) if q["sphere"]]
     # Radiographs are smooth at the pixel scale; noise (or a random picture of texture) is not.
     fine = x - cv2.GaussianBlur(x, (0, 0), 1.5)
     coarse = float(x.std())
     noise = float(fine.std() / coarse) if coarse > 1e-6 else 0.0
-    return {"metal_fraction": round(metal, 5), "metal_plateaus": pieces,
-            "gray_spread": round(spread, 5), "noise_ratio": round(noise, 4)}
+    facts = {"metal_fraction": round(metal, 5), "metal_plateaus": pieces,
+             "gray_spread": round(spread, 5), "noise_ratio": round(noise, 4)}
+    if spheres:  # a calibration sphere: a fact about the film (its size gives the scale), not metal
+        facts["calibration_sphere_px"] = round(max(spheres) * raw.shape[1] / x.shape[1], 1)
+    return facts
 
 
 def assess(pixels: np.ndarray, features: np.ndarray | None = None, stats: ScopeStats | None = None,
@@ -322,9 +302,15 @@ def assess(pixels: np.ndarray, features: np.ndarray | None = None, stats: ScopeS
     metal there counts too, because the knee finder may frame a replaced joint a little off —
     on a stem or a plate — and a prosthesis is never a reason to grade the joint beside it.
     """
-    reasons = image_facts(pixels)
+    # Metal cut by the region's edge is judged on the film around it, where it is whole: a
+    # sphere at the region's edge is a disc there, a stem or a plate is metal there.
+    reasons = image_facts(pixels, inner_metal_only=context is not None and context.size > 0)
     if context is not None and context.size > 0:
-        reasons["context_metal_fraction"] = round(metal_fraction(_working_copy(context))[0], 5)
+        around = _working_copy(context)
+        reasons["context_metal_fraction"] = round(metal_fraction(around)[0], 5)
+        spheres = [q["diameter"] for q in metal_plateaus(around) if q["sphere"]]
+        if spheres and "calibration_sphere_px" not in reasons:
+            reasons["calibration_sphere_px"] = round(max(spheres) * context.shape[1] / around.shape[1], 1)
     distance = None
     if features is not None and stats is not None and np.size(features) == stats.dims:
         distance = float(stats.distance(np.ravel(features))[0])
