@@ -14,16 +14,10 @@ import pytest
 from kneeoa_desktop.training import sites
 from kneeoa_desktop.training.site_check import as_film
 
-from .conftest import DATA_DIR, needs_data
+from .conftest import needs_data
+from .test_sites import _val
 
 pytestmark = needs_data
-
-
-def _val(step: int) -> tuple[list, list[np.ndarray]]:
-    import cv2
-
-    paths = sorted((DATA_DIR / "val").glob("[0-4]/*.png"))[::step]
-    return paths, [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in paths]
 
 
 @pytest.fixture(scope="module")
@@ -72,13 +66,9 @@ def _two_tight(grader) -> tuple[int, int]:
     rights = [r for p, r in zip(paths, raws) if p.stem.endswith("R")][:25]
     lefts = [r for p, r in zip(paths, raws) if p.stem.endswith("L")][:25]
 
-    def tight(x):
-        n, w = x.shape
-        return x[int(0.225 * n):int(0.775 * n), int(0.125 * w):int(0.875 * w)].astype(np.float32)
-
     good = 0
     for right, left in zip(rights, lefts):
-        image = sites._u8(sites.unsharp(sites.two_knees(tight(right), tight(left)).astype(np.float32), 2.0, 1.2))
+        image = sites._u8(sites.unsharp(sites.two_knees(sites.tight_cut(right.astype(np.float32)), sites.tight_cut(left.astype(np.float32))).astype(np.float32), 2.0, 1.2))
         knees = grader(as_film(image, "two tight knees")).knees
         good += (len(knees) == 2 and knees[0].region[0] < image.shape[1] // 4
                  and knees[1].region[0] >= image.shape[1] // 2 - 20 and all(k.in_scope for k in knees))

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from kneeoa_desktop.core.verdict import scope
+from kneeoa_desktop.training import sites
 from kneeoa_desktop.core.film.imaging import load_image
 from kneeoa_desktop.core.knees.preprocess import preprocess
 
@@ -269,29 +270,20 @@ def _knee_on_a_film(draw) -> tuple[np.ndarray, "object"]:
     """A val crop on a film three times its size (its border repeated), ``draw(film)`` applied,
     and the region the knee finder would give (the crop), through the pipeline with a stand-in
     network and no scope statistics: only the image facts of the region and its context count."""
-    from types import SimpleNamespace
-
     from kneeoa_desktop.core.film.imaging import LoadedImage
     from kneeoa_desktop.core.knees.localise import KneeRegion
     from kneeoa_desktop.core.pipeline import GradingPipeline
 
     from .test_localise import _val_crop
+    from .test_pipeline import StandInNetwork
 
     crop = _val_crop("R", "2").astype(np.float32) * 0.75  # bone well below the metal's white
     film = cv2.copyMakeBorder(crop, 224, 224, 224, 224, cv2.BORDER_REPLICATE)
     draw(film)
     film = np.clip(film, 0, 255).astype(np.uint8)
 
-    class StandIn:
-        input_size, device = (224, 224), "test"
-        manifest = SimpleNamespace(tag="stand-in@0", directory=None)
-
-        def predict_array(self, batch, with_features=False):
-            n = len(batch)
-            return np.full((n, 5), 0.2), np.zeros((n, 14, 14, 5), np.float32), np.zeros((n, 8), np.float32)
-
     region = KneeRegion(224, 224, 224, 224, "right", 1.5, False)
-    pipeline = GradingPipeline(StandIn())
+    pipeline = GradingPipeline(StandInNetwork())
     import kneeoa_desktop.core.pipeline as module
 
     original, module.knee_candidates = module.knee_candidates, lambda *a, **k: [[region]]
@@ -329,23 +321,13 @@ def test_an_implant_just_outside_the_region_is_seen_in_its_context(where):
     assert not knee.in_scope and knee.scope_note == scope.NOTE_IMPLANT
 
 
-def calibration_sphere(film: np.ndarray, centre: tuple[int, int], diameter: int, stem: int = 0) -> None:
-    """A radiopaque calibration sphere as a standing film shows it: a saturated disc, with a short
-    stem (its holder) below it when ``stem`` > 0 (its length in pixels)."""
-    cx, cy = centre
-    if stem:
-        width = max(3, diameter // 8)
-        film[cy:cy + diameter // 2 + stem, cx - width // 2:cx + width // 2 + 1] = 255
-    cv2.circle(film, (cx, cy), diameter // 2, 255, -1)
-
-
 @needs_data
 @pytest.mark.parametrize("centre", [(490, 336), (180, 300), (470, 250)])
 def test_a_calibration_sphere_beside_the_joint_does_not_refuse_the_knee(centre):
     """A 25-mm sphere is about a third of a knee's width (~75 px beside this 224-px knee), placed
     at knee height beside the joint, as on standing hip-to-ankle films (issue 33: it refused a
     quarter of the native knees on them). It is not an implant, and the record says it is there."""
-    _, knee = _knee_on_a_film(lambda film: calibration_sphere(film, centre, 75, stem=25))
+    _, knee = _knee_on_a_film(lambda film: sites.calibration_sphere(film, centre, 75, stem=25))
     assert knee.in_scope and knee.scope_note != scope.NOTE_IMPLANT, knee.scope_reasons
     assert 70 <= knee.as_dict()["calibration_sphere_px"] <= 80
 
@@ -354,11 +336,11 @@ def test_a_calibration_sphere_beside_the_joint_does_not_refuse_the_knee(centre):
 def test_a_round_metal_component_in_the_joint_is_still_an_implant():
     """Round is not enough: a disc at the joint itself (a hinge's femoral cap seen from the side)
     is metal, and so is a sphere-sized disc with an implant's tray beside it."""
-    _, knee = _knee_on_a_film(lambda film: calibration_sphere(film, (336, 336), 75))
+    _, knee = _knee_on_a_film(lambda film: sites.calibration_sphere(film, (336, 336), 75))
     assert not knee.in_scope and knee.scope_note == scope.NOTE_IMPLANT, knee.scope_reasons
 
     def sphere_and_tray(film):
-        calibration_sphere(film, (490, 336), 75, stem=25)
+        sites.calibration_sphere(film, (490, 336), 75, stem=25)
         film[452:505, 300:372] = 255
 
     _, knee = _knee_on_a_film(sphere_and_tray)

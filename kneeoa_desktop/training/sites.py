@@ -87,14 +87,14 @@ def shaft_film(x: np.ndarray, joint_at: float = 0.5, length: float = 6.0,
 
 
 def calibration_sphere(film: np.ndarray, centre: tuple[float, float], diameter: float, stem: float = 0.0) -> None:
-    """A radiopaque calibration sphere drawn in place: a saturated disc (25 mm, about a third of a
-    knee's width) with a short stem below it (its holder) when ``stem`` > 0 (its length)."""
+    """A radiopaque calibration sphere drawn in place on a film of 0–255: a saturated disc (25 mm,
+    about a third of a knee's width) with a short stem below it (its holder) when ``stem`` > 0
+    (its length)."""
     cx, cy = int(round(centre[0])), int(round(centre[1]))
-    top = float(film.max()) if film.dtype != np.uint8 else 255.0
     if stem:
         half = max(1, int(diameter / 16))
-        film[cy:cy + int(diameter / 2 + stem), cx - half:cx + half + 1] = top
-    cv2.circle(film, (cx, cy), int(round(diameter / 2)), top, -1)
+        film[cy:cy + int(diameter / 2 + stem), cx - half:cx + half + 1] = 255.0
+    cv2.circle(film, (cx, cy), int(round(diameter / 2)), 255.0, -1)
 
 
 def standing_film(right: np.ndarray, left: np.ndarray, sphere: str | None = "between",
@@ -131,10 +131,14 @@ def tight_film(x: np.ndarray, rng: np.random.Generator, bits: int = 16) -> np.nd
     """Another hospital's single-knee film whose joint fills it: the crop cut to its middle 75 %
     across and 55 % down (tighter than kneeKL224 both ways), squashed to 300×162, sharpened and
     stored at ``bits`` bits (uint16) or 8 (``bits`` = 8, float)."""
-    n, w = x.shape
-    cut = x[int(0.225 * n):int(0.775 * n), int(0.125 * w):int(0.875 * w)]
-    out = unsharp(squash(cut), 2.0, 1.2)
+    out = unsharp(squash(tight_cut(x)), 2.0, 1.2)
     return out if bits == 8 else to_16bit(out, rng, bits)
+
+
+def tight_cut(x: np.ndarray) -> np.ndarray:
+    """The middle 75 % across and 55 % down of a crop: a joint that fills its film."""
+    n, w = x.shape
+    return x[int(0.225 * n):int(0.775 * n), int(0.125 * w):int(0.875 * w)]
 
 
 #: name → transform of a float image (0–255, from a square uint8 crop) into a film of any shape,

@@ -263,8 +263,6 @@ def knee_candidates(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     side = side_from_laterality(laterality)
     whole_set = [KneeRegion(bx, by, bw, bh, side or side_from_scores(whole_side, SIDE_MARGIN), whole,
                             (bw, bh) == (w, h))]
-    window_set = ([_region(best, scale, side or side_from_scores(_window_side(work, best, box), WINDOW_SIDE_MARGIN))]
-                  if best is not None else [])
     # What scores as knees to the scan, in its order of preference: two knees when a right/left
     # pair (scanned, or the halves) beats the whole image as one crop; else the whole image when
     # it about matches every window found inside (a knee on a larger film beats it by far; a
@@ -273,6 +271,9 @@ def knee_candidates(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     pair_ok = pair_score >= BILATERAL_SCORE_MIN
     whole_ok = whole >= CROP_SCORE_MIN
     window_ok = best is not None and best.score >= KNEE_SCORE_MIN
+    # The window's side is read only when the window is proposed (two more SVM readings).
+    window_set = ([_region(best, scale, side or side_from_scores(_window_side(work, best, box), WINDOW_SIDE_MARGIN))]
+                  if window_ok else [])
     two = [(halves, halves_set)] if halves_ok else []
     two += [(pair_score, pair_set)] if pair_ok else []
     two.sort(key=lambda t: -t[0])  # the halves first on a tie

@@ -34,19 +34,20 @@ SPHERE_BESIDE = 0.3
 SPHERE_MAX = 0.45
 
 
-def metal_fraction(x: np.ndarray, inner_only: bool = False) -> tuple[float, int]:
-    """Share of the (working-copy) region covered by metal-like plateaus, and their number.
+def metal_share(plateaus: list[dict], inner_only: bool = False) -> tuple[float, int]:
+    """The share of a region that ``plateaus`` (its ``metal_plateaus``) cover as metal, and their
+    number.
 
     A plateau is a connected area in the top band of the gray range; it counts as metal when the
     brightness falls steeply just outside it, nearly all the way round, and the share is 0 unless
     one plateau covers ``METAL_MIN_PLATEAU`` of the region. Bright bone fades into
     its surroundings; overexposed bone saturates, but over a soft edge; metal stands out from the
     bone it sits in like a cut-out. A round plateau (a calibration sphere, with or without its
-    stem) is not an implant: ``metal_plateaus`` lists it apart. ``inner_only``: leave out the
-    plateaus cut by the region's edge (the caller judges them whole, on the film around it).
+    stem) is not an implant. ``inner_only``: leave out the plateaus cut by the region's edge (the
+    caller judges them whole, on the film around it).
     """
     covered, count, largest = 0.0, 0, 0.0
-    for plateau in metal_plateaus(x):
+    for plateau in plateaus:
         if plateau["sphere"] or (inner_only and plateau["cut"]):
             continue
         covered += plateau["share"]
@@ -55,6 +56,13 @@ def metal_fraction(x: np.ndarray, inner_only: bool = False) -> tuple[float, int]
     if largest < METAL_MIN_PLATEAU:  # only small plateaus: bright bone edges, not a component
         return 0.0, count
     return float(covered), count
+
+
+def sphere_px(plateaus: list[dict], scale: float) -> float | None:
+    """The diameter, in the source's pixels, of the largest calibration sphere among ``plateaus``
+    (``scale``: working-copy pixels per source pixel), or None when there is none."""
+    spheres = [q["diameter"] for q in plateaus if q["sphere"]]
+    return round(max(spheres) / scale, 1) if spheres else None
 
 
 def metal_plateaus(x: np.ndarray) -> list[dict]:

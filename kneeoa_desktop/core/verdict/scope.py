@@ -45,8 +45,7 @@ import numpy as np
 from ..atomic import atomic_path
 from ..film.quantiles import percentiles
 from ..messages import QT_TRANSLATE_NOOP
-from .metal import (METAL_MIN_FRACTION, metal_fraction,  # noqa: F401  (METAL_MIN_FRACTION: scope's, as before)
-                    metal_plateaus)
+from .metal import METAL_MIN_FRACTION, metal_plateaus, metal_share, sphere_px
 
 #: The sentences a user may see; translatable templates without placeholders. The first three
 #: refuse the region; ``NOTE_UNUSUAL`` goes with a grade that is shown.
@@ -277,16 +276,17 @@ def image_facts(pixels: np.ndarray, inner_metal_only: bool = False) -> dict:
     lo, hi = (float(v) for v in percentiles(raw, [1.0, 99.9]))
     spread = (hi - lo) / max(float(raw.max()), 1.0)
     x = _working_copy(raw)
-    metal, pieces = metal_fraction(x, inner_metal_only)
-    spheres = [q["diameter"] for q in metal_plateaus(x) if q["sphere"]]
+    plateaus = metal_plateaus(x)
+    metal, pieces = metal_share(plateaus, inner_metal_only)
+    sphere = sphere_px(plateaus, x.shape[1] / raw.shape[1])
     # Radiographs are smooth at the pixel scale; noise (or a random picture of texture) is not.
     fine = x - cv2.GaussianBlur(x, (0, 0), 1.5)
     coarse = float(x.std())
     noise = float(fine.std() / coarse) if coarse > 1e-6 else 0.0
     facts = {"metal_fraction": round(metal, 5), "metal_plateaus": pieces,
              "gray_spread": round(spread, 5), "noise_ratio": round(noise, 4)}
-    if spheres:  # a calibration sphere: a fact about the film (its size gives the scale), not metal
-        facts["calibration_sphere_px"] = round(max(spheres) * raw.shape[1] / x.shape[1], 1)
+    if sphere:  # a calibration sphere: a fact about the film (its size gives the scale), not metal
+        facts["calibration_sphere_px"] = sphere
     return facts
 
 
@@ -307,10 +307,11 @@ def assess(pixels: np.ndarray, features: np.ndarray | None = None, stats: ScopeS
     reasons = image_facts(pixels, inner_metal_only=context is not None and context.size > 0)
     if context is not None and context.size > 0:
         around = _working_copy(context)
-        reasons["context_metal_fraction"] = round(metal_fraction(around)[0], 5)
-        spheres = [q["diameter"] for q in metal_plateaus(around) if q["sphere"]]
-        if spheres and "calibration_sphere_px" not in reasons:
-            reasons["calibration_sphere_px"] = round(max(spheres) * context.shape[1] / around.shape[1], 1)
+        plateaus = metal_plateaus(around)
+        reasons["context_metal_fraction"] = round(metal_share(plateaus)[0], 5)
+        sphere = sphere_px(plateaus, around.shape[1] / context.shape[1])
+        if sphere and "calibration_sphere_px" not in reasons:
+            reasons["calibration_sphere_px"] = sphere
     distance = None
     if features is not None and stats is not None and np.size(features) == stats.dims:
         distance = float(stats.distance(np.ravel(features))[0])
