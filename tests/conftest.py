@@ -155,6 +155,7 @@ SLOW_TESTS = {
     "test_security.py::test_a_model_file_swapped_after_the_manifest_was_written_is_refused",
     # the localiser over large noisy films; scope statistics over the dataset's crops
     "test_localise.py::test_sixteen_bit_and_noise_do_not_crash",
+    "test_localise.py::test_a_leg_that_fills_a_portrait_film_across_is_framed_on_its_joint",  # 35 films each
     "test_scope.py::test_metal_is_not_seen_in_ordinary_crops",
     # the downloaded file is loaded with TensorFlow to validate it
     "test_download.py::test_a_file_that_is_no_model_is_not_installed",

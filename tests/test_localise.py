@@ -222,6 +222,50 @@ def test_a_full_leg_film_gives_one_knee_on_the_joint(grade, side):
     assert abs(cx - truth[0]) <= 0.2 * region.width and abs(cy - truth[1]) <= 0.2 * region.height
 
 
+@needs_data
+@pytest.mark.parametrize("joint_at", [0.15, 0.5, 0.85])
+def test_a_leg_that_fills_a_portrait_film_across_is_framed_on_its_joint(joint_at):
+    """A portrait film with long shafts whose leg fills it across (``training.sites.shaft_film``,
+    issue 33's single-knee AP films): the joint's window may be wider than the film, so the scan
+    searches windows past its edges (``PORTRAIT_ASPECT``). The scan alone, every 24th val crop:
+    35, 35, 35 of 35 on the joint; 29, 32, 26 before it did (a condyle, or two condyles taken
+    for a pair)."""
+    from kneeoa_desktop.training.sites import _u8, shaft_film
+
+    paths = sorted((DATA_DIR / "val").glob("[0-4]/*.png"))[::24]
+    on_joint = 0
+    for path in paths:
+        film, (tx, ty) = shaft_film(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE).astype(np.float32), joint_at)
+        regions = find_knees(_u8(film))
+        if len(regions) == 1:
+            cx, cy = regions[0].centre
+            on_joint += abs(cx - tx) <= 0.2 * regions[0].width and abs(cy - ty) <= 0.2 * regions[0].height
+    assert on_joint >= len(paths) - 1, (on_joint, len(paths))
+
+
+def test_two_windows_inside_one_better_knee_window_are_not_a_pair():
+    """The condyles, or the tibia and fibula, of one knee score as a right/left pair to the
+    detector; both lie inside the knee's own window, which outscores them: one knee."""
+    best = knee_scan.Peak(100, 200, 120, 1.6, False)
+    condyles = (knee_scan.Peak(75, 205, 40, 0.5, False), knee_scan.Peak(125, 195, 40, 0.3, True))
+    assert localise._one_knee(best, condyles)
+    # Two knees of a bilateral film: the best window is one of them; the other lies outside it.
+    knees = (knee_scan.Peak(100, 200, 120, 1.6, False), knee_scan.Peak(300, 200, 120, 1.2, True))
+    assert not localise._one_knee(best, knees)
+    # A pair that outscores the window around it is a pair (two small knees on a large film).
+    assert not localise._one_knee(knee_scan.Peak(100, 200, 120, 0.2, False), condyles)
+
+
+def test_a_tighter_window_on_the_same_joint_is_offered_to_the_knee_head():
+    best = knee_scan.Peak(100, 200, 120, 1.6, False)
+    peaks = [best, knee_scan.Peak(104, 198, 101, 1.1, False), knee_scan.Peak(102, 200, 84, 1.3, False),
+             knee_scan.Peak(100, 200, 60, 2.0, False),  # a condyle: too small
+             knee_scan.Peak(180, 200, 100, 1.9, False),  # elsewhere
+             knee_scan.Peak(100, 200, 100, 1.9, False, 1.4)]  # another stretch
+    assert localise._smaller(peaks, best) == peaks[2]
+    assert localise._smaller([best], best) is None
+
+
 def test_content_box_cuts_only_wide_flat_margins():
     img = np.zeros((300, 400), np.uint8)
     img[100:200, 150:250] = np.random.default_rng(0).integers(50, 200, (100, 100))

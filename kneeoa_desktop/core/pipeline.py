@@ -26,7 +26,7 @@ from .knees.framing import cut_region
 from .knees.localise import KneeRegion, knee_candidates, side_from_laterality
 from .knees.preprocess import preprocess
 from .verdict.prediction import Prediction
-from .verdict.scope import PAIRS_ASPECT, assess, load_stats, most_knee_like
+from .verdict.scope import PAIRS_ASPECT, SMALL_REGION_PX, assess, load_stats, most_knee_like
 
 Rect = tuple[int, int, int, int]  # x, y, width, height in source pixels
 
@@ -123,17 +123,19 @@ class GradingPipeline:
             result = self._grade([(image, sets[0])], False, start)[0]
             head = self.scope_stats.head if self.scope_stats is not None else None
             sure = [k.scope_reasons.get("knee_probability", 0.0) >= head.doubt for k in result.knees] if head else []
-            if head is not None and len(sets) > 1 and not all(sure):
+            wide = image.width >= PAIRS_ASPECT * image.height
+            one_of_two = wide and len(sets[0]) == 1 and any(len(s) == 2 for s in sets)
+            small = any(not r.whole_image and min(r.width, r.height) < SMALL_REGION_PX for r in sets[0])
+            if head is not None and len(sets) > 1 and (not all(sure) or one_of_two or small):
                 # The scan proposes, the network's knee head disposes: every set it weighed goes
                 # through the network in one pass, and the most knee-like is graded
-                # (scope.most_knee_like). A film the head is sure of costs nothing more.
+                # (scope.most_knee_like). A film the head is sure of costs nothing more, unless
+                # it is one knee on an image wide enough for two side by side, or a small region.
                 found = list(dict.fromkeys(r for s in sets for r in s))
-
-                wide = image.width >= PAIRS_ASPECT * image.height
 
                 def choose(features: np.ndarray) -> list[int]:
                     p = dict(zip(found, head.probability(features)))
-                    chosen = sets[most_knee_like([[float(p[r]) for r in s] for s in sets], head, wide)]
+                    chosen = sets[most_knee_like([[float(p[r]) for r in s] for s in sets], head, wide, small)]
                     return [found.index(r) for r in chosen]
 
                 if found != sets[0]:

@@ -147,21 +147,36 @@ def _scans(jobs: list[tuple[np.ndarray, float]]) -> list[tuple]:
     return [done[k] for k in range(len(jobs))]
 
 
+def _padded(img: np.ndarray, window: float) -> tuple[np.ndarray, int, int]:
+    """The image with its shorter side continued by its own border pixels when ``window`` is wider
+    than that side (a leg that fills a portrait film across: its joint's window reaches past the
+    film's edges, and is cut there the same way, ``framing``); with the offsets (x, y) added."""
+    h, w = img.shape
+    pad = int(np.ceil((window - min(h, w)) / 2)) + hog.CELL
+    if pad <= hog.CELL:
+        return img, 0, 0
+    if w <= h:
+        return cv2.copyMakeBorder(img, 0, 0, pad, pad, cv2.BORDER_REPLICATE), pad, 0
+    return cv2.copyMakeBorder(img, pad, pad, 0, 0, cv2.BORDER_REPLICATE), 0, pad
+
+
 def peaks(work: np.ndarray, anisotropies: dict[float, tuple[float, ...]]) -> list[Peak]:
-    """The best window of each detector at each size and stretch, in work pixels."""
+    """The best window of each detector at each size and stretch, in work pixels. A size above 1
+    (a fraction of the shorter side) is scanned on the image continued past that side's edges."""
     jobs, meta = [], []
     for aspect, scales in anisotropies.items():
         img, fx, fy = _stretched(work, aspect)
         short = min(img.shape)
         for frac in scales:
-            jobs.append((img, frac * short))
-            meta.append((aspect, fx, fy, img.shape[1]))
+            padded, ox, oy = _padded(img, frac * short)
+            jobs.append((padded, frac * short))
+            meta.append((aspect, fx, fy, img.shape[1], ox, oy))
     out = []
-    for (img, window), (aspect, fx, fy, iw), (right, left, f, shift) in zip(jobs, meta, _scans(jobs)):
+    for (img, window), (aspect, fx, fy, iw, ox, oy), (right, left, f, shift) in zip(jobs, meta, _scans(jobs)):
         if right.size == 0:
             continue
         step = hog.CELL / f
-        centres = (np.arange(right.shape[1]) * hog.CELL + hog.WINDOW / 2) / f
+        centres = (np.arange(right.shape[1]) * hog.CELL + hog.WINDOW / 2) / f - ox
         for m, mirrored, off in ((right, False, 0), (left, True, shift)):
             # Best window per image half (by its centre), for bilateral films.
             for half in (centres + off / f < iw / 2, centres + off / f >= iw / 2):
@@ -170,8 +185,8 @@ def peaks(work: np.ndarray, anisotropies: dict[float, tuple[float, ...]]) -> lis
                 masked = np.where(half[None, :], m, -np.inf)
                 i, j = np.unravel_index(int(np.argmax(masked)), m.shape)
                 fi, fj = _refine(masked, i, j)
-                cx = ((fj * hog.CELL + off) / f + window / 2) / fx
-                cy = (fi * step + window / 2) / fy
+                cx = ((fj * hog.CELL + off) / f + window / 2 - ox) / fx
+                cy = (fi * step + window / 2 - oy) / fy
                 aspect = fy / fx
                 # A film stored as taken is likelier than one resized out of shape: a stretched
                 # window must beat an upright one by a margin.

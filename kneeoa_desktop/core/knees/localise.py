@@ -13,12 +13,14 @@ the candidates are scored:
 - the two halves of the image as a pair of crops (two knees side by side on a wide image);
 - windows on the 8-px grid at a ladder of sizes (``hog.block_grid`` + ``hog.score_map`` score
   them all at once), on the image as it is and stretched vertically by each of ``ANISOTROPIES``
-  (a knee squashed by up to 2×, or stretched), so that a window is a rectangle on the film.
+  (a knee squashed by up to 2×, or stretched), so that a window is a rectangle on the film; on a
+  portrait film (``PORTRAIT_ASPECT``) also windows wider than the film (a leg that fills it across).
 The best peak is refined to sub-grid precision (a parabola through its neighbours).
 
 Decisions (measured by ``scripts/measure_sites.py`` and ``scripts/measure_localiser.py``):
 - two knees when a right/left pair (scanned, or the two halves) scores as knees and its weaker
-  knee beats the whole image as one crop;
+  knee beats the whole image as one crop; a scanned pair that lies inside the best window, which
+  outscores it, is one knee's condyles (or its tibia and fibula), not two knees;
 - else the whole image is one crop when it scores as a crop (``CROP_SCORE_MIN``) and at most
   ``CROP_MARGIN`` below the best window inside it (a part of the joint sometimes scores a little
   better; a knee on a film two or three times its size, by far);
@@ -27,8 +29,9 @@ Decisions (measured by ``scripts/measure_sites.py`` and ``scripts/measure_locali
 - else the best window, when it scores as a knee (``KNEE_SCORE_MIN``); else ``[]`` (the caller
   grades the whole image and its scope check judges it).
 - ``knee_candidates`` returns that decision first, then the other sets weighed (the best window,
-  the best pair, the whole image and a wide image's halves), for the network's knee head to
-  choose between when it doubts the decision (``pipeline``, ``scope.most_knee_like``).
+  the best pair, the same joint's window a rung smaller, the whole image and a wide image's
+  halves), for the network's knee head to choose between when it doubts the decision
+  (``pipeline``, ``scope.most_knee_like``).
 - Regions are rectangles of ``FRAME`` × the SVM window, which frames the joint like kneeKL224;
   the pipeline resizes each to the network's square input (``core.knees.framing``), never pads it
   with black. They are reported as found, in source pixels, and may extend past the image
@@ -61,6 +64,13 @@ _SCALES = tuple(0.88 / 2 ** (k / 4) for k in range(8))
 #: keeping the aspect ratio: squashed by up to 2×, or stretched), with the window sizes searched
 #: at each (a squashed knee fills much of its film: the larger windows only).
 ANISOTROPIES = {1.0: _SCALES, 1.4: _SCALES[:5], 2.0: _SCALES[:5], 0.7: _SCALES[:5]}
+#: On a portrait film this much taller than wide (a leg with its shafts: the knee often fills the
+#: film across), windows wider than the film are searched too, continuing the ladder upwards
+#: (1.05 and 1.24 × the width; the film's edges repeated past its border, as ``framing`` cuts
+#: them). Not on a 14×17-inch cassette (1.2) nor on a crop stored stretched (kneeKL224 at
+#: 200×300: 1.5), whose knee fits inside; a standing film of both legs is wider than this.
+PORTRAIT_ASPECT = 1.8
+_WIDER_SCALES = (0.88 * 2 ** 0.25, 0.88 * 2 ** 0.5)
 _MIN_SIDE = 32
 #: The whole image scoring this much is a single-joint crop (kneeKL224/val: 0.36 % below −0.3).
 CROP_SCORE_MIN = -0.3
@@ -253,6 +263,8 @@ def knee_candidates(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     # film, score as no single crop). Two scanned windows must each score as a knee on a film;
     # two halves each as a crop (CROP_SCORE_MIN: the halves of one crop score about −1.7, of
     # two knees side by side +0.7; scripts/measure_localiser.py).
+    if pair is not None and best is not None and _one_knee(best, pair):
+        pair = None
     pair_score = min(pair[0].score, pair[1].score) if pair is not None else float("-inf")
     half = bw // 2
     halves_set = [KneeRegion(bx, by, half, bh, "right", halves, False),
@@ -274,6 +286,11 @@ def knee_candidates(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     # The window's side is read only when the window is proposed (two more SVM readings).
     window_set = ([_region(best, scale, side or side_from_scores(_window_side(work, best, box), WINDOW_SIDE_MARGIN))]
                   if window_ok else [])
+    # The same joint a rung smaller: the scan's best window often takes in more of the leg than
+    # the joint, which the knee head may doubt while the tighter window is plainly a knee.
+    smaller = _smaller(peaks, best) if window_ok else None
+    smaller_set = ([_region(smaller, scale, window_set[0].side)]
+                   if smaller is not None and smaller.score >= KNEE_SCORE_MIN else [])
     two = [(halves, halves_set)] if halves_ok else []
     two += [(pair_score, pair_set)] if pair_ok else []
     two.sort(key=lambda t: -t[0])  # the halves first on a tie
@@ -284,6 +301,8 @@ def knee_candidates(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
         sets.append(whole_set)
     if window_ok:
         sets.append(window_set)
+    if smaller_set:
+        sets.append(smaller_set)
     # Then what the knee head may prefer: the pairs, and the whole image whatever the SVM made of
     # it (a joint that fills a sharpened, squashed film scores low to HOG, not to the network).
     sets += [s for _, s in two] + [whole_set]
@@ -332,6 +351,24 @@ def _window_side(work: np.ndarray, peak: Peak, box: tuple[int, int, int, int]) -
     return min(region, window, key=abs)
 
 
+def _one_knee(best: Peak, pair: tuple[Peak, Peak]) -> bool:
+    """Whether a scanned right/left pair is the two halves of one knee (its condyles, or the
+    tibia and fibula below it): both windows lie inside the best window, which outscores them."""
+    half_w, half_h = best.size / 2, best.height / 2
+    return best.score > max(p.score for p in pair) and all(
+        abs(p.cx - best.cx) <= half_w and abs(p.cy - best.cy) <= half_h for p in pair)
+
+
+def _smaller(peaks: list[Peak], best: Peak | None) -> Peak | None:
+    """The best window one or two rungs of the size ladder below ``best`` (0.7–0.92 × its side),
+    under the same stretch and centred within a quarter of its side: the same joint, tighter."""
+    if best is None:
+        return None
+    near = [p for p in peaks if p.aspect == best.aspect and 0.7 <= p.size / best.size <= 0.92
+            and abs(p.cx - best.cx) <= best.size / 4 and abs(p.cy - best.cy) <= best.height / 4]
+    return max(near, key=lambda p: p.score, default=None)
+
+
 def _paired(right: Peak, left: Peak) -> bool:
     """Two knees of one film: about the same size, shape and height, side by side."""
     big = max(right.size, left.size)
@@ -366,9 +403,11 @@ def _anisotropies(work: np.ndarray, scale: float, spacing: float | None) -> dict
     """Stretches and window sides to search (fractions of the stretched image's shorter side).
     A known pixel spacing narrows the sizes on the film as it is; stretched films have none
     (a film with a pixel spacing was not resized), so only the image as it is is searched."""
+    h, w = work.shape
+    wider = _WIDER_SCALES if h >= PORTRAIT_ASPECT * w else ()
     if not spacing or spacing <= 0:
-        return dict(ANISOTROPIES)
+        return {**ANISOTROPIES, 1.0: wider + _SCALES}
     short_mm = min(work.shape) / scale * spacing
     lo, hi = _JOINT_WINDOW_MM
-    picked = tuple(f for f in _SCALES if lo <= f * short_mm <= hi)
+    picked = tuple(f for f in wider + _SCALES if lo <= f * short_mm <= hi)
     return {1.0: picked or _SCALES}

@@ -150,21 +150,39 @@ SWITCH_MARGIN = 0.1
 PAIRS_ASPECT = 2.5
 
 
-def most_knee_like(set_probabilities: list[list[float]], head: KneeHead, pairs_first: bool = False) -> int:
+#: A found region narrower than this (source pixels) is upscaled 3× or more to the network's input:
+#: the head's certainty means little there (it is sure of 36–66 px windows on a corner of another
+#: hospital's 300×162 films, issue 33), so a decision that small is doubted whatever it scores.
+SMALL_REGION_PX = 80
+
+
+def most_knee_like(set_probabilities: list[list[float]], head: KneeHead, pairs_first: bool = False,
+                   small: bool = False) -> int:
     """Which candidate set of regions a film holds, by the knee head (``knee_candidates``' sets,
     the scan's decision first; each set's knee probabilities): one knee, or a right/left pair.
 
     A set is as knee-like as its least knee-like region. The scan's decision stands when the head
-    is sure of it (``head.doubt``). Otherwise a set the head is sure of wins; with
-    ``pairs_first`` (an image wide enough for two knees side by side) a pair before one knee, as
-    each half of two knees is a knee to the head and so is the image of both (while on one
-    squashed knee's film, half a knee is one too). Failing that, the most knee-like set the head
-    accepts (``head.threshold``), when it beats the decision by ``SWITCH_MARGIN``. A candidate the head refuses never beats one it
-    accepts; when the head accepts none, the decision stands (and is refused with its reason)."""
+    is sure of it (``head.doubt``), unless it is one knee on an image wide enough for two knees
+    side by side (``pairs_first``) and the head is sure of a pair: each half of two knees is a
+    knee to the head, and so are the image of both and a small window on one (while on one
+    squashed knee's film, half a knee is one too). Otherwise a set the head is sure of wins, with
+    ``pairs_first`` a pair before one knee. Failing that, the most knee-like set the head
+    accepts (``head.threshold``), when it beats the decision by ``SWITCH_MARGIN``. A candidate the
+    head refuses never beats one it accepts; when the head accepts none, the decision stands (and
+    is refused with its reason). ``small``: the decision holds a region under
+    ``SMALL_REGION_PX``, which the head's certainty does not keep."""
     scores = [min(ps) if ps else 0.0 for ps in set_probabilities]
-    if not scores or scores[0] >= head.doubt:
+    if not scores:
         return 0
     sure = [i for i, score in enumerate(scores) if score >= head.doubt]
+    if pairs_first and len(set_probabilities[0]) == 1:
+        # One knee on an image wide enough for two: the head is as sure of a small window (a part
+        # of one knee) as of each half, so a pair it is sure of wins, and only such a pair.
+        pairs = [i for i in sure if len(set_probabilities[i]) == 2]
+        if pairs:
+            return max(pairs, key=lambda i: (scores[i], -i))
+    if scores[0] >= head.doubt and not small:
+        return 0
     if sure:
         return max(sure, key=lambda i: (pairs_first and len(set_probabilities[i]), scores[i], -i))
     best = max(range(len(scores)), key=lambda i: (scores[i], -i))
