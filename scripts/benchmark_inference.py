@@ -25,6 +25,11 @@ the lean engine's own figures).
 6. Warm grading of a bilateral film through the pipeline (find the knees, both knees through
    the network in one batch, scope check, the overlay over both composed), median over N; the
    film is the synthetic bilateral fixture of tests/test_localise.py scaled to 2000 px wide.
+   Then, the same way, a standing film of both legs hip to ankle (``training.sites.standing_film``,
+   a calibration sphere between the knees) at 2000×4500 px, and a portrait single-knee film with
+   long shafts (``shaft_film``) at 1000 px wide. Each prints its stages: load, find knees (the
+   scan), network (the scan's decision), candidates (the scan's other sets, when the knee head
+   doubted the decision), scope check, overlay.
 """
 
 from __future__ import annotations
@@ -143,22 +148,37 @@ def main() -> None:
     fixture, _ = bilateral_film(right, left)
     from kneeoa_desktop.core.film.imaging import decode_image
 
+    import numpy as np
+
+    from kneeoa_desktop.training import sites
+
+    def resized(film, width, height=None):
+        height = height or round(width * film.shape[0] / film.shape[1])
+        return cv2.resize(film, (width, height), interpolation=cv2.INTER_AREA if width < film.shape[1]
+                          else cv2.INTER_CUBIC)
+
+    standing, _ = sites.standing_film(right, left, "between")
+    shafts, _ = sites.shaft_film(right.astype(np.float32), 0.5)
+    films = {  # the issue's real bilateral example was 571×456; digital films are larger
+        "bilateral film": resized(fixture, 600), "bilateral film ": resized(fixture, 2000),
+        "standing film of both legs": resized(standing, 2000, 4500),
+        "portrait film with shafts": resized(sites._u8(shafts), 1000),
+    }
     pipeline = GradingPipeline(predictor)
     bilateral = {}
-    for width in (600, 2000):  # the issue's real example was 571×456; digital films are larger
-        film = cv2.resize(fixture, (width, round(width * fixture.shape[0] / fixture.shape[1])),
-                          interpolation=cv2.INTER_AREA if width < fixture.shape[1] else cv2.INTER_CUBIC)
-        film_image = decode_image(cv2.imencode(".png", film)[1].tobytes(), "bilateral.png")
+    for name, film in films.items():
+        film_image = decode_image(cv2.imencode(".png", film)[1].tobytes(), "film.png")
         knees_found = len(pipeline(film_image).knees)
         times, stages = [], {}
         for _ in range(args.repeats):
             start = time.perf_counter()
             result = pipeline(film_image)
+            drawn = time.perf_counter()
             result.overlay().compose(1.0)
             times.append((time.perf_counter() - start) * 1000)
-            for stage, ms in result.stages.items():
+            for stage, ms in {**result.stages, "overlay": (time.perf_counter() - drawn) * 1000}.items():
                 stages.setdefault(stage, []).append(ms)
-        bilateral[f"{film.shape[1]}×{film.shape[0]}"] = (knees_found, times, stages)
+        bilateral[f"{name.strip()} {film.shape[1]}×{film.shape[0]}"] = (knees_found, times, stages)
 
     # What one annotated PNG costs the writer threads of `predict --overlay-dir`: drawing it, and
     # encoding and writing it.
@@ -228,7 +248,7 @@ def main() -> None:
         print(f"cold `kneeoa --engine tensorflow predict --json` one image: median {statistics.median(cold_tf):.2f} s "
               f"(runs: {', '.join(f'{c:.2f}' for c in cold_tf)})")
     for size, (knees_found, times, stages) in bilateral.items():
-        print(f"warm bilateral film {size} (find knees + {knees_found} knees + scope + overlay): "
+        print(f"warm {size} (find knees + {knees_found} knees + scope + overlay): "
               f"median {statistics.median(times):.1f} ms, p90 {sorted(times)[int(0.9 * len(times))]:.1f} ms; "
               "of which (medians) " + ", ".join(f"{stage} {statistics.median(ms):.1f} ms"
                                                 for stage, ms in stages.items() if stage != "load"))

@@ -123,6 +123,22 @@ def test_each_stage_of_a_bilateral_film_is_timed():
 
 
 @needs_data
+def test_the_candidates_pass_is_timed_apart(predictor):
+    """Two tight knees side by side: the scan decides on one knee, the image is wide enough for
+    two, so the scan's other sets go through the network too ("candidates"), after the first pass
+    ("network"), and two knees are graded."""
+    from kneeoa_desktop.training import sites
+
+    right, left = (sites.tight_cut(_val_crop(side).astype(np.float32)) for side in "RL")
+    image = sites._u8(sites.unsharp(sites.two_knees(right, left).astype(np.float32), 2.0, 1.2))
+    result = GradingPipeline(predictor)(LoadedImage(image, "two.png", "PNG", 8))
+    assert [k.side for k in result.knees] == ["right", "left"]
+    assert set(result.stages) == {"load", "find knees", "network", "candidates", "scope check"}
+    assert min(result.stages.values()) >= 0 and result.stages["candidates"] > 0
+    assert sum(result.stages.values()) <= result.seconds * 1000.0 + 1e-6
+
+
+@needs_data
 @pytest.mark.parametrize("laterality, truth", [(None, "right"), ("L", "left"), ("R", "right")])
 def test_each_record_names_the_knee_the_film_shows_or_its_header_says(tmp_path, laterality, truth):
     """Which knee a record is about, through the whole pipeline and into its record: a right

@@ -22,13 +22,13 @@ def _val(step: int):
 #: prints the same figures) less a small margin: (films graded whole, at least; κ, at least).
 #: Floors, so that the front-of-pipeline work to come may raise them; a fall below is a
 #: regression a clinician would meet. Measured with model 1.1.0, its held-out knee head deciding
-#: between the scan's candidates, on 2026-12-07.
+#: between the scan's candidates (a small region doubted whatever the head says), on 2026-12-07.
 FLOORS = {
-    "as is": (35, 0.73), "300x162": (35, 0.73), "300x162 sharpened": (33, 0.66),
-    "300x162 sharpened 16-bit": (33, 0.62), "tight 300x162 sharpened": (32, 0.49),
+    "as is": (35, 0.73), "300x162": (34, 0.73), "300x162 sharpened": (34, 0.71),
+    "300x162 sharpened 16-bit": (34, 0.66), "tight 300x162 sharpened": (34, 0.65),
     "zoomed out 300x200": (25, 0.67), "stretched 200x300": (34, 0.69), "equalised": (34, 0.69),
-    "high contrast": (33, 0.67), "gamma 0.6": (35, 0.74), "gamma 1.6 12-bit": (35, 0.70),
-    "full leg film 16-bit": (0, 0.81),
+    "high contrast": (34, 0.67), "gamma 0.6": (34, 0.74), "gamma 1.6 12-bit": (34, 0.70),
+    "full leg film 16-bit": (0, 0.85),
 }
 
 
@@ -42,9 +42,9 @@ def test_simulated_sites_are_graded_whole_and_seldom_refused(predictor):
     report = "\n".join(f.line() for f in figures)
     assert [f.name for f in figures] == list(SITE_TRANSFORMS) == list(FLOORS)
     assert all(f.films == 35 for f in figures)
-    # 3 refusals (1 equalised, 2 leg films) and none with two records in 420 today (issue 24's
-    # bar was 5 % and 2 %).
-    assert sum(f.refused for f in figures) <= 5, report
+    # 1 refusal (an equalised film) and none with two records in 420 today (issue 24's bar was
+    # 5 % and 2 %).
+    assert sum(f.refused for f in figures) <= 3, report
     assert sum(f.multiple for f in figures) <= 4, report
     for f in figures:
         whole, kappa = FLOORS[f.name]

@@ -84,7 +84,8 @@ class GradingResult:
     display: np.ndarray  # 8-bit gray of the whole film, computed once
     knees: list[KneeResult]
     seconds: float = 0.0
-    #: Milliseconds spent in each stage ("load", "find knees", "network", "scope check"); for
+    #: Milliseconds spent in each stage ("load", "find knees", "network", "scope check", and
+    #: "candidates" when the knee head sent the scan's other sets through the network too); for
     #: ``grade_whole`` the network and scope figures are those of the whole batch.
     stages: dict[str, float] = field(default_factory=dict)
 
@@ -139,7 +140,10 @@ class GradingPipeline:
                     return [found.index(r) for r in chosen]
 
                 if found != sets[0]:
+                    first = result.stages
                     result = self._grade([(image, found)], False, start, choose)[0]
+                    result.stages = {"network": first["network"], "candidates": result.stages["network"],
+                                     "scope check": first["scope check"] + result.stages["scope check"]}
         result.stages.update({"load": (loaded - start) * 1000.0, "find knees": (located - loaded) * 1000.0})
         return result
 
