@@ -7,11 +7,19 @@
    (``training/sites.py``, cycling: as is, resized without keeping the aspect ratio, tight cuts,
    zoomed out, sharpened, equalised, high contrast, gamma, 12/16-bit) plus two-knee images,
    graded through the whole pipeline (knee finding and framing as in the app): the pooled
-   features of every region it grades.
+   features of every region it grades. Then, for variety the sites lack (issue 33's real films):
+   ``--shafts`` portrait films with long shafts (``sites.shaft_film``, the joint anywhere from 15
+   to 85 % of the height), ``--tight`` films whose joint fills them (``sites.tight_film``, 8- and
+   16-bit) and ``--standing`` standing films of both legs with a ruler and a calibration sphere
+   (``sites.standing_film``): the regions the pipeline grades on the joint (a region off the joint
+   is left out, not taught as a knee).
 2. Negatives: ``training/negatives.py`` (the replaced knees, hands, chests, shoulders and pelvises
    of shared/data/out-of-scope, pydicom's test DICOM, scikit-image's pictures (the [train]
    extra installs it), synthetic pages, noise, gradients, shapes), through
-   the same pipeline, every region.
+   the same pipeline, every region; and, unless ``--no-mining``, every region the scan proposes
+   on them (``localise.knee_candidates``: the windows, pairs, halves and whole image the knee
+   head chooses between in the app), as hard negatives: a candidate the head accepts on a film of
+   another body part is what lets such a film through.
    A fixed quarter of every source (``negatives.is_held_out``: by the hash of a film's name, of
    a kneeKL224 patient, of a picture) is held out: nothing below is fitted or chosen on it.
 3. The head (``training/scope_head.py``), on the rest: out-of-fold probabilities by group (5 folds) for each
@@ -57,6 +65,37 @@ def _regions(pipeline, pixels: np.ndarray, name: str) -> list[tuple[np.ndarray, 
     return out
 
 
+def _mined(pipeline, pixels: np.ndarray) -> list[tuple[np.ndarray, float, bool]]:
+    """(features, localiser score, False) of every region the scan proposes on an image, through
+    the network in one batch as the pipeline's second pass sends them (metal is not judged)."""
+    from kneeoa_desktop.core.knees.framing import cut_region
+    from kneeoa_desktop.core.knees.localise import knee_candidates
+    from kneeoa_desktop.core.knees.preprocess import preprocess
+
+    regions = list(dict.fromkeys(r for s in knee_candidates(pixels) for r in s))
+    if not regions:
+        return []
+    size = pipeline.predictor.input_size
+    batch = np.stack([preprocess(cut_region(pixels, r.x, r.y, r.width, r.height), size) for r in regions])
+    _, _, features = pipeline.predictor.predict_array(batch, with_features=True)
+    return [(np.asarray(f, np.float64), float(r.score) if np.isfinite(r.score) else float("nan"), False)
+            for f, r in zip(features, regions)]
+
+
+def _on_joints(pipeline, pixels: np.ndarray, name: str, centres) -> list[tuple[np.ndarray, float, bool]]:
+    """``_regions`` of a simulated film, only those whose region is centred on a true joint (within
+    a fifth of its size): a region off the joint is no example of a knee."""
+    out = []
+    for knee in pipeline(as_film(pixels, name)).knees:
+        x, y, w, h = knee.region
+        if any(abs(x + w / 2 - cx) <= 0.2 * w and abs(y + h / 2 - cy) <= 0.2 * h for cx, cy in centres):
+            reasons = knee.scope_reasons
+            metal = max(reasons.get("metal_fraction", 0.0), reasons.get("context_metal_fraction", 0.0))
+            score = knee.localiser_score if knee.localiser_score is not None else float("nan")
+            out.append((np.asarray(knee.prediction.features, np.float64), score, metal >= scope.METAL_MIN_FRACTION))
+    return out
+
+
 def _refused(p: np.ndarray, unlike: np.ndarray, threshold: float, doubt: float) -> np.ndarray:
     """What the head refuses as not a knee (see ``scope.assess``)."""
     return (p < threshold) | ((p < doubt) & unlike)
@@ -78,6 +117,14 @@ def main(argv=None) -> int:
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     ap.add_argument("--positives", type=int, default=1500, help="train crops pushed through the sites")
     ap.add_argument("--pairs", type=int, default=150, help="two-knee images among the positives")
+    ap.add_argument("--shafts", type=int, default=150, help="portrait films with shafts among the positives")
+    ap.add_argument("--tight", type=int, default=150, help="tight films (joint fills the film) among the positives")
+    ap.add_argument("--standing", type=int, default=40, help="standing films of both legs among the positives")
+    ap.add_argument("--no-mining", action="store_true", help="no hard negatives from the scan's candidates")
+    ap.add_argument("--leave-out", nargs="*", default=[], metavar="FOLDER",
+                    help="hold out whole out-of-scope folders (e.g. chest): how the head does on a body "
+                         "part it never learnt from (write into a copy of the weights folder and grade "
+                         "that folder's films with it)")
     ap.add_argument("--refuse", type=float, default=0.01, help="share of positives the threshold may refuse")
     ap.add_argument("--doubt-share", type=float, default=0.05, help="share of positives under the doubt level")
     ap.add_argument("--unusual", type=float, default=0.99, help="quantile of the positives' distance")
@@ -89,7 +136,8 @@ def main(argv=None) -> int:
     from kneeoa_desktop.core.model.predictor import Predictor
     from kneeoa_desktop.training.negatives import is_held_out, negatives
     from kneeoa_desktop.training.scope_head import cross_validate, fit_head
-    from kneeoa_desktop.training.sites import SITE_TRANSFORMS, site_film, two_knees
+    from kneeoa_desktop.training.sites import (SITE_TRANSFORMS, _u8, shaft_film, site_film, standing_film,
+                                               tight_film, two_knees)
 
     pipeline = GradingPipeline(Predictor(args.weights))
     print(f"model {pipeline.predictor.manifest.tag}")
@@ -118,12 +166,32 @@ def main(argv=None) -> int:
     for k in range(min(args.pairs, len(rights), len(lefts))):
         a, b = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in (rights[k], lefts[-1 - k]))
         add(_regions(pipeline, two_knees(a, b), "pair"), 1, f"knee/{rights[k].stem[:7]}", "knee: two side by side")
+    # Issue 33's real films, simulated: other crops than the sites' (the far end of the pick).
+    extra = rng.choice(len(paths), args.shafts + args.tight, replace=False)
+    for k, i in enumerate(extra):
+        raw = cv2.imread(str(paths[i]), cv2.IMREAD_GRAYSCALE)
+        group = f"knee/{paths[i].stem[:7]}"
+        if k < args.shafts:
+            film, centre = shaft_film(raw.astype(np.float32), float(rng.uniform(0.15, 0.85)))
+            add(_on_joints(pipeline, _u8(film), "shafts", [centre]), 1, group, "knee: portrait film with shafts")
+        else:
+            film = tight_film(raw.astype(np.float32), rng, 16 if k % 2 else 8)
+            film = film if k % 2 else _u8(film)
+            add(_on_joints(pipeline, film, "tight", [(film.shape[1] / 2, film.shape[0] / 2)]), 1, group,
+                "knee: tight film")
+    for k in range(min(args.standing, len(rights), len(lefts))):
+        a, b = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in (rights[-1 - k], lefts[k]))
+        film, centres = standing_film(a, b, ("between", "beside right", None)[k % 3])
+        add(_on_joints(pipeline, film, "standing", centres), 1, f"knee/{rights[-1 - k].stem[:7]}",
+            "knee: standing film of both legs")
     n_pos = len(labels)
     for kind, group, pixels in negatives(args.data / "out-of-scope"):
         add(_regions(pipeline, pixels, group), 0, group, kind)
+        if not args.no_mining:
+            add(_mined(pipeline, pixels), 0, group, f"{kind} (every candidate)")
     x, y = np.stack(feats), np.array(labels)
     scores, groups, kinds, metal = np.array(scores), np.array(groups), np.array(kinds), np.array(metal_flags)
-    held = np.array([is_held_out(g) for g in groups])
+    held = np.array([is_held_out(g) or g.split("/")[0] in args.leave_out for g in groups])
     print(f"{n_pos} positive and {len(y) - n_pos} negative regions in {time.perf_counter() - t0:.0f} s; "
           f"held out: {held[y == 1].sum()} positive and {held[y == 0].sum()} negative regions "
           f"({len(set(groups[held]))} of {len(set(groups))} sources)")

@@ -360,10 +360,12 @@ def test_the_knee_head_decides_between_candidate_sets():
     # Two sure halves and a sure whole image: one knee, unless the image is wide enough for two.
     assert choose([[0.4], [0.99], [0.97, 0.98]], head) == 1
     assert choose([[0.4], [0.99], [0.97, 0.98]], head, pairs_first=True) == 2
-    # On such an image a sure pair beats even a sure single window (a part of one knee) …
+    # On such an image a pair the head accepts beats even a sure single window (a part of one
+    # knee, or the image of both) …
     assert choose([[0.98], [0.99], [0.97, 0.9]], head, pairs_first=True) == 2
-    # … but only a pair the head is sure of, and never on a narrower image.
-    assert choose([[0.98], [0.99], [0.97, 0.5]], head, pairs_first=True) == 0
+    assert choose([[0.98], [0.99], [0.97, 0.5]], head, pairs_first=True) == 2
+    # … but not a pair it refuses, and never on a narrower image.
+    assert choose([[0.98], [0.99], [0.97, 0.1]], head, pairs_first=True) == 0
     assert choose([[0.98], [0.99], [0.97, 0.9]], head) == 0
     # A small region is doubted however sure the head is: a surer set replaces it, a less sure not.
     assert choose([[0.9], [0.99]], head, small=True) == 1

@@ -163,12 +163,12 @@ def most_knee_like(set_probabilities: list[list[float]], head: KneeHead, pairs_f
 
     A set is as knee-like as its least knee-like region. The scan's decision stands when the head
     is sure of it (``head.doubt``), unless it is one knee on an image wide enough for two knees
-    side by side (``pairs_first``) and the head is sure of a pair: each half of two knees is a
-    knee to the head, and so are the image of both and a small window on one (while on one
-    squashed knee's film, half a knee is one too). Otherwise a set the head is sure of wins, with
-    ``pairs_first`` a pair before one knee. Failing that, the most knee-like set the head
-    accepts (``head.threshold``), when it beats the decision by ``SWITCH_MARGIN``. A candidate the
-    head refuses never beats one it accepts; when the head accepts none, the decision stands (and
+    side by side (``pairs_first``) and the head accepts a pair there (``head.threshold``): each
+    half of two knees is a knee to the head, and so are the image of both and a small window on
+    one (while on one squashed knee's film, half a knee is one too). Otherwise a set the head is
+    sure of wins, with ``pairs_first`` a pair before one knee. Failing that, the most knee-like
+    set the head accepts (``head.threshold``), when it beats the decision by ``SWITCH_MARGIN``. A
+    candidate the head refuses never beats one it accepts; when the head accepts none, the decision stands (and
     is refused with its reason). ``small``: the decision holds a region under
     ``SMALL_REGION_PX``, which the head's certainty does not keep."""
     scores = [min(ps) if ps else 0.0 for ps in set_probabilities]
@@ -177,8 +177,8 @@ def most_knee_like(set_probabilities: list[list[float]], head: KneeHead, pairs_f
     sure = [i for i, score in enumerate(scores) if score >= head.doubt]
     if pairs_first and len(set_probabilities[0]) == 1:
         # One knee on an image wide enough for two: the head is as sure of a small window (a part
-        # of one knee) as of each half, so a pair it is sure of wins, and only such a pair.
-        pairs = [i for i in sure if len(set_probabilities[i]) == 2]
+        # of one knee), or of the image of both, as of each half, so a pair it accepts wins.
+        pairs = [i for i, score in enumerate(scores) if len(set_probabilities[i]) == 2 and score >= head.threshold]
         if pairs:
             return max(pairs, key=lambda i: (scores[i], -i))
     if scores[0] >= head.doubt and not small:
