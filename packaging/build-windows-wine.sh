@@ -2,7 +2,7 @@
 # Build the Windows installer, DIST/KneeOA-Setup-<version>.exe, on Linux under Wine.
 #
 #   packaging/build-windows-wine.sh [--distpath DIR] [--workpath DIR] [--onnxruntime PACKAGE]
-#                                   [--compression SPEC] [--no-installer]
+#                                   [--compression SPEC] [--skip-bundle] [--no-installer]
 #
 # From a clean Debian 12 machine with nothing but the package registries (Debian apt, PyPI, npm):
 #   1. Wine 8.0 (wine, wine64, wine32:i386 for Inno Setup's 32-bit compiler) and Xvfb, installed
@@ -21,7 +21,8 @@
 # skips what is there. DIST defaults to dist/. --onnxruntime onnxruntime-directml builds the
 # DirectML bundle (any DirectX 12 GPU, else the CPU). --compression is Inno Setup's
 # (default lzma2/max, solid; lzma2/fast builds in a fraction of the time, a larger installer).
-# --no-installer stops after the bundle. Environment: KNEEOA_WINE_WORK overrides WORK.
+# --skip-bundle makes the installer again from an existing DIST/KneeOA; --no-installer stops
+# after the bundle. Environment: KNEEOA_WINE_WORK overrides WORK.
 # Timings and sizes: docs/BUILDING.md ("Windows under Wine").
 set -euo pipefail
 
@@ -31,14 +32,16 @@ WORK="${KNEEOA_WINE_WORK:-$ROOT/build/windows}"
 ORT=onnxruntime
 COMPRESSION=lzma2/max
 INSTALLER=1
+BUNDLE=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --distpath) DIST=$2; shift 2 ;;
         --workpath) WORK=$2; shift 2 ;;
         --onnxruntime) ORT=$2; shift 2 ;;
         --compression) COMPRESSION=$2; shift 2 ;;
+        --skip-bundle) BUNDLE=0; shift ;;
         --no-installer) INSTALLER=0; shift ;;
-        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) echo "build-windows-wine.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -135,13 +138,16 @@ fi
 VERSION=$("$HOST_PYTHON" -c 'import sys; sys.path.insert(0, sys.argv[1]); from kneeoa_desktop import __version__; print(__version__)' "$ROOT")
 
 # --- 4. PyInstaller ---------------------------------------------------------------------------------
-log "PyInstaller bundle, KneeOA $VERSION ($ORT), into $DIST/KneeOA"
-t0=$SECONDS
-(cd "$ROOT" && wpy -m PyInstaller build.spec --noconfirm --clean --log-level WARN \
-    --distpath "$(winpath "$DIST")" --workpath "$(winpath "$WORK/pyinstaller-$ORT")") \
-    || die "PyInstaller failed under Wine"
+if [ "$BUNDLE" = 1 ]; then
+    log "PyInstaller bundle, KneeOA $VERSION ($ORT), into $DIST/KneeOA"
+    t0=$SECONDS
+    (cd "$ROOT" && wpy -m PyInstaller build.spec --noconfirm --clean --log-level WARN \
+        --distpath "$(winpath "$DIST")" --workpath "$(winpath "$WORK/pyinstaller-$ORT")") \
+        || die "PyInstaller failed under Wine"
+    log "bundle built in $((SECONDS - t0)) s"
+fi
 [ -f "$DIST/KneeOA/KneeOA.exe" ] && [ -f "$DIST/KneeOA/kneeoa-cli.exe" ] || die "no bundle at $DIST/KneeOA"
-log "bundle built in $((SECONDS - t0)) s: $(du -sm "$DIST/KneeOA" | cut -f1) MB"
+log "bundle $DIST/KneeOA: $(du -sm "$DIST/KneeOA" | cut -f1) MB"
 [ "$INSTALLER" = 1 ] || { log "done (--no-installer)"; exit 0; }
 
 # --- 5. Inno Setup ------------------------------------------------------------------------------------

@@ -36,7 +36,9 @@ AppVerName={#AppName} {#AppVersion}
 AppPublisher=The KneeOA Desktop developers
 AppComments=Kellgren-Lawrence grading of knee radiographs. Decision support only, not a diagnosis.
 VersionInfoVersion={#AppVersion}
-DefaultDirName={autopf}\KneeOA
+; {autopf} is Program Files per machine and %LOCALAPPDATA%\Programs per user; Wine 8.0 cannot
+; expand the per-user one (FOLDERID_UserProgramFiles), so the same two folders are named here.
+DefaultDirName={code:DefaultInstallDir}
 DefaultGroupName={#AppName}
 DisableProgramGroupPage=yes
 PrivilegesRequired=admin
@@ -96,3 +98,13 @@ Root: HKA; Subkey: "Software\Classes\.dcm\OpenWithProgids"; ValueType: string; V
 
 [Run]
 Filename: "{app}\{#AppExe}"; Description: "{cm:LaunchProgram,{#AppName}}"; Flags: nowait postinstall skipifsilent
+
+[Code]
+// Where {autopf} points on Windows: Program Files (per machine), %LOCALAPPDATA%\Programs (per user).
+function DefaultInstallDir(Param: String): String;
+begin
+  if IsAdminInstallMode then
+    Result := ExpandConstant('{commonpf}\KneeOA')
+  else
+    Result := ExpandConstant('{localappdata}\Programs\KneeOA');
+end;
