@@ -117,7 +117,6 @@ if [ ! -f "$PY/.ready" ]; then
     # would crash; without it Python falls back to the registry.
     mv "$PY/_wmi.pyd" "$PY/_wmi.pyd.disabled"
     mkdir -p "$PY/Lib/site-packages"
-    touch "$PY/.unpacked"
 fi
 
 # --- 3. The lean runtime's wheels -----------------------------------------------------------------
@@ -128,7 +127,7 @@ PIP_CONFIG_FILE=/dev/null "$HOST_PYTHON" -m pip download --quiet --disable-pip-v
     -r "$WORK/requirements-$ORT.txt" -c "$PINS" pip setuptools -d "$WORK/wheels"
 if [ ! -f "$PY/.ready" ]; then
     log "installing them into the Windows Python (offline)"
-    (cd "$PY/Lib/site-packages" && unzip -q -o "$(ls "$WORK"/wheels/pip-*.whl | head -1)")
+    (cd "$PY/Lib/site-packages" && unzip -q -o "$(ls "$WORK"/wheels/pip-*.whl | sort -V | tail -1)")
     export PIP_CONFIG_FILE=NUL PIP_DISABLE_PIP_VERSION_CHECK=1
     wpy -m pip install --quiet --no-warn-script-location --no-index --find-links "$(winpath "$WORK/wheels")" \
         -r "$(winpath "$WORK/requirements-$ORT.txt")" -c "$(winpath "$PINS")" \
