@@ -17,10 +17,13 @@
 #   5. Inno Setup 6.4.1 (npm package innosetup) compiles packaging/windows/kneeoa.iss.
 # packaging/build.ps1 is the same recipe on real Windows (same lists, pins, spec and .iss).
 #
-# WORK (default build/windows) keeps the downloads, the prefix and both Pythons: a second run
-# skips what is there. DIST defaults to dist/. --onnxruntime onnxruntime-directml builds the
-# DirectML bundle (any DirectX 12 GPU, else the CPU). --compression is Inno Setup's
-# (default lzma2/max, solid; lzma2/fast builds in a fraction of the time, a larger installer).
+# WORK (default ~/.cache/kneeoa/windows-build) keeps the downloads, the prefix and both Pythons:
+# a second run skips what is there. It must lie outside the repository: the Wine prefix links its
+# drive Z: to /, and setuptools' package discovery (pip install -e ., build.sh) follows links,
+# so a prefix inside the tree would have it walk the whole file system. DIST defaults to dist/.
+# --onnxruntime onnxruntime-directml builds the DirectML bundle (any DirectX 12 GPU, else the
+# CPU). --compression is Inno Setup's (default lzma2/max, solid; lzma2/fast builds in a fraction
+# of the time, a larger installer).
 # --skip-bundle makes the installer again from an existing DIST/KneeOA; --no-installer stops
 # after the bundle. Environment: KNEEOA_WINE_WORK overrides WORK.
 # Timings and sizes: docs/BUILDING.md ("Windows under Wine").
@@ -28,7 +31,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DIST="$ROOT/dist"
-WORK="${KNEEOA_WINE_WORK:-$ROOT/build/windows}"
+WORK="${KNEEOA_WINE_WORK:-${XDG_CACHE_HOME:-$HOME/.cache}/kneeoa/windows-build}"
 ORT=onnxruntime
 COMPRESSION=lzma2/max
 INSTALLER=1
@@ -41,13 +44,18 @@ while [ $# -gt 0 ]; do
         --compression) COMPRESSION=$2; shift 2 ;;
         --skip-bundle) BUNDLE=0; shift ;;
         --no-installer) INSTALLER=0; shift ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         *) echo "build-windows-wine.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 mkdir -p "$DIST" "$WORK"
 DIST=$(cd "$DIST" && pwd)
 WORK=$(cd "$WORK" && pwd)
+case "$WORK/" in
+    "$ROOT"/*) echo "build-windows-wine.sh: the work folder $WORK is inside the repository; its Wine" \
+                    "prefix (drive Z: is /) would send setuptools' package discovery round the whole" \
+                    "file system: choose one outside (--workpath)" >&2; exit 2 ;;
+esac
 STARTED=$SECONDS
 log() { printf '[build-windows-wine.sh %4ds] %s\n' $((SECONDS - STARTED)) "$*"; }
 die() { echo "build-windows-wine.sh: $*" >&2; exit 1; }

@@ -4,7 +4,7 @@
     KNEEOA_TEST_WINDOWS=1 KNEEOA_WINDOWS_DIST=dist python -m pytest tests/test_windows_installer.py  # reuse
 
 Without KNEEOA_WINDOWS_DIST the module builds, from a clean work folder (KNEEOA_WINE_WORK to
-reuse one), the installer and the DirectML bundle with ``packaging/build-windows-wine.sh``
+reuse one, outside the repository), the installer and the DirectML bundle with ``packaging/build-windows-wine.sh``
 (minutes; Wine is installed by the script when run as root). KNEEOA_WINDOWS_DIST is the folder
 the script wrote into (its --distpath): KneeOA-Setup-<version>.exe, and directml/KneeOA/ for the
 DirectML check (``--onnxruntime onnxruntime-directml --no-installer --distpath DIST/directml``).
@@ -250,7 +250,7 @@ def test_directml_build_falls_back_to_the_cpu(prefix, dist):
     assert (bundle / "_internal" / "onnxruntime" / "capi" / "DirectML.dll").is_file()
     info = prefix.run(bundle / "kneeoa-cli.exe", "info")
     assert info.returncode == 0 and "device       CPU" in info.stdout, info.stdout + info.stderr
-    films = _films()[:: 4] if HAVE_DATA else [bundle / "_internal" / "resources" / "samples" / "synthetic-knee.png"]
+    films = _films()[::4] if HAVE_DATA else [bundle / "_internal" / "resources" / "samples" / "synthetic-knee.png"]
     result = prefix.run(bundle / "kneeoa-cli.exe", "predict", "--json", *map(winpath, films))
     assert result.returncode == 0, result.stderr[-3000:]
     by_name = _one_record_per_film(result.stdout, films)
