@@ -98,8 +98,10 @@ def setup_exe(dist) -> Path:
 
 
 @pytest.fixture(scope="module")
-def prefix(tmp_path_factory) -> WinePrefix:
-    """A fresh Wine prefix: a Windows with no KneeOA and no Visual C++ redistributable."""
+def prefix(tmp_path_factory, dist) -> WinePrefix:
+    """A fresh Wine prefix: a Windows with no KneeOA and no Visual C++ redistributable.
+
+    It takes ``dist`` first so that a missing build skips at once, before Wine starts."""
     wine = WinePrefix(tmp_path_factory.mktemp("wineprefix") / "prefix")
     wine.create()
     yield wine
