@@ -124,6 +124,7 @@ def predictor():
 SLOW_FIXTURES = {"predictor", "single_predictor"}  # also reached through counting, make_window, …
 SLOW_MODULES = {
     "test_bundle.py",  # builds and runs the PyInstaller bundle (minutes)
+    "test_windows_installer.py",  # builds the Windows installer and runs it under Wine (minutes)
     "test_endurance.py",  # hundreds of gradings
     "test_server_live.py",  # a `kneeoa serve` process with the model, curl, DCMTK and Chromium
     "test_training.py",  # trains tiny models; the rest imports Keras

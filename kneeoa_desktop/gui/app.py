@@ -32,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     # For scripts/benchmark_gui.py: print when the window is exposed and the first result is
     # shown (seconds since the epoch), and quit after the first result.
     parser.add_argument("--timing", action="store_true", help=argparse.SUPPRESS)
+    # For tests/test_windows_installer.py: Qt's platform plugin (e.g. offscreen), for systems
+    # where QT_QPA_PLATFORM cannot be set (Wine does not pass QT_* variables to Windows
+    # programs), and a PNG of the window saved once the first result is shown (then it quits).
+    parser.add_argument("--qt-platform", metavar="NAME", help=argparse.SUPPRESS)
+    parser.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
     return parser
 
 
@@ -63,6 +68,7 @@ def launch(argv: list[str] | None = None, *, predictor_factory: Callable[[], obj
     from .settings import Settings
 
     args = build_parser().parse_args(argv)
+    _choose_platform(args.qt_platform)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "kneeoa-desktop"])
     configure_application(app)
     settings = settings or Settings()
@@ -71,11 +77,47 @@ def launch(argv: list[str] | None = None, *, predictor_factory: Callable[[], obj
     window = MainWindow(settings, languages, predictor_factory)
     if args.timing:
         _report_timing(window)
+    if args.screenshot:
+        _save_screenshot(window, Path(args.screenshot))
     _start_when_exposed(window)
     window.show()
     if args.file:
         window.open_path(Path(args.file))
     return app, window, args
+
+
+def _choose_platform(name: str | None) -> None:
+    """Set Qt's platform before the QApplication exists; give Windows' offscreen one fonts.
+
+    Qt's offscreen platform on Windows reads fonts only from QT_QPA_FONTDIR (it has no
+    fontconfig and does not ask Windows); without it every label is blank. The bundled
+    DejaVu fonts are the ones the annotated export uses too.
+    """
+    import os
+
+    if name:
+        os.environ["QT_QPA_PLATFORM"] = name
+    if sys.platform == "win32" and os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        from ..core.paths import resources_dir
+
+        os.environ.setdefault("QT_QPA_FONTDIR", str(resources_dir() / "fonts"))
+
+
+def _save_screenshot(window, path: Path) -> None:
+    """Once the first result is shown and the layout has settled, save the window and quit."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    window.resize(1280, 800)  # the size of docs/screenshot.png
+
+    def save():
+        saved = window.grab().save(str(path))
+        print(f"kneeoa-desktop screenshot {path} {'saved' if saved else 'FAILED'}", flush=True)
+        QApplication.instance().exit(0 if saved else 1)
+
+    window.result_shown.connect(lambda _result: QTimer.singleShot(800, save))
+    window.error_shown.connect(lambda text: (print(f"kneeoa-desktop screenshot error {text}", flush=True),
+                                             QApplication.instance().exit(1)))
 
 
 def _start_when_exposed(window) -> None:

@@ -1,6 +1,7 @@
 ; Inno Setup 6 script: KneeOA-Setup-<version>.exe from the PyInstaller bundle dist\KneeOA.
 ;
-; Built by packaging\build.ps1, which passes the values below; by hand:
+; Built by packaging\build.ps1 (Windows) and packaging/build-windows-wine.sh (Linux, under Wine),
+; which pass the values below; by hand:
 ;   ISCC.exe /DAppVersion=0.1.0 /DSourceDir=..\..\dist\KneeOA /DOutputDir=..\..\dist kneeoa.iss
 ;
 ; Installs per machine (Program Files) or, if the user chooses, for the current user only
@@ -16,6 +17,11 @@
 #ifndef OutputDir
   #define OutputDir "..\..\dist"
 #endif
+; lzma2/max with a solid archive: the smallest installer (the build scripts' default);
+; /DCompression=lzma2/fast builds in a fraction of the time for a larger file (docs/BUILDING.md).
+#ifndef Compression
+  #define Compression "lzma2/max"
+#endif
 
 #define AppName "KneeOA Desktop"
 #define AppExe "KneeOA.exe"
@@ -30,11 +36,16 @@ AppVerName={#AppName} {#AppVersion}
 AppPublisher=The KneeOA Desktop developers
 AppComments=Kellgren-Lawrence grading of knee radiographs. Decision support only, not a diagnosis.
 VersionInfoVersion={#AppVersion}
-DefaultDirName={autopf}\KneeOA
+; {autopf} is Program Files per machine and %LOCALAPPDATA%\Programs per user; Wine 8.0 cannot
+; expand the per-user one (FOLDERID_UserProgramFiles), so the same two folders are named here.
+DefaultDirName={code:DefaultInstallDir}
 DefaultGroupName={#AppName}
 DisableProgramGroupPage=yes
 PrivilegesRequired=admin
-PrivilegesRequiredOverridesAllowed=dialog
+; The installer asks "for all users or only for me?"; a silent install chooses with /ALLUSERS
+; (per machine, Program Files, needs administrator rights) or /CURRENTUSER (per user, in
+; %LOCALAPPDATA%\Programs, no administrator rights): both need "commandline" here.
+PrivilegesRequiredOverridesAllowed=commandline dialog
 ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
 LicenseFile=..\..\LICENSE
@@ -45,9 +56,8 @@ UninstallDisplayIcon={app}\{#AppExe}
 UninstallDisplayName={#AppName}
 OutputDir={#OutputDir}
 OutputBaseFilename=KneeOA-Setup-{#AppVersion}
-; TensorFlow's libraries are large; lzma2 with a solid archive is the smallest installer and
-; the separate process keeps the compiler's memory in check.
-Compression=lzma2
+; The separate process keeps the compiler's memory in check.
+Compression={#Compression}
 SolidCompression=yes
 LZMAUseSeparateProcess=yes
 WizardStyle=modern
@@ -88,3 +98,13 @@ Root: HKA; Subkey: "Software\Classes\.dcm\OpenWithProgids"; ValueType: string; V
 
 [Run]
 Filename: "{app}\{#AppExe}"; Description: "{cm:LaunchProgram,{#AppName}}"; Flags: nowait postinstall skipifsilent
+
+[Code]
+// Where {autopf} points on Windows: Program Files (per machine), %LOCALAPPDATA%\Programs (per user).
+function DefaultInstallDir(Param: String): String;
+begin
+  if IsAdminInstallMode then
+    Result := ExpandConstant('{commonpf}\KneeOA')
+  else
+    Result := ExpandConstant('{localappdata}\Programs\KneeOA');
+end;
