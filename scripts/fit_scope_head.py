@@ -25,8 +25,8 @@
 3. The head (``training/scope_head.py``), on the rest: out-of-fold probabilities by group (5 folds) for each
    L2 strength tried; the strength with the best out-of-fold log-loss is kept. The threshold is
    the largest probability that refuses at most ``--refuse`` (default 1 %) of the out-of-fold
-   positives; the doubt level, at most ``--doubt-share`` (5 %) of them (a region under the doubt
-   level is refused only when the knee finder also scores it below its own boundary).
+   positives; the doubt level, at most ``--doubt-share`` (5 %) of them (the pipeline keeps the
+   knee finder's decision without a second look when the head scores it at least that much).
 4. The distance ("unusual image; check the grade"): PCA statistics of the positives' features,
    threshold at their ``--unusual`` quantile (99 %).
 Then the final head is fitted on the rest and written with the statistics (atomically); the
@@ -96,9 +96,9 @@ def _on_joints(pipeline, pixels: np.ndarray, name: str, centres) -> list[tuple[n
     return out
 
 
-def _refused(p: np.ndarray, unlike: np.ndarray, threshold: float, doubt: float) -> np.ndarray:
+def _refused(p: np.ndarray, threshold: float) -> np.ndarray:
     """What the head refuses as not a knee (see ``scope.assess``)."""
-    return (p < threshold) | ((p < doubt) & unlike)
+    return p < threshold
 
 
 def _report(title: str, kinds: np.ndarray, refused: np.ndarray, metal: np.ndarray) -> None:
@@ -130,6 +130,8 @@ def main(argv=None) -> int:
     ap.add_argument("--unusual", type=float, default=0.99, help="quantile of the positives' distance")
     ap.add_argument("--components", type=int, default=64)
     ap.add_argument("--dry-run", action="store_true", help="report only; write nothing")
+    ap.add_argument("--cache", type=Path, help="an .npz of the regions' features: written after they are "
+                    "computed, read instead of computing them when it exists (to try thresholds)")
     args = ap.parse_args(argv)
 
     from kneeoa_desktop.core.pipeline import GradingPipeline
@@ -142,55 +144,62 @@ def main(argv=None) -> int:
     pipeline = GradingPipeline(Predictor(args.weights))
     print(f"model {pipeline.predictor.manifest.tag}")
     t0 = time.perf_counter()
-    paths = sorted((args.data / "kneeKL224" / "train").glob("[0-4]/*.png"))
-    rng = np.random.default_rng(2024)
-    pick = rng.choice(len(paths), min(args.positives, len(paths)), replace=False)
-    names = list(SITE_TRANSFORMS)
-    feats, scores, labels, groups, kinds, metal_flags = [], [], [], [], [], []
+    if args.cache is not None and args.cache.exists():  # the regions' features of an earlier run
+        with np.load(args.cache) as cached:
+            x, y, scores, groups, kinds, metal = (cached[k] for k in ("x", "y", "scores", "groups", "kinds", "metal"))
+        n_pos = int((y == 1).sum())
+    else:
+        paths = sorted((args.data / "kneeKL224" / "train").glob("[0-4]/*.png"))
+        rng = np.random.default_rng(2024)
+        pick = rng.choice(len(paths), min(args.positives, len(paths)), replace=False)
+        names = list(SITE_TRANSFORMS)
+        feats, scores, labels, groups, kinds, metal_flags = [], [], [], [], [], []
 
-    def add(regions, label, group, kind):
-        for f, s, m in regions:
-            feats.append(f)
-            scores.append(s)
-            metal_flags.append(m)
-            labels.append(label)
-            groups.append(group)
-            kinds.append(kind)
+        def add(regions, label, group, kind):
+            for f, s, m in regions:
+                feats.append(f)
+                scores.append(s)
+                metal_flags.append(m)
+                labels.append(label)
+                groups.append(group)
+                kinds.append(kind)
 
-    for k, i in enumerate(pick):
-        raw = cv2.imread(str(paths[i]), cv2.IMREAD_GRAYSCALE)
-        site = names[k % len(names)]
-        add(_regions(pipeline, site_film(raw, site, k), site), 1, f"knee/{paths[i].stem[:7]}", f"knee: {site}")
-    rights = [p for p in paths if p.stem.endswith("R")]
-    lefts = [p for p in paths if p.stem.endswith("L")]
-    for k in range(min(args.pairs, len(rights), len(lefts))):
-        a, b = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in (rights[k], lefts[-1 - k]))
-        add(_regions(pipeline, two_knees(a, b), "pair"), 1, f"knee/{rights[k].stem[:7]}", "knee: two side by side")
-    # Issue 33's real films, simulated: other crops than the sites' (the far end of the pick).
-    extra = rng.choice(len(paths), args.shafts + args.tight, replace=False)
-    for k, i in enumerate(extra):
-        raw = cv2.imread(str(paths[i]), cv2.IMREAD_GRAYSCALE)
-        group = f"knee/{paths[i].stem[:7]}"
-        if k < args.shafts:
-            film, centre = shaft_film(raw.astype(np.float32), float(rng.uniform(0.15, 0.85)))
-            add(_on_joints(pipeline, _u8(film), "shafts", [centre]), 1, group, "knee: portrait film with shafts")
-        else:
-            film = tight_film(raw.astype(np.float32), rng, 16 if k % 2 else 8)
-            film = film if k % 2 else _u8(film)
-            add(_on_joints(pipeline, film, "tight", [(film.shape[1] / 2, film.shape[0] / 2)]), 1, group,
-                "knee: tight film")
-    for k in range(min(args.standing, len(rights), len(lefts))):
-        a, b = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in (rights[-1 - k], lefts[k]))
-        film, centres = standing_film(a, b, ("between", "beside right", None)[k % 3])
-        add(_on_joints(pipeline, film, "standing", centres), 1, f"knee/{rights[-1 - k].stem[:7]}",
-            "knee: standing film of both legs")
-    n_pos = len(labels)
-    for kind, group, pixels in negatives(args.data / "out-of-scope"):
-        add(_regions(pipeline, pixels, group), 0, group, kind)
-        if not args.no_mining:
-            add(_mined(pipeline, pixels), 0, group, f"{kind} (every candidate)")
-    x, y = np.stack(feats), np.array(labels)
-    scores, groups, kinds, metal = np.array(scores), np.array(groups), np.array(kinds), np.array(metal_flags)
+        for k, i in enumerate(pick):
+            raw = cv2.imread(str(paths[i]), cv2.IMREAD_GRAYSCALE)
+            site = names[k % len(names)]
+            add(_regions(pipeline, site_film(raw, site, k), site), 1, f"knee/{paths[i].stem[:7]}", f"knee: {site}")
+        rights = [p for p in paths if p.stem.endswith("R")]
+        lefts = [p for p in paths if p.stem.endswith("L")]
+        for k in range(min(args.pairs, len(rights), len(lefts))):
+            a, b = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in (rights[k], lefts[-1 - k]))
+            add(_regions(pipeline, two_knees(a, b), "pair"), 1, f"knee/{rights[k].stem[:7]}", "knee: two side by side")
+        # Issue 33's real films, simulated: other crops than the sites' (the far end of the pick).
+        extra = rng.choice(len(paths), args.shafts + args.tight, replace=False)
+        for k, i in enumerate(extra):
+            raw = cv2.imread(str(paths[i]), cv2.IMREAD_GRAYSCALE)
+            group = f"knee/{paths[i].stem[:7]}"
+            if k < args.shafts:
+                film, centre = shaft_film(raw.astype(np.float32), float(rng.uniform(0.15, 0.85)))
+                add(_on_joints(pipeline, _u8(film), "shafts", [centre]), 1, group, "knee: portrait film with shafts")
+            else:
+                film = tight_film(raw.astype(np.float32), rng, 16 if k % 2 else 8)
+                film = film if k % 2 else _u8(film)
+                add(_on_joints(pipeline, film, "tight", [(film.shape[1] / 2, film.shape[0] / 2)]), 1, group,
+                    "knee: tight film")
+        for k in range(min(args.standing, len(rights), len(lefts))):
+            a, b = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in (rights[-1 - k], lefts[k]))
+            film, centres = standing_film(a, b, ("between", "beside right", None)[k % 3])
+            add(_on_joints(pipeline, film, "standing", centres), 1, f"knee/{rights[-1 - k].stem[:7]}",
+                "knee: standing film of both legs")
+        n_pos = len(labels)
+        for kind, group, pixels in negatives(args.data / "out-of-scope"):
+            add(_regions(pipeline, pixels, group), 0, group, kind)
+            if not args.no_mining:
+                add(_mined(pipeline, pixels), 0, group, f"{kind} (every candidate)")
+        x, y = np.stack(feats), np.array(labels)
+        scores, groups, kinds, metal = np.array(scores), np.array(groups), np.array(kinds), np.array(metal_flags)
+        if args.cache is not None:
+            np.savez(args.cache, x=x, y=y, scores=scores, groups=groups, kinds=kinds, metal=metal)
     held = np.array([is_held_out(g) or g.split("/")[0] in args.leave_out for g in groups])
     print(f"{n_pos} positive and {len(y) - n_pos} negative regions in {time.perf_counter() - t0:.0f} s; "
           f"held out: {held[y == 1].sum()} positive and {held[y == 0].sum()} negative regions "
@@ -212,8 +221,7 @@ def main(argv=None) -> int:
     doubt = float(np.quantile(oof[yf == 1], args.doubt_share))
     print(f"chosen l2 {l2}; threshold {threshold:.4f} (refuses {args.refuse:.0%} of positives out of fold), "
           f"doubt {doubt:.4f}")
-    unlike = np.nan_to_num(scores, nan=np.inf) < scope.LOCALISER_MIN
-    _report("out of fold, on the sources fitted on", kinds[fit], _refused(oof, unlike[fit], threshold, doubt),
+    _report("out of fold, on the sources fitted on", kinds[fit], _refused(oof, threshold),
             metal[fit])
 
     stats = scope.fit_stats(xf[yf == 1], k=32, shrinkage=0.1)
@@ -223,7 +231,7 @@ def main(argv=None) -> int:
     stats = scope.with_thresholds(stats, unusual, unusual, pipeline.predictor.manifest.tag, head)
     print(f"distance: unusual above {unusual:.3f} ({args.unusual:.0%} of positives below)")
     _report("HELD OUT (never fitted on; the head written below)", kinds[held],
-            _refused(head.probability(x[held]), unlike[held], threshold, doubt), metal[held])
+            _refused(head.probability(x[held]), threshold), metal[held])
     if not args.dry_run:
         path = scope.save_stats(stats, args.weights)
         print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")

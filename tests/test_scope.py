@@ -261,7 +261,10 @@ def test_the_head_refuses_and_the_distance_only_notes(tmp_path):
     assert verdict.in_scope and verdict.note == scope.NOTE_UNUSUAL, verdict.reasons
     doubtful = np.r_[-0.5, np.zeros(15)]  # p ≈ 0.38: under the doubt level, over the threshold
     assert scope.assess(pixels, doubtful, stats).in_scope
-    assert not scope.assess(pixels, doubtful, stats, localiser_score=-0.5).in_scope
+    # The head alone decides: the knee detector calling a region unlike a knee (as it calls tight,
+    # squashed knees) no longer tips a doubtful head; its score is reported.
+    verdict = scope.assess(pixels, doubtful, stats, localiser_score=-2.5)
+    assert verdict.in_scope and verdict.reasons["localiser_score"] == -2.5
 
 
 # --- Metal beside a region: the context the pipeline hands the scope check ------------------------
@@ -371,5 +374,9 @@ def test_the_knee_head_decides_between_candidate_sets():
     assert choose([[0.9], [0.99]], head, small=True) == 1
     assert choose([[0.99], [0.9]], head, small=True) == 0
     assert choose([[0.9], [0.6]], head, small=True) == 0
-    # A pair the scan decided on stands when the head is sure of it.
+    # A pair the scan decided on stands when the head is sure of it, and even when it only
+    # accepts both knees (one of them alone, however sure, would lose the other) …
     assert choose([[0.9, 0.95], [0.99]], head, pairs_first=True) == 0
+    assert choose([[0.5, 0.95], [0.99]], head) == 0
+    # … but not when it refuses one of them.
+    assert choose([[0.1, 0.95], [0.99]], head) == 1

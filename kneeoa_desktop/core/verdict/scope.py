@@ -14,15 +14,16 @@ The evidence, cheapest first:
 * the *knee head*: a logistic regression on the network's pooled features that answers "is this
   a native knee PA/AP view?", learnt from positives *and* negatives — kneeKL224 knees pushed
   through simulated sites (resized without keeping the aspect ratio, re-framed, sharpened,
-  equalised, other gamma, 16-bit) against real films of other kinds (replaced knees, hands,
-  pydicom's CT/MR/other DICOM, scikit-image's pictures) and synthetic ones
-  (``scripts/fit_scope_head.py``). Its probability below the head's threshold refuses the
-  region as not a knee; a doubtful probability with a localiser score below the SVM's own
-  boundary does too;
+  equalised, other gamma, 16-bit, tight films, long portrait films with shafts, standing films of
+  both legs) against real films of other kinds (replaced knees, hands, chests, shoulders,
+  pelvises, pydicom's CT/MR/other DICOM, scikit-image's pictures) and synthetic ones, and against
+  every region the knee finder proposes on those (``scripts/fit_scope_head.py``). Its
+  probability below the head's threshold refuses the region as not a knee;
 * how far the features lie from those of the training images (a Mahalanobis distance in a PCA
   space with shrinkage): far is *not* a refusal when the head says knee — another site's scanner
   and processing move the features too — but a note, "unusual image; check the grade";
-* the knee localiser's score, when a caller has one, as supporting evidence only.
+* the knee localiser's score, when a caller has one: reported, and with version-1 statistics
+  (no head) supporting evidence.
 
 The statistics and the head belong to one set of weights and live beside the model as
 ``scope.npz``. A model whose ``scope.npz`` predates the head (version 1) is judged as before:
@@ -70,7 +71,7 @@ NOISE_RATIO = 0.8  # pixel-scale share of the variation above which a region is 
 LATERAL_VIEWS = {"LAT", "LL", "RL", "ML", "LM", "LATERAL", "XTABLE"}
 
 #: Localiser scores below this (the knee SVM's own decision boundary) count against a knee;
-#: they only tip a verdict when the features are already in doubt (see ``assess``).
+#: with version-1 statistics (no knee head) they tip a verdict the features already doubt.
 LOCALISER_MIN = 0.0
 #: A localiser score this high is a confident PA knee joint (true knees on films: 5th percentile
 #: 0.74 in scripts/measure_localiser.py); its feature-distance bar is raised by SURE_KNEE_MARGIN.
@@ -128,7 +129,8 @@ class KneeHead:
 
     Fitted by ``training.scope_head`` (standardised features, PCA, L2-regularised logistic
     regression, folded back into one weight vector). ``threshold``: below it a region is not a
-    knee; ``doubt``: below it a localiser score under the SVM's boundary tips the verdict."""
+    knee; ``doubt``: below it the head is not sure, and the pipeline lets it choose between the
+    knee finder's other candidate regions (``most_knee_like``)."""
 
     centre: np.ndarray  # (D,)
     weights: np.ndarray  # (D,)
@@ -162,15 +164,16 @@ def most_knee_like(set_probabilities: list[list[float]], head: KneeHead, pairs_f
     the scan's decision first; each set's knee probabilities): one knee, or a right/left pair.
 
     A set is as knee-like as its least knee-like region. The scan's decision stands when the head
-    is sure of it (``head.doubt``), unless it is one knee on an image wide enough for two knees
-    side by side (``pairs_first``) and the head accepts a pair there (``head.threshold``): each
-    half of two knees is a knee to the head, and so are the image of both and a small window on
-    one (while on one squashed knee's film, half a knee is one too). Otherwise a set the head is
-    sure of wins, with ``pairs_first`` a pair before one knee. Failing that, the most knee-like
-    set the head accepts (``head.threshold``), when it beats the decision by ``SWITCH_MARGIN``. A
-    candidate the head refuses never beats one it accepts; when the head accepts none, the decision stands (and
-    is refused with its reason). ``small``: the decision holds a region under
-    ``SMALL_REGION_PX``, which the head's certainty does not keep."""
+    is sure of it (``head.doubt``), or, for a right/left pair, accepts both knees
+    (``head.threshold``); unless it is one knee on an image wide enough for two knees side by
+    side (``pairs_first``) and the head accepts a pair there: each half of two knees is a knee to
+    the head, and so are the image of both and a small window on one (while on one squashed
+    knee's film, half a knee is one too). Otherwise a set the head is sure of wins, with
+    ``pairs_first`` a pair before one knee. Failing that, the most knee-like set the head accepts,
+    when it beats the decision by ``SWITCH_MARGIN``. A candidate the head refuses never beats one
+    it accepts; when the head accepts none, the decision stands (and is refused with its reason).
+    ``small``: the decision holds a region under ``SMALL_REGION_PX``, which the head's certainty
+    does not keep."""
     scores = [min(ps) if ps else 0.0 for ps in set_probabilities]
     if not scores:
         return 0
@@ -181,7 +184,10 @@ def most_knee_like(set_probabilities: list[list[float]], head: KneeHead, pairs_f
         pairs = [i for i, score in enumerate(scores) if len(set_probabilities[i]) == 2 and score >= head.threshold]
         if pairs:
             return max(pairs, key=lambda i: (scores[i], -i))
-    if scores[0] >= head.doubt and not small:
+    # A right/left pair the scan decided on stands when the head accepts both knees: replacing it
+    # by one of its own knees, however sure, would lose the other.
+    accepted_pair = len(set_probabilities[0]) == 2 and scores[0] >= head.threshold
+    if not small and (scores[0] >= head.doubt or accepted_pair):
         return 0
     if sure:
         return max(sure, key=lambda i: (pairs_first and len(set_probabilities[i]), scores[i], -i))
@@ -357,7 +363,10 @@ def assess(pixels: np.ndarray, features: np.ndarray | None = None, stats: ScopeS
         # far from OAI is a note on a grade, never a refusal of a knee.
         p = float(head.probability(np.ravel(features))[0])
         reasons["knee_probability"] = round(p, 4)
-        if p < head.threshold or (p < head.doubt and unlike_knee):
+        # The head alone decides: it learnt from every region the scan proposes on films of other
+        # body parts, and the detector's "unlike a knee" (which once settled a doubtful head)
+        # refused the tight and squashed knees that HOG cannot read but the network can.
+        if p < head.threshold:
             # Telling a lateral view from "something else" needs evidence we do not have (no
             # lateral films to learn from); the general sentence is the one that is never wrong.
             return ScopeVerdict(False, NOTE_NOT_KNEE, reasons)
