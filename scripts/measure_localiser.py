@@ -121,9 +121,10 @@ def _decision_inputs(img: np.ndarray) -> tuple[float, float, float, float]:
     """(weaker knee of the bilateral pair or nan, best window inside, the whole image, the weaker
     half) scores, computed as ``find_knees`` computes them."""
     work, scale, box = localise._work_and_box(img)
-    _, pair, best, whole, halves = localise._candidates(work, localise._anisotropies(work, scale, None), box)
-    return (min(pair[0].score, pair[1].score) if pair else np.nan, best.score if best else -np.inf, whole,
-            halves)
+    found = localise._candidates(work, localise._anisotropies(work, scale, None), box)
+    pair, best = found.pair, found.best
+    return (min(pair[0].score, pair[1].score) if pair else np.nan, best.score if best else -np.inf, found.whole,
+            found.halves)
 
 
 def oblong_images(folder: Path, count: int) -> None:
