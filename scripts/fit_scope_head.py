@@ -53,11 +53,17 @@ from kneeoa_desktop.core.verdict import scope  # noqa: E402
 from kneeoa_desktop.training.site_check import as_film  # noqa: E402
 
 
-def _regions(pipeline, pixels: np.ndarray, name: str) -> list[tuple[np.ndarray, float, bool]]:
+def _regions(pipeline, pixels: np.ndarray, name: str, centres=None) -> list[tuple[np.ndarray, float, bool]]:
     """(features, localiser score or nan, metal seen) of every region the pipeline grades on an
-    image; metal is the scope check's rule on the region and its context, whatever the head says."""
+    image; metal is the scope check's rule on the region and its context, whatever the head says.
+    ``centres``: the true joints of a simulated film; a region not centred on one (within a fifth
+    of its size) is left out, as no example of a knee."""
     out = []
     for knee in pipeline(as_film(pixels, name)).knees:
+        x, y, w, h = knee.region
+        if centres is not None and not any(abs(x + w / 2 - cx) <= 0.2 * w and abs(y + h / 2 - cy) <= 0.2 * h
+                                           for cx, cy in centres):
+            continue
         score = knee.localiser_score if knee.localiser_score is not None else float("nan")
         reasons = knee.scope_reasons
         metal = max(reasons.get("metal_fraction", 0.0), reasons.get("context_metal_fraction", 0.0))
@@ -80,20 +86,6 @@ def _mined(pipeline, pixels: np.ndarray) -> list[tuple[np.ndarray, float, bool]]
     _, _, features = pipeline.predictor.predict_array(batch, with_features=True)
     return [(np.asarray(f, np.float64), float(r.score) if np.isfinite(r.score) else float("nan"), False)
             for f, r in zip(features, regions)]
-
-
-def _on_joints(pipeline, pixels: np.ndarray, name: str, centres) -> list[tuple[np.ndarray, float, bool]]:
-    """``_regions`` of a simulated film, only those whose region is centred on a true joint (within
-    a fifth of its size): a region off the joint is no example of a knee."""
-    out = []
-    for knee in pipeline(as_film(pixels, name)).knees:
-        x, y, w, h = knee.region
-        if any(abs(x + w / 2 - cx) <= 0.2 * w and abs(y + h / 2 - cy) <= 0.2 * h for cx, cy in centres):
-            reasons = knee.scope_reasons
-            metal = max(reasons.get("metal_fraction", 0.0), reasons.get("context_metal_fraction", 0.0))
-            score = knee.localiser_score if knee.localiser_score is not None else float("nan")
-            out.append((np.asarray(knee.prediction.features, np.float64), score, metal >= scope.METAL_MIN_FRACTION))
-    return out
 
 
 def _refused(p: np.ndarray, threshold: float) -> np.ndarray:
@@ -180,16 +172,16 @@ def main(argv=None) -> int:
             group = f"knee/{paths[i].stem[:7]}"
             if k < args.shafts:
                 film, centre = shaft_film(raw.astype(np.float32), float(rng.uniform(0.15, 0.85)))
-                add(_on_joints(pipeline, _u8(film), "shafts", [centre]), 1, group, "knee: portrait film with shafts")
+                add(_regions(pipeline, _u8(film), "shafts", [centre]), 1, group, "knee: portrait film with shafts")
             else:
                 film = tight_film(raw.astype(np.float32), rng, 16 if k % 2 else 8)
                 film = film if k % 2 else _u8(film)
-                add(_on_joints(pipeline, film, "tight", [(film.shape[1] / 2, film.shape[0] / 2)]), 1, group,
+                add(_regions(pipeline, film, "tight", [(film.shape[1] / 2, film.shape[0] / 2)]), 1, group,
                     "knee: tight film")
         for k in range(min(args.standing, len(rights), len(lefts))):
             a, b = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in (rights[-1 - k], lefts[k]))
             film, centres = standing_film(a, b, ("between", "beside right", None)[k % 3])
-            add(_on_joints(pipeline, film, "standing", centres), 1, f"knee/{rights[-1 - k].stem[:7]}",
+            add(_regions(pipeline, film, "standing", centres), 1, f"knee/{rights[-1 - k].stem[:7]}",
                 "knee: standing film of both legs")
         n_pos = len(labels)
         for kind, group, pixels in negatives(args.data / "out-of-scope"):

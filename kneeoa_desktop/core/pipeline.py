@@ -128,22 +128,29 @@ class GradingPipeline:
             one_of_two = wide and len(sets[0]) == 1 and any(len(s) == 2 for s in sets)
             small = any(not r.whole_image and min(r.width, r.height) < SMALL_REGION_PX for r in sets[0])
             if head is not None and len(sets) > 1 and (not all(sure) or one_of_two or small):
-                # The scan proposes, the network's knee head disposes: every set it weighed goes
-                # through the network in one pass, and the most knee-like is graded
-                # (scope.most_knee_like). A film the head is sure of costs nothing more, unless
-                # it is one knee on an image wide enough for two side by side, or a small region.
-                found = list(dict.fromkeys(r for s in sets for r in s))
+                # The scan proposes, the network's knee head disposes: every other set it weighed
+                # goes through the network in one pass (the decision's regions were graded
+                # above), and the most knee-like is graded (scope.most_knee_like). A film the head
+                # is sure of costs nothing more, unless it is one knee on an image wide enough for
+                # two side by side, or a small region.
+                graded = {(k.region, k.side): k for k in result.knees}
+                decided = {r: head.probability(graded[(_rect(r), r.side)].prediction.features)[0] for r in sets[0]}
+                others = [r for r in dict.fromkeys(r for s in sets for r in s) if r not in decided]
+                chosen: list[KneeRegion] = []
 
                 def choose(features: np.ndarray) -> list[int]:
-                    p = dict(zip(found, head.probability(features)))
-                    chosen = sets[most_knee_like([[float(p[r]) for r in s] for s in sets], head, wide, small)]
-                    return [found.index(r) for r in chosen]
+                    p = {**decided, **dict(zip(others, head.probability(features)))}
+                    chosen[:] = sets[most_knee_like([[float(p[r]) for r in s] for s in sets], head, wide, small)]
+                    return [others.index(r) for r in chosen if r in others]
 
-                if found != sets[0]:
-                    first = result.stages
-                    result = self._grade([(image, found)], False, start, choose)[0]
-                    result.stages = {"network": first["network"], "candidates": result.stages["network"],
-                                     "scope check": first["scope check"] + result.stages["scope check"]}
+                if others:
+                    first = result
+                    result = self._grade([(image, others)], False, start, choose)[0]
+                    # The chosen set's knees, in its order, from whichever pass graded them.
+                    graded.update({(k.region, k.side): k for k in result.knees})
+                    result.knees = [graded[(_rect(r), r.side)] for r in chosen]
+                    result.stages = {"network": first.stages["network"], "candidates": result.stages["network"],
+                                     "scope check": first.stages["scope check"] + result.stages["scope check"]}
         result.stages.update({"load": (loaded - start) * 1000.0, "find knees": (located - loaded) * 1000.0})
         return result
 
@@ -189,7 +196,7 @@ class GradingPipeline:
                                  view_position=meta.get("ViewPosition"),
                                  context=None if r.whole_image else _context(image, r))
                 checking += time.perf_counter() - checked
-                knees.append(KneeResult(prediction, (r.x, r.y, r.width, r.height), r.side, verdict.in_scope,
+                knees.append(KneeResult(prediction, _rect(r), r.side, verdict.in_scope,
                                         verdict.note, r.whole_image, manual, score, verdict.reasons))
                 i += 1
             results.append(GradingResult(image, image.display_u8(), knees, time.perf_counter() - start))
@@ -224,6 +231,10 @@ def _spacing(meta: dict) -> float | None:
     except (TypeError, ValueError, IndexError):
         return None
     return spacing if 0.01 <= spacing <= 5.0 else None
+
+
+def _rect(region: KneeRegion) -> Rect:
+    return (region.x, region.y, region.width, region.height)
 
 
 def _visible(region: KneeRegion, image: LoadedImage) -> Rect:
