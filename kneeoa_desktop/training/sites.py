@@ -97,15 +97,26 @@ def calibration_sphere(film: np.ndarray, centre: tuple[float, float], diameter: 
     cv2.circle(film, (cx, cy), int(round(diameter / 2)), 255.0, -1)
 
 
+def _levelled(x: np.ndarray, lo: float = 40.0, hi: float = 200.0) -> np.ndarray:
+    """``x`` mapped linearly so that its 1st and 99.5th percentiles fall on ``lo`` and ``hi``."""
+    a, b = np.percentile(x, [1.0, 99.5])
+    return lo + (x - a) * (hi - lo) / max(float(b - a), 1.0)
+
+
 def standing_film(right: np.ndarray, left: np.ndarray, sphere: str | None = "between",
-                  quality: int = 90) -> tuple[np.ndarray, list[tuple[float, float]]]:
+                  quality: int = 90, heavy: bool = False) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """A standing hip-to-ankle film of both legs, as a surgeon plans a replacement on: two long
     legs (``shaft_film``, the knees at mid-height), a radiopaque ruler along the film's left edge,
     a calibration sphere at knee height ``"between"`` the knees, ``"beside right"`` (outside the
-    patient's right knee) or none, stored as a JPEG. Returns the uint8 film and the true joint
-    centres (patient's right first, on the image's left)."""
+    patient's right knee) or none, stored as a JPEG; ``heavy``: the knees levelled to one gray
+    range (one patient's, exposed alike) and the whole film through a high-contrast,
+    edge-enhanced tone curve (dense bone saturates). Returns the uint8 film
+    and the true joint centres (patient's right first, on the image's left)."""
     n = right.shape[0]
-    legs = [shaft_film(k.astype(np.float32), 0.5, 6.0, 1.3) for k in (right, left)]
+    knees = [k.astype(np.float32) for k in (right, left)]
+    if heavy:  # one patient's knees, exposed alike: each crop levelled to the same gray range first
+        knees = [_levelled(k) for k in knees]
+    legs = [shaft_film(k, 0.5, 6.0, 1.3) for k in knees]
     gap = int(0.2 * n)
     ruler = int(0.25 * n)
     width = ruler + sum(f.shape[1] for f, _ in legs) + gap
@@ -123,8 +134,41 @@ def standing_film(right: np.ndarray, left: np.ndarray, sphere: str | None = "bet
         (rx, ry), (lx, ly) = centres
         where = {"between": ((rx + lx) / 2, (ry + ly) / 2), "beside right": (rx - 0.75 * n, ry)}[sphere]
         calibration_sphere(film, where, n / 3, stem=n / 8)
+    if heavy:
+        film = contrast(unsharp(film, 2.0, 1.0), 5.0)
     ok, data = cv2.imencode(".jpg", _u8(film), [cv2.IMWRITE_JPEG_QUALITY, quality])
     return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE), centres
+
+
+def sclerotic(x: np.ndarray, rng: np.random.Generator, compartments: int = 1,
+              strength: float = 90.0, depth: float = 0.07) -> np.ndarray:
+    """Dense subchondral sclerosis, as on the knees of severe OA that a replacement is planned
+    for: bone density added under the tibial plateau and over the condyle of one compartment (at
+    random) or of both (``compartments``), following the joint space column by column, densest
+    at the joint and fading into the bone over ``depth`` × the height, patchy. ``x``: a float
+    crop on 0–255 centred on the joint, as kneeKL224's; returns a float image (may exceed 255)."""
+    x = x.astype(np.float32)
+    n, w = x.shape
+    out = x.copy()
+    rows = np.arange(n, dtype=np.float32)[:, None]
+    a, b = int(0.36 * n), int(0.64 * n)
+    # The joint space: the darkest row near the middle, column by column, smoothed across.
+    line = a + np.argmin(cv2.GaussianBlur(x, (0, 0), 3)[a:b], axis=0).astype(np.float32)
+    line = cv2.GaussianBlur(line[None, :], (0, 0), 0.04 * w)[0][None, :]
+    cols = np.arange(w, dtype=np.float32)
+    for k in rng.permutation(2)[:compartments]:
+        lo, hi = ((0.12, 0.45), (0.55, 0.88))[k]
+        t = np.clip((cols - lo * w) / ((hi - lo) * w), 0, 1)
+        along = np.clip(np.sin(np.pi * t), 0, 1) ** 0.5  # deepest under the compartment's middle
+        d = depth * n * (0.3 + 0.7 * along)[None, :]
+        below, above = rows - (line + 1.0), (line - 1.0) - rows
+        mask = (np.where(below >= 0, np.exp(-np.maximum(below, 0) / d), 0)
+                + 0.7 * np.where(above >= 0, np.exp(-np.maximum(above, 0) / (0.7 * d)), 0))
+        mask *= (along > 0.05)[None, :]
+        patch = cv2.GaussianBlur(rng.normal(0, 1, (n, w)).astype(np.float32), (0, 0), 4)
+        mask *= 0.75 + 0.25 * patch / max(float(patch.std()), 1e-6)
+        out += strength * cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 1.0) * (0.5 + 0.5 * x / 255.0)
+    return out
 
 
 def tight_film(x: np.ndarray, rng: np.random.Generator, bits: int = 16) -> np.ndarray:

@@ -375,8 +375,8 @@
         <translation>Металлический имплант: эндопротезированный сустав нельзя оценить по Келлгрену–Лоуренсу.</translation>
     </message>
     <message>
-        <source>This does not look like a knee radiograph.</source>
-        <translation>Это не похоже на рентгенограмму коленного сустава.</translation>
+        <source>This does not look like a PA or AP knee radiograph; a lateral view or another body part cannot be KL-graded.</source>
+        <translation>Это не похоже на прямую (PA или AP) рентгенограмму коленного сустава; боковую проекцию или другую часть тела нельзя оценить по Келлгрену–Лоуренсу.</translation>
     </message>
     <message>
         <source>Unusual image for this model; check the grade.</source>

@@ -52,7 +52,7 @@ from .metal import METAL_MIN_FRACTION, metal_plateaus, metal_share, sphere_px
 #: refuse the region; ``NOTE_UNUSUAL`` goes with a grade that is shown.
 NOTE_LATERAL = QT_TRANSLATE_NOOP("CoreMessages", "This looks like a lateral view; KL grading needs a PA or AP view.")
 NOTE_IMPLANT = QT_TRANSLATE_NOOP("CoreMessages", "Metal implant: a replaced joint cannot be KL-graded.")
-NOTE_NOT_KNEE = QT_TRANSLATE_NOOP("CoreMessages", "This does not look like a knee radiograph.")
+NOTE_NOT_KNEE = QT_TRANSLATE_NOOP("CoreMessages", "This does not look like a PA or AP knee radiograph; a lateral view or another body part cannot be KL-graded.")
 NOTE_UNUSUAL = QT_TRANSLATE_NOOP("CoreMessages", "Unusual image for this model; check the grade.")
 NOTES = (NOTE_LATERAL, NOTE_IMPLANT, NOTE_NOT_KNEE, NOTE_UNUSUAL)
 
