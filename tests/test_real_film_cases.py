@@ -1,7 +1,8 @@
 """The real films of issue 33 ("Real films, round two"), each rebuilt as a simulated case that fails
 the way the real films fail (``training/sites.py``): another hospital's tight single-knee films,
 two such knees side by side, portrait films with long shafts, standing films of both legs with a
-ruler and a calibration sphere. A case marked xfail fails today and is held strictly: when the
+ruler and a calibration sphere, and such films on a high-contrast tone curve whose knees carry
+dense subchondral sclerosis. A case marked xfail fails today and is held strictly: when the
 front of the pipeline is fixed it passes, and the mark must go.
 
 The bars are issue 33's "Done when" for the matching real films."""
@@ -131,9 +132,10 @@ def test_a_calibration_sphere_on_a_standing_film_refuses_no_knee(grader, sphere)
 def test_dense_sclerosis_on_a_high_contrast_standing_film_refuses_no_knee(grader):
     """Most knees on the real standing films have severe OA with dense subchondral sclerosis, on
     high-contrast JPEGs. Rebuilt (``sites.sclerotic`` on val KL 3–4 crops, ``standing_film(...,
-    heavy=True)``, a sphere between the knees), every film gives both knees on their joints, but
-    graded in scope: 0 of 16 on b58d070 (all "metal": the sphere), 9 of 16 with the knee head
-    that had seen no such knee (6a7244c), 16 of 16 once such films were among its positives.
-    The bar is issue 33's for the real standing films (80 of 88 native knees)."""
+    heavy=True)``, a sphere between the knees): on b58d070 both knees of every film were found
+    on their joints but none was graded (all "metal": the sphere); 9 of 16 were graded with the
+    knee head that had seen no such knee (6a7244c; the rest "not a knee"); 16 of 16 once such
+    films were among its positives. The bar is issue 33's for the real standing films (80 of 88
+    native knees)."""
     placed, graded, films = _standing(grader, "between", sclerosis=True)
     assert placed == films and graded >= 0.9 * 2 * films, (placed, graded, films)

@@ -23,7 +23,7 @@ def _val(step: int):
 #: Floors, so that the front-of-pipeline work to come may raise them; a fall below is a
 #: regression a clinician would meet. Measured with model 1.1.0, its held-out knee head deciding
 #: between the scan's candidates (a small region doubted whatever the head says), on 2026-12-07;
-#: lowered twice for the head that learnt sclerotic knees and the scan's windows off the joints
+#: two lowered for the head that learnt sclerotic knees and the scan's windows off the joints
 #: (issue 33): on this subset it refuses one equalised film (κ 0.677; 1.9 % of 413 as against
 #: 1.7 %) and grades one zoomed-out film fewer whole (24; on 413, 71.2 % whole against 68.3 %).
 FLOORS = {
