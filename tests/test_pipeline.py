@@ -165,3 +165,38 @@ def test_each_record_names_the_knee_the_film_shows_or_its_header_says(tmp_path, 
     film, _ = bilateral_film(_val_crop("R", "3"), _val_crop("L", "1"))
     both, _ = _grade(film)
     assert [(k.side, k.side_letter) for k in both.knees] == [("right", "R"), ("left", "L")]
+
+
+def _region(x, y, w, h):
+    return KneeRegion(x, y, w, h, None, 0.0, False)
+
+
+def test_one_knee_of_a_pair_is_told_from_the_image_of_both_and_from_a_knee_over_its_condyles():
+    pair = [_region(100, 500, 250, 250), _region(450, 500, 250, 250)]
+    assert pipeline._one_of_the_pair(_region(110, 490, 240, 260), pair)  # the right knee, framed again
+    assert pipeline._one_of_the_pair(_region(440, 510, 270, 240), pair)  # the left one
+    assert not pipeline._one_of_the_pair(_region(0, 0, 800, 1400), pair)  # the whole film: both knees
+    condyles = [_region(100, 100, 90, 90), _region(200, 100, 90, 90)]
+    assert not pipeline._one_of_the_pair(_region(80, 60, 240, 200), condyles)  # one knee over both
+    assert not pipeline._one_of_the_pair(_region(110, 490, 240, 260), pair[:1])
+
+
+@needs_data
+def test_a_knee_the_head_refuses_keeps_its_record_beside_the_knee_it_accepts(predictor):
+    """A standing film of both legs, high contrast, a sphere beside the right knee, the left knee
+    with sclerosis dense enough to look like a block of metal: the head refuses that knee (0.02)
+    and was sure of a window on the right one, which replaced the scan's right/left pair; the
+    left knee vanished from the record without a word. Now it is there, refused with its reason."""
+    from kneeoa_desktop.training import sites
+    from kneeoa_desktop.training.site_check import as_film
+
+    rng = np.random.default_rng(30)
+    right, left = (sites._u8(sites.sclerotic(cv2.imread(str(DATA_DIR / "val" / name), cv2.IMREAD_GRAYSCALE),
+                                             rng, 1, 150.0)) for name in ("0/9365192R.png", "0/9305272L.png"))
+    film, centres = sites.standing_film(right, left, "beside right", heavy=True)
+    knees = GradingPipeline(predictor)(as_film(film, "standing")).knees
+    assert [k.side for k in knees] == ["right", "left"]
+    for knee, (cx, cy) in zip(knees, centres):
+        x, y, w, h = knee.region
+        assert abs(x + w / 2 - cx) <= 0.2 * w and abs(y + h / 2 - cy) <= 0.2 * h
+    assert knees[0].in_scope and (knees[1].in_scope or knees[1].scope_note)

@@ -141,6 +141,11 @@ class GradingPipeline:
                 def choose(features: np.ndarray) -> list[int]:
                     p = {**decided, **dict(zip(others, head.probability(features)))}
                     chosen[:] = sets[most_knee_like([[float(p[r]) for r in s] for s in sets], head, wide, small)]
+                    if len(chosen) == 1 and _one_of_the_pair(chosen[0], sets[0]):
+                        # A right/left pair the scan decided on is not replaced by one of its own
+                        # knees: the other knee, which the head doubts, keeps its record (refused
+                        # with its reason) instead of vanishing from a bilateral film.
+                        chosen[:] = sets[0]
                     return [others.index(r) for r in chosen if r in others]
 
                 if others:
@@ -231,6 +236,27 @@ def _spacing(meta: dict) -> float | None:
     except (TypeError, ValueError, IndexError):
         return None
     return spacing if 0.01 <= spacing <= 5.0 else None
+
+
+def _one_of_the_pair(region: KneeRegion, pair: list[KneeRegion]) -> bool:
+    """Whether ``region`` is the same joint as one knee of a two-region set (overlapping it by at
+    least 40 % of their union) and holds nothing of the other's centre: one knee of that pair, not
+    the image of both, nor a knee between two windows on its condyles."""
+    if len(pair) != 2:
+        return False
+
+    def overlap(a: KneeRegion, b: KneeRegion) -> float:
+        w = min(a.x + a.width, b.x + b.width) - max(a.x, b.x)
+        h = min(a.y + a.height, b.y + b.height) - max(a.y, b.y)
+        inter = max(w, 0) * max(h, 0)
+        return inter / float(a.width * a.height + b.width * b.height - inter)
+
+    def holds_centre(a: KneeRegion, b: KneeRegion) -> bool:
+        cx, cy = b.x + b.width / 2, b.y + b.height / 2
+        return a.x <= cx < a.x + a.width and a.y <= cy < a.y + a.height
+
+    return any(overlap(region, mine) >= 0.4 and not holds_centre(region, other)
+               for mine, other in (pair, pair[::-1]))
 
 
 def _rect(region: KneeRegion) -> Rect:
