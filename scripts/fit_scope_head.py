@@ -55,7 +55,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from kneeoa_desktop.core.verdict import scope  # noqa: E402
-from kneeoa_desktop.training.site_check import as_film  # noqa: E402
+from kneeoa_desktop.training.site_check import as_film, centred_on  # noqa: E402
 
 
 def _regions(pipeline, pixels: np.ndarray, name: str, centres=None) -> list[tuple[np.ndarray, float, bool]]:
@@ -65,9 +65,7 @@ def _regions(pipeline, pixels: np.ndarray, name: str, centres=None) -> list[tupl
     of its size) is left out, as no example of a knee."""
     out = []
     for knee in pipeline(as_film(pixels, name)).knees:
-        x, y, w, h = knee.region
-        if centres is not None and not any(abs(x + w / 2 - cx) <= 0.2 * w and abs(y + h / 2 - cy) <= 0.2 * h
-                                           for cx, cy in centres):
+        if centres is not None and not any(centred_on(knee.region, c) for c in centres):
             continue
         score = knee.localiser_score if knee.localiser_score is not None else float("nan")
         reasons = knee.scope_reasons
@@ -79,9 +77,14 @@ def _regions(pipeline, pixels: np.ndarray, name: str, centres=None) -> list[tupl
 def _mined(pipeline, pixels: np.ndarray) -> list[tuple[np.ndarray, float, bool]]:
     """(features, localiser score, False) of every region the scan proposes on an image, through
     the network in one batch as the pipeline's second pass sends them (metal is not judged)."""
+    return _through_network(pipeline, pixels, _candidates(pixels))
+
+
+def _candidates(pixels: np.ndarray) -> list:
+    """Every region the scan proposes on an image (``localise.knee_candidates``' sets), once."""
     from kneeoa_desktop.core.knees.localise import knee_candidates
 
-    return _through_network(pipeline, pixels, list(dict.fromkeys(r for s in knee_candidates(pixels) for r in s)))
+    return list(dict.fromkeys(r for s in knee_candidates(pixels) for r in s))
 
 
 def _through_network(pipeline, pixels: np.ndarray, regions) -> list[tuple[np.ndarray, float, bool]]:
@@ -104,11 +107,8 @@ def _off_joint(pipeline, pixels: np.ndarray, centres) -> list[tuple[np.ndarray, 
     tibia and fibula, a condyle, a corner of a tight film). A region near a joint at another size
     is left out, and so is one that holds both joints (taught as a negative, it dragged the
     threshold down and refused tight knees: weights/LEDGER.md)."""
-    from kneeoa_desktop.core.knees.localise import knee_candidates
-
-    off = [r for r in dict.fromkeys(r for s in knee_candidates(pixels) for r in s)
-           if all(abs(r.x + r.width / 2 - cx) > 0.5 * r.width or abs(r.y + r.height / 2 - cy) > 0.5 * r.height
-                  for cx, cy in centres)]
+    off = [r for r in _candidates(pixels)
+           if not any(centred_on((r.x, r.y, r.width, r.height), c, 0.5) for c in centres)]
     return _through_network(pipeline, pixels, off)
 
 
@@ -154,11 +154,10 @@ def main(argv=None) -> int:
 
     from kneeoa_desktop.core.pipeline import GradingPipeline
     from kneeoa_desktop.core.model.predictor import Predictor
-    from kneeoa_desktop.training.augment import unsharp
     from kneeoa_desktop.training.negatives import is_held_out, negatives
     from kneeoa_desktop.training.scope_head import cross_validate, fit_head
     from kneeoa_desktop.training.sites import (SITE_TRANSFORMS, _u8, sclerotic, shaft_film, site_film,
-                                               standing_film, tight_cut, tight_film, two_knees)
+                                               standing_film, tight_film, two_knees, two_tight_knees)
 
     pipeline = GradingPipeline(Predictor(args.weights))
     print(f"model {pipeline.predictor.manifest.tag}")
@@ -197,11 +196,9 @@ def main(argv=None) -> int:
         rights = [p for p in paths if p.stem.endswith("R")]
         lefts = [p for p in paths if p.stem.endswith("L")]
         for k in range(min(args.pairs, len(rights), len(lefts))):
-            a, b = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE).astype(np.float32) for p in (rights[k], lefts[-1 - k]))
-            if k % 2:  # as the other hospital's: cut tight and sharpened
-                a, b = tight_cut(a), tight_cut(b)
-            image = two_knees(a, b)
-            image = _u8(unsharp(image.astype(np.float32), 2.0, 1.2)) if k % 2 else image
+            a, b = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in (rights[k], lefts[-1 - k]))
+            # Every other one as the other hospital's: cut tight and sharpened.
+            image = two_tight_knees(a, b) if k % 2 else two_knees(a, b)
             w, h = image.shape[1], image.shape[0]
             knee_film(image, "pair", [(w / 4, h / 2), (3 * w / 4, h / 2)], f"knee/{rights[k].stem[:7]}",
                       "knee: two side by side")

@@ -33,12 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from kneeoa_desktop.training import sites  # noqa: E402
-from kneeoa_desktop.training.site_check import as_film  # noqa: E402
-
-
-def _on_joint(knee, centre, tolerance: float = 0.2) -> bool:
-    x, y, w, h = knee.region
-    return abs(x + w / 2 - centre[0]) <= tolerance * w and abs(y + h / 2 - centre[1]) <= tolerance * h
+from kneeoa_desktop.training.site_check import as_film, centred_on  # noqa: E402
 
 
 def avulsion(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -102,7 +97,7 @@ def main(argv=None) -> int:
             film, centres = sites.standing_film(pair[0], pair[1], "between", heavy=True)
             found = grader(as_film(film, "standing")).knees
             knees += 2
-            graded += sum(_on_joint(q, c) and q.in_scope for q, c in zip(found, centres)) if len(found) == 2 else 0
+            graded += sum(centred_on(q.region, c) and q.in_scope for q, c in zip(found, centres)) if len(found) == 2 else 0
             for q in found:
                 r = q.scope_reasons
                 metal += not q.in_scope and "Metal" in (q.scope_note or "")
@@ -118,7 +113,7 @@ def main(argv=None) -> int:
             raw = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE).astype(np.float32)
             film, centre = teaching_film(avulsion(raw, rng) if fracture else raw, rng, int(rng.uniform(1000, 2400)))
             found = grader(as_film(film, "teaching")).knees
-            good += len(found) == 1 and found[0].in_scope and _on_joint(found[0], centre)
+            good += len(found) == 1 and found[0].in_scope and centred_on(found[0].region, centre)
             probs += [q.scope_reasons.get("knee_probability", float("nan")) for q in found]
         print(f"  {'with' if fracture else 'without'} a fracture: {good} of {len(crops)} graded on the joint; "
               f"knee head's lowest probability {np.nanmin(probs):.3f}, median {np.nanmedian(probs):.3f}")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from kneeoa_desktop.training import sites
-from kneeoa_desktop.training.site_check import as_film
+from kneeoa_desktop.training.site_check import as_film, centred_on
 
 from .conftest import needs_data
 from .test_sites import _val
@@ -26,11 +26,6 @@ def grader(predictor):
     from kneeoa_desktop.core.pipeline import GradingPipeline
 
     return GradingPipeline(predictor)
-
-
-def _on_joint(knee, centre, tolerance: float = 0.2) -> bool:
-    x, y, w, h = knee.region
-    return abs(x + w / 2 - centre[0]) <= tolerance * w and abs(y + h / 2 - centre[1]) <= tolerance * h
 
 
 def _tight(grader, bits: int) -> tuple[int, int, int]:
@@ -64,7 +59,7 @@ def _two_tight(grader) -> tuple[int, int]:
 
     good = 0
     for right, left in zip(rights, lefts):
-        image = sites._u8(sites.unsharp(sites.two_knees(sites.tight_cut(right.astype(np.float32)), sites.tight_cut(left.astype(np.float32))).astype(np.float32), 2.0, 1.2))
+        image = sites.two_tight_knees(right, left)
         knees = grader(as_film(image, "two tight knees")).knees
         good += (len(knees) == 2 and knees[0].region[0] < image.shape[1] // 4
                  and knees[1].region[0] >= image.shape[1] // 2 - 20 and all(k.in_scope for k in knees))
@@ -89,7 +84,7 @@ def test_a_portrait_film_with_long_shafts_gives_one_knee_on_the_joint(grader, jo
     for raw in raws:
         film, centre = sites.shaft_film(raw.astype(np.float32), joint_at)
         knees = grader(as_film(sites._u8(film), "shafts")).knees
-        good += len(knees) == 1 and _on_joint(knees[0], centre) and knees[0].in_scope
+        good += len(knees) == 1 and centred_on(knees[0].region, centre) and knees[0].in_scope
     assert good >= 0.9 * len(raws), (good, len(raws))
 
 
@@ -110,7 +105,7 @@ def _standing(grader, sphere, sclerosis: bool = False):
             right, left = (sites._u8(sites.sclerotic(x, rng, 1 + k % 2)) for x in (right, left))
         film, centres = sites.standing_film(right, left, sphere, heavy=sclerosis)
         knees = grader(as_film(film, "standing")).knees
-        if [k.side for k in knees] == ["right", "left"] and all(_on_joint(k, c) for k, c in zip(knees, centres)):
+        if [k.side for k in knees] == ["right", "left"] and all(centred_on(k.region, c) for k, c in zip(knees, centres)):
             placed += 1
             graded += sum(k.in_scope for k in knees)
     return placed, graded, len(rights)

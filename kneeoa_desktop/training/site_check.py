@@ -20,6 +20,13 @@ from ..core.verdict.metrics import classification_report
 from .sites import SITE_TRANSFORMS, site_film, two_knees
 
 
+def centred_on(region: tuple[int, int, int, int], centre: tuple[float, float], tolerance: float = 0.2) -> bool:
+    """Whether a region (x, y, width, height) is centred on a simulated film's true joint: its
+    centre within ``tolerance`` of its own width and height of ``centre``, both ways."""
+    x, y, w, h = region
+    return abs(x + w / 2 - centre[0]) <= tolerance * w and abs(y + h / 2 - centre[1]) <= tolerance * h
+
+
 @dataclass
 class SiteFigures:
     name: str

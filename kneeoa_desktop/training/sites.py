@@ -218,6 +218,13 @@ def two_knees(right: np.ndarray, left: np.ndarray, width: int = 640, height: int
                       _u8(squash(left.astype(np.float32), width - half, height))])
 
 
+def two_tight_knees(right: np.ndarray, left: np.ndarray) -> np.ndarray:
+    """Two knees whose joints fill their halves (``tight_cut``) side by side (``two_knees``,
+    640×161), sharpened as the other hospital's films: uint8."""
+    pair = two_knees(tight_cut(right.astype(np.float32)), tight_cut(left.astype(np.float32)))
+    return _u8(unsharp(pair.astype(np.float32), 2.0, 1.2))
+
+
 def site_proxy(raws: np.ndarray, seed: int = 0, input_size: tuple[int, int] | None = None) -> np.ndarray:
     """Each raw crop as one simulated site's film (cycling through the transforms other than
     "as is"), framed whole and preprocessed as the pipeline grades a single-knee film: the site
