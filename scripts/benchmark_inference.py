@@ -26,7 +26,9 @@ the lean engine's own figures).
    the network in one batch, scope check, the overlay over both composed), median over N; the
    film is the synthetic bilateral fixture of tests/test_localise.py scaled to 2000 px wide.
    Then, the same way, a standing film of both legs hip to ankle (``training.sites.standing_film``,
-   a calibration sphere between the knees) at 2000×4500 px, and a portrait single-knee film with
+   a calibration sphere between the knees) at 2000×4500 px, the same at true proportions (hips
+   and ankles on it, each knee 0.22 of its width: ``training.long_leg.long_leg_film``) at
+   2000×4500 px, and a portrait single-knee film with
    long shafts (``shaft_film``) at 1000 px wide. Each prints its stages: load, find knees (the
    scan), network (the scan's decision), candidates (the scan's other sets, when the knee head
    doubted the decision), scope check, overlay.
@@ -151,6 +153,7 @@ def main() -> None:
     import numpy as np
 
     from kneeoa_desktop.training import sites
+    from kneeoa_desktop.training.long_leg import long_leg_film
 
     def resized(film, width, height=None):
         height = height or round(width * film.shape[0] / film.shape[1])
@@ -158,10 +161,12 @@ def main() -> None:
                           else cv2.INTER_CUBIC)
 
     standing, _ = sites.standing_film(right, left, "between")
+    long_leg, _ = long_leg_film(right, left, np.random.default_rng(0), 0.22, "between")
     shafts, _ = sites.shaft_film(right.astype(np.float32), 0.5)
     films = {  # the real bilateral example was 571×456; digital films are larger
         "bilateral film": resized(fixture, 600), "bilateral film ": resized(fixture, 2000),
         "standing film of both legs": resized(standing, 2000, 4500),
+        "long-leg film, true proportions": resized(long_leg, 2000, 4500),
         "portrait film with shafts": resized(sites._u8(shafts), 1000),
     }
     pipeline = GradingPipeline(predictor)

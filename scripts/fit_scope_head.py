@@ -13,8 +13,14 @@
    ``--tight`` films whose joint fills them (``sites.tight_film``, 8- and 16-bit), ``--standing``
    standing films of both legs with a ruler and a calibration sphere (``sites.standing_film``),
    and ``--sclerotic`` such films on a high-contrast tone curve whose knees carry dense
-   subchondral sclerosis of varied strength (``sites.sclerotic``): the regions the pipeline
-   grades on the true joints (a region off them is left out, not taught as a knee). Unless
+   subchondral sclerosis of varied strength (``sites.sclerotic``), and ``--long-leg`` standing
+   films at true proportions (``long_leg.long_leg_film``: hips and ankles on the film, each knee
+   0.17–0.26 of its width; every other one with sclerotic knees on a high-contrast film): the
+   regions the pipeline grades on the true joints (a region off them is left out, not taught as
+   a knee) and, on the long-leg films, every candidate of the scan centred on a joint; and
+   ``--teaching`` teaching-collection films of one knee (``sites.teaching_film``: enlarged to
+   1,000–2,400 px, sharpened, a marker and an arrow burnt in; every other one with an avulsion
+   fracture, ``sites.avulsion``). Unless
    ``--no-mining``, the scan's candidates on these films that lie off every joint (centred
    farther than half their size from each: the tibia and fibula, a condyle, a corner of a tight
    film) are hard negatives.
@@ -34,6 +40,9 @@
    knee finder's decision without a second look when the head scores it at least that much).
 4. The distance ("unusual image; check the grade"): PCA statistics of the positives' features,
    threshold at their ``--unusual`` quantile (99 %).
+The regions are those the pipeline grades with the ``scope.npz`` already in ``--weights`` (its
+knee head chooses between the scan's candidates, as in the app): fit into a copy of the shipped
+weights folder, not an empty one (without a head the regions are the scan's decisions alone).
 Then the final head is fitted on the rest and written with the statistics (atomically); the
 out-of-fold figures on the rest and then the held-out figures are printed per kind: the share of
 regions the head refuses, that the metal rule flags (its constants were chosen before on val and
@@ -112,6 +121,14 @@ def _off_joint(pipeline, pixels: np.ndarray, centres) -> list[tuple[np.ndarray, 
     return _through_network(pipeline, pixels, off)
 
 
+def _on_joint(pipeline, pixels: np.ndarray, centres) -> list[tuple[np.ndarray, float, bool]]:
+    """(features, localiser score, False) of the scan's candidates on a simulated knee film that
+    are centred on a true joint (as a graded region must be, ``centred_on``): the knees the head
+    chooses between, whichever the pipeline graded."""
+    on = [r for r in _candidates(pixels) if any(centred_on((r.x, r.y, r.width, r.height), c) for c in centres)]
+    return _through_network(pipeline, pixels, on)
+
+
 def _refused(p: np.ndarray, threshold: float) -> np.ndarray:
     """What the head refuses as not a knee (see ``scope.assess``)."""
     return p < threshold
@@ -138,6 +155,9 @@ def main(argv=None) -> int:
     ap.add_argument("--standing", type=int, default=40, help="standing films of both legs among the positives")
     ap.add_argument("--sclerotic", type=int, default=60,
                     help="high-contrast standing films with sclerotic knees among the positives")
+    ap.add_argument("--long-leg", type=int, default=60,
+                    help="standing films at true proportions (hips, ankles) among the positives")
+    ap.add_argument("--teaching", type=int, default=60, help="teaching films of one knee among the positives")
     ap.add_argument("--no-mining", action="store_true", help="no hard negatives from the scan's candidates")
     ap.add_argument("--leave-out", nargs="*", default=[], metavar="FOLDER",
                     help="hold out whole out-of-scope folders (e.g. chest): how the head does on a body "
@@ -156,8 +176,10 @@ def main(argv=None) -> int:
     from kneeoa_desktop.core.model.predictor import Predictor
     from kneeoa_desktop.training.negatives import is_held_out, negatives
     from kneeoa_desktop.training.scope_head import cross_validate, fit_head
-    from kneeoa_desktop.training.sites import (SITE_TRANSFORMS, _u8, sclerotic, shaft_film, site_film,
-                                               standing_film, tight_film, two_knees, two_tight_knees)
+    from kneeoa_desktop.training.sites import (SITE_TRANSFORMS, _u8, avulsion, sclerotic, shaft_film, site_film,
+                                               standing_film, teaching_film, tight_film, two_knees,
+                                               two_tight_knees)
+    from kneeoa_desktop.training.long_leg import long_leg_film
 
     pipeline = GradingPipeline(Predictor(args.weights))
     print(f"model {pipeline.predictor.manifest.tag}")
@@ -182,10 +204,13 @@ def main(argv=None) -> int:
                 groups.append(group)
                 kinds.append(kind)
 
-        def knee_film(film, name, centres, group, kind):
-            """A simulated knee film's regions on the joints as knees and, unless --no-mining,
-            the scan's candidates off them as hard negatives."""
+        def knee_film(film, name, centres, group, kind, on_joint=False):
+            """A simulated knee film's regions on the joints as knees (with ``on_joint``, the scan's
+            candidates centred on them too) and, unless --no-mining, the scan's candidates off
+            them as hard negatives."""
             add(_regions(pipeline, film, name, centres), 1, group, kind)
+            if on_joint:
+                add(_on_joint(pipeline, film, centres), 1, group, kind)
             if not args.no_mining:
                 add(_off_joint(pipeline, film, centres), 0, group, f"{kind} (off the joint)")
 
@@ -225,6 +250,25 @@ def main(argv=None) -> int:
                                   float(rng.uniform(60, 150)))) for p in (rights[-1 - k], lefts[k]))
             film, centres = standing_film(a, b, ("between", "beside right", None)[k % 3], heavy=True)
             knee_film(film, "standing", centres, f"knee/{rights[-1 - k].stem[:7]}", "knee: sclerotic, high contrast")
+        # Standing films at true proportions (hips and ankles on them, the knees small): other
+        # crops again; every other one sclerotic on a high-contrast film.
+        start = min(start + args.sclerotic, len(rights), len(lefts))
+        for k in range(start, min(start + args.long_leg, len(rights), len(lefts))):
+            a, b = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in (rights[-1 - k], lefts[k]))
+            heavy = bool(k % 2)
+            if heavy:
+                a, b = (_u8(sclerotic(x, rng, 1 + k // 2 % 2, float(rng.uniform(60, 150)))) for x in (a, b))
+            film, centres = long_leg_film(a, b, rng, float(rng.uniform(0.17, 0.26)),
+                                          ("between", "beside right", None)[k % 3], heavy=heavy)
+            knee_film(film, "long leg", centres, f"knee/{rights[-1 - k].stem[:7]}",
+                      "knee: long-leg film" + (", sclerotic" if heavy else ""), on_joint=True)
+        # Teaching films of one knee, enlarged and annotated: crops drawn at random again (a crop
+        # may serve another film too; each film is new).
+        for k, i in enumerate(rng.choice(len(paths), args.teaching, replace=False)):
+            raw = cv2.imread(str(paths[i]), cv2.IMREAD_GRAYSCALE).astype(np.float32)
+            film, centre = teaching_film(avulsion(raw, rng) if k % 2 else raw, rng, int(rng.uniform(1000, 2400)))
+            knee_film(film, "teaching", [centre], f"knee/{paths[i].stem[:7]}",
+                      "knee: teaching film" + (", avulsion" if k % 2 else ""))
         for kind, group, pixels in negatives(args.data / "out-of-scope"):
             add(_regions(pipeline, pixels, group), 0, group, kind)
             if not args.no_mining:

@@ -11,11 +11,12 @@ teaching-collection films of single knees with an avulsion fracture.
    metal rule finds in a region or its context. Dense bone that saturates but fades into the
    bone around it is not metal to the rule; a refusal here comes from elsewhere.
 2. Avulsion fractures: every 40th val crop as a teaching film — a single knee with its shafts
-   (``sites.shaft_film``), enlarged to 1,000–2,400 px across and sharpened, a side marker and an
+   (``sites.teaching_film``), enlarged to 1,000–2,400 px across and sharpened, a side marker and an
    arrow burnt in — with and without a fracture line into the tibial plateau and a small
    fragment pulled off its rim: one knee on the joint and in scope, and the knee head's
-   probabilities. The real teaching films (4 of 5 refused by the head on b58d070) are not
-   reproduced by this: it measures the simulation, so that a later one can be compared.
+   probabilities. Through b58d070 such films fail as the real teaching films did (4 of 5
+   refused by the head there): ``scripts/measure_real_film_cases.py`` counts them on every 20th
+   crop, ``tests/test_real_film_cases.py`` holds them.
 
 Figures only; nothing is asserted.
 """
@@ -33,39 +34,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from kneeoa_desktop.training import sites  # noqa: E402
+from kneeoa_desktop.training.sites import avulsion, teaching_film  # noqa: E402
 from kneeoa_desktop.training.site_check import as_film, centred_on  # noqa: E402
-
-
-def avulsion(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A crop (float, 0–255) with a thin fracture line running from the tibial spines into one
-    side of the plateau and a small fragment pulled off that side's rim (a dark gap round it)."""
-    x = x.astype(np.float32).copy()
-    n, w = x.shape
-    side = int(rng.integers(2))
-    sign = 1 if side else -1
-    cx, cy = int((0.88 if side else 0.12) * w), int(0.58 * n)
-    fragment = np.array([[cx - sign * int(0.02 * w), cy - 6], [cx + sign * int(0.05 * w), cy - 2],
-                         [cx + sign * int(0.05 * w), cy + 8], [cx - sign * int(0.02 * w), cy + 10]], np.int32)
-    gap = np.zeros_like(x)
-    cv2.polylines(gap, [fragment], True, 1.0, 2)
-    line = np.zeros_like(x)
-    cv2.line(line, (int(0.5 * w), int(0.56 * n)), (cx, int(0.72 * n)), 1.0, 1)
-    return x - 60 * cv2.GaussianBlur(gap, (0, 0), 0.7) - 50 * cv2.GaussianBlur(line, (0, 0), 0.6)
-
-
-def teaching_film(x: np.ndarray, rng: np.random.Generator, across: int) -> tuple[np.ndarray, tuple[float, float]]:
-    """A teaching-collection film of one knee: its shafts, enlarged to ``across`` px wide and
-    sharpened, with a side marker and an arrow at the joint's edge. Returns it and the joint's centre."""
-    film, (jx, jy) = sites.shaft_film(x, float(rng.uniform(0.35, 0.65)), 3.0, 1.4)
-    s = across / film.shape[1]
-    big = cv2.resize(film, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
-    big = sites._u8(sites.unsharp(big, 2.0 * s, 0.8))
-    h, w = big.shape
-    tip = (int(jx * s + 0.42 * x.shape[1] * s), int(jy * s + 0.1 * x.shape[0] * s))
-    cv2.arrowedLine(big, (min(w - 5, tip[0] + int(0.12 * w)), tip[1] - int(0.08 * h)), tip, 255,
-                    max(2, w // 200), tipLength=0.3)
-    cv2.putText(big, "R", (int(0.05 * w), int(0.08 * h)), cv2.FONT_HERSHEY_SIMPLEX, w / 400, 255, max(2, w // 300))
-    return big, (jx * s, jy * s)
 
 
 def main(argv=None) -> int:

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kneeoa_desktop.core.knees import hog, knee_scan, localise
+from kneeoa_desktop.core.knees import hog, knee_pairs, knee_scan, localise
 from kneeoa_desktop.core.knees.localise import KneeRegion, find_knees
 from kneeoa_desktop.training.augment import shaped_band
 
@@ -248,12 +248,12 @@ def test_two_windows_inside_one_better_knee_window_are_not_a_pair():
     detector; both lie inside the knee's own window, which outscores them: one knee."""
     best = knee_scan.Peak(100, 200, 120, 1.6, False)
     condyles = (knee_scan.Peak(75, 205, 40, 0.5, False), knee_scan.Peak(125, 195, 40, 0.3, True))
-    assert localise._one_knee(best, condyles)
+    assert knee_pairs.one_knee(best, condyles)
     # Two knees of a bilateral film: the best window is one of them; the other lies outside it.
     knees = (knee_scan.Peak(100, 200, 120, 1.6, False), knee_scan.Peak(300, 200, 120, 1.2, True))
-    assert not localise._one_knee(best, knees)
+    assert not knee_pairs.one_knee(best, knees)
     # A pair that outscores the window around it is a pair (two small knees on a large film).
-    assert not localise._one_knee(knee_scan.Peak(100, 200, 120, 0.2, False), condyles)
+    assert not knee_pairs.one_knee(knee_scan.Peak(100, 200, 120, 0.2, False), condyles)
 
 
 def test_a_tighter_window_on_the_same_joint_is_offered_to_the_knee_head():

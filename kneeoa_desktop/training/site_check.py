@@ -6,17 +6,27 @@ scope check), and is counted: refused (out of scope, by note), more than one rec
 graded whole, and the grade's agreement with kneeKL224's (every film counted: a refused film's
 probabilities count too, as they are printed). Two-knee images (``sites.two_knees``) are counted
 for two records, one in each half. ``scripts/measure_sites.py`` prints it; a test holds it.
+
+Issue 33's real films rebuilt as simulated cases (``CASES``: tight films, two knees side by
+side, portrait films with shafts, standing films of both legs, with sclerotic knees, at true
+proportions: ``long_leg``) are graded and counted here too, each from fixed val crops:
+``tests/test_real_film_cases.py`` holds each against issue 33's bar for the matching real films
+and ``scripts/measure_real_film_cases.py`` prints them (the README's table).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import cv2
 import numpy as np
 
 from ..core.film.imaging import LoadedImage
 from ..core.verdict.metrics import classification_report
+from . import sites
+from .long_leg import long_leg_film
 from .sites import SITE_TRANSFORMS, site_film, two_knees
 
 
@@ -109,3 +119,153 @@ def grade_two_knees(pipeline, rights, lefts) -> PairFigures:
             figures.two_in_halves += ok
             figures.both_in_scope += ok and a.in_scope and b.in_scope
     return figures
+
+
+# --- Issue 33's real films, rebuilt ---------------------------------------------------------
+
+def val_crops(data_dir: Path, step: int, grades: str = "01234") -> tuple[list[Path], list[np.ndarray]]:
+    """Every ``step``-th kneeKL224 val crop (paths and uint8 pixels), of the given grades only."""
+    paths = [p for p in sorted((Path(data_dir) / "val").glob("[0-4]/*.png"))[::step] if p.parent.name in grades]
+    return paths, [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in paths]
+
+
+def _sides(paths, raws, count: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The first ``count`` right knees and the first ``count`` left knees (by file name)."""
+    rights = [r for p, r in zip(paths, raws) if p.stem.endswith("R")][:count]
+    lefts = [r for p, r in zip(paths, raws) if p.stem.endswith("L")][:count]
+    return rights, lefts
+
+
+def tight(grader, data_dir: Path, bits: int) -> tuple[int, int, int]:
+    """Another hospital's tight films (``sites.tight_film``), every 24th crop: (graded whole,
+    flagged, films)."""
+    _, raws = val_crops(data_dir, 24)
+    rng = np.random.default_rng(0)
+    knees = []
+    for raw in raws:
+        film = sites.tight_film(raw.astype(np.float32), rng, bits)
+        knees.append(grader(as_film(film if bits == 16 else sites._u8(film), "tight")).knees)
+    whole = sum(len(k) == 1 and k[0].whole_image for k in knees)
+    flagged = sum(any(not q.in_scope for q in k) for k in knees)
+    return whole, flagged, len(raws)
+
+
+def two_tight(grader, data_dir: Path) -> tuple[int, int]:
+    """Two such knees side by side (``sites.two_tight_knees``), 25 images from every 12th crop:
+    (images with one in-scope knee per half, images)."""
+    rights, lefts = _sides(*val_crops(data_dir, 12), 25)
+    good = 0
+    for right, left in zip(rights, lefts):
+        image = sites.two_tight_knees(right, left)
+        knees = grader(as_film(image, "two tight knees")).knees
+        good += (len(knees) == 2 and knees[0].region[0] < image.shape[1] // 4
+                 and knees[1].region[0] >= image.shape[1] // 2 - 20 and all(k.in_scope for k in knees))
+    return good, len(rights)
+
+
+def shafts(grader, data_dir: Path, joint_at: float) -> tuple[int, int]:
+    """Portrait single-knee films with long shafts (``sites.shaft_film``), every 24th crop:
+    (films with one in-scope knee on the joint, films)."""
+    _, raws = val_crops(data_dir, 24)
+    good = 0
+    for raw in raws:
+        film, centre = sites.shaft_film(raw.astype(np.float32), joint_at)
+        knees = grader(as_film(sites._u8(film), "shafts")).knees
+        good += len(knees) == 1 and centred_on(knees[0].region, centre) and knees[0].in_scope
+    return good, len(raws)
+
+
+def _both_placed(knees, centres) -> bool:
+    """A right and a left record, each centred on its true joint."""
+    return [k.side for k in knees] == ["right", "left"] and all(
+        centred_on(k.region, c) for k, c in zip(knees, centres))
+
+
+def standing(grader, data_dir: Path, sphere: str | None, sclerosis: bool = False) -> tuple[int, int, int]:
+    """Standing films of both legs (``sites.standing_film``), eight, from every 24th crop (with
+    ``sclerosis``: every 4th crop of KL 3–4, dense subchondral sclerosis on one compartment, then
+    both, by turns, on a high-contrast film): (films with both knees on their joints, of their
+    knees graded in scope, films)."""
+    paths, raws = val_crops(data_dir, 4, "34") if sclerosis else val_crops(data_dir, 24)
+    rights, lefts = _sides(paths, raws, 8)
+    placed = graded = 0
+    rng = np.random.default_rng(0)
+    for k, (right, left) in enumerate(zip(rights, lefts)):
+        if sclerosis:
+            right, left = (sites._u8(sites.sclerotic(x, rng, 1 + k % 2)) for x in (right, left))
+        film, centres = sites.standing_film(right, left, sphere, heavy=sclerosis)
+        knees = grader(as_film(film, "standing")).knees
+        if _both_placed(knees, centres):
+            placed += 1
+            graded += sum(k.in_scope for k in knees)
+    return placed, graded, len(rights)
+
+
+def long_leg_films(data_dir: Path, share: float, sclerosis: bool = False):
+    """(film, true joint centres) of eight standing hip-to-ankle films at true proportions
+    (``long_leg_film``, each knee ``share`` of the film's width), the calibration sphere between
+    the knees and beside the right one by turns; with ``sclerosis``, KL 3–4 knees with dense
+    subchondral sclerosis on a high-contrast film (crops chosen as in ``standing``)."""
+    paths, raws = val_crops(data_dir, 4, "34") if sclerosis else val_crops(data_dir, 24)
+    rights, lefts = _sides(paths, raws, 8)
+    rng = np.random.default_rng(1)
+    for k, (right, left) in enumerate(zip(rights, lefts)):
+        if sclerosis:
+            right, left = (sites._u8(sites.sclerotic(x, rng, 1 + k % 2)) for x in (right, left))
+        yield long_leg_film(right, left, rng, share, ("between", "beside right")[k % 2], heavy=sclerosis)
+
+
+def long_leg(grader, data_dir: Path, share: float, sclerosis: bool = False) -> tuple[int, int, int]:
+    """``long_leg_films`` graded: (films with both knees on their joints, of their knees graded in
+    scope, films)."""
+    placed = graded = films = 0
+    for film, centres in long_leg_films(data_dir, share, sclerosis):
+        knees = grader(as_film(film, "long leg")).knees
+        films += 1
+        if _both_placed(knees, centres):
+            placed += 1
+            graded += sum(k.in_scope for k in knees)
+    return placed, graded, films
+
+
+def teaching(grader, data_dir: Path, fracture: bool, step: int = 20) -> tuple[int, int, int]:
+    """Teaching-collection films of one knee (``sites.teaching_film``: its shafts, enlarged to
+    1,000–2,400 px across, sharpened, a side marker and an arrow burnt in beside the joint), every
+    ``step``-th crop, with an avulsion fracture (``sites.avulsion``) or without: (films with one
+    in-scope knee on the joint, films with a record off it (farther than half its size: on the
+    arrow, the marker), films)."""
+    paths, raws = val_crops(data_dir, step)
+    rng = np.random.default_rng(1)
+    good = off = 0
+    for raw in raws:
+        x = raw.astype(np.float32)
+        film, centre = sites.teaching_film(sites.avulsion(x, rng) if fracture else x, rng,
+                                                int(rng.uniform(1000, 2400)))
+        knees = grader(as_film(film, "teaching")).knees
+        good += len(knees) == 1 and knees[0].in_scope and centred_on(knees[0].region, centre)
+        off += any(not centred_on(k.region, centre, 0.5) for k in knees)
+    return good, off, len(raws)
+
+
+#: name → (what it counts, how to count it on a grader and the kneeKL224 folder).
+CASES = {
+    "tight film, 16-bit": ("graded whole, flagged, films", lambda g, d: tight(g, d, 16)),
+    "tight film, 8-bit": ("graded whole, flagged, films", lambda g, d: tight(g, d, 8)),
+    "two tight knees side by side": ("one in-scope knee per half, images", two_tight),
+    "portrait with shafts, joint high": ("one knee on the joint in scope, films", lambda g, d: shafts(g, d, 0.15)),
+    "portrait with shafts, joint middle": ("one knee on the joint in scope, films", lambda g, d: shafts(g, d, 0.5)),
+    "portrait with shafts, joint low": ("one knee on the joint in scope, films", lambda g, d: shafts(g, d, 0.85)),
+    "standing, no sphere": ("films placed, knees graded, films", lambda g, d: standing(g, d, None)),
+    "standing, sphere between": ("films placed, knees graded, films", lambda g, d: standing(g, d, "between")),
+    "standing, sphere beside right": ("films placed, knees graded, films", lambda g, d: standing(g, d, "beside right")),
+    "standing, sclerotic, high contrast": ("films placed, knees graded, films",
+                                           lambda g, d: standing(g, d, "between", True)),
+    "long-leg, knee 0.22 of the width": ("films placed, knees graded, films", lambda g, d: long_leg(g, d, 0.22)),
+    "long-leg, knee 0.19 of the width": ("films placed, knees graded, films", lambda g, d: long_leg(g, d, 0.19)),
+    "long-leg 0.2, sclerotic, high contrast": ("films placed, knees graded, films",
+                                               lambda g, d: long_leg(g, d, 0.2, True)),
+    "teaching film with an arrow": ("one knee on the joint in scope, a record off it, films",
+                                    lambda g, d: teaching(g, d, False)),
+    "the same with an avulsion fracture": ("one knee on the joint in scope, a record off it, films",
+                                           lambda g, d: teaching(g, d, True)),
+}

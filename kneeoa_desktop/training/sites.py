@@ -11,7 +11,11 @@ shape, uint8 or uint16 — that then goes through the whole pipeline like a file
 The transforms are fixed (a seed for what is random in them) so that their figures can be held
 by a test. They are the measure of issue 24 (``scripts/measure_sites.py``: refusals, records per
 film), the positives of the scope head (``scripts/fit_scope_head.py``) and the site proxy that
-weighs in checkpoint choice (``augment.site_proxy``). Nothing here is tuned to a real site.
+weighs in checkpoint choice (``augment.site_proxy``). Issue 33's real films are rebuilt here
+too (tight films, two knees side by side, portrait films with shafts, standing films of both
+legs with a sphere, sclerotic knees, teaching films with an arrow and an avulsion fracture;
+the long-leg film at true proportions is ``long_leg``), counted by ``site_check.CASES``.
+Nothing here is tuned to a real site.
 """
 
 from __future__ import annotations
@@ -169,6 +173,39 @@ def sclerotic(x: np.ndarray, rng: np.random.Generator, compartments: int = 1,
         mask *= 0.75 + 0.25 * patch / max(float(patch.std()), 1e-6)
         out += strength * cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 1.0) * (0.5 + 0.5 * x / 255.0)
     return out
+
+
+def avulsion(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A crop (float, 0–255) with a thin fracture line running from the tibial spines into one
+    side of the plateau and a small fragment pulled off that side's rim (a dark gap round it)."""
+    x = x.astype(np.float32).copy()
+    n, w = x.shape
+    side = int(rng.integers(2))
+    sign = 1 if side else -1
+    cx, cy = int((0.88 if side else 0.12) * w), int(0.58 * n)
+    fragment = np.array([[cx - sign * int(0.02 * w), cy - 6], [cx + sign * int(0.05 * w), cy - 2],
+                         [cx + sign * int(0.05 * w), cy + 8], [cx - sign * int(0.02 * w), cy + 10]], np.int32)
+    gap = np.zeros_like(x)
+    cv2.polylines(gap, [fragment], True, 1.0, 2)
+    line = np.zeros_like(x)
+    cv2.line(line, (int(0.5 * w), int(0.56 * n)), (cx, int(0.72 * n)), 1.0, 1)
+    return x - 60 * cv2.GaussianBlur(gap, (0, 0), 0.7) - 50 * cv2.GaussianBlur(line, (0, 0), 0.6)
+
+
+def teaching_film(x: np.ndarray, rng: np.random.Generator, across: int) -> tuple[np.ndarray, tuple[float, float]]:
+    """A teaching-collection film of one knee: its shafts, enlarged to ``across`` px wide and
+    sharpened, with a side marker and an arrow at the joint's edge. Returns it and the joint's
+    centre."""
+    film, (jx, jy) = shaft_film(x, float(rng.uniform(0.35, 0.65)), 3.0, 1.4)
+    s = across / film.shape[1]
+    big = cv2.resize(film, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
+    big = _u8(unsharp(big, 2.0 * s, 0.8))
+    h, w = big.shape
+    tip = (int(jx * s + 0.42 * x.shape[1] * s), int(jy * s + 0.1 * x.shape[0] * s))
+    cv2.arrowedLine(big, (min(w - 5, tip[0] + int(0.12 * w)), tip[1] - int(0.08 * h)), tip, 255,
+                    max(2, w // 200), tipLength=0.3)
+    cv2.putText(big, "R", (int(0.05 * w), int(0.08 * h)), cv2.FONT_HERSHEY_SIMPLEX, w / 400, 255, max(2, w // 300))
+    return big, (jx * s, jy * s)
 
 
 def tight_film(x: np.ndarray, rng: np.random.Generator, bits: int = 16) -> np.ndarray:

@@ -39,6 +39,7 @@ class Peak:
     score: float
     mirrored: bool  # found by the mirrored (left-knee) detector
     aspect: float = 1.0  # the vertical stretch under which it was found
+    level: int = 0  # 0: the best of its half at its size; 1, 2, …: the next ones (``peaks``' ``keep``)
 
     @property
     def height(self) -> float:
@@ -160,9 +161,12 @@ def _padded(img: np.ndarray, window: float) -> tuple[np.ndarray, int, int]:
     return cv2.copyMakeBorder(img, pad, pad, 0, 0, cv2.BORDER_REPLICATE), 0, pad
 
 
-def peaks(work: np.ndarray, anisotropies: dict[float, tuple[float, ...]]) -> list[Peak]:
-    """The best window of each detector at each size and stretch, in work pixels. A size above 1
-    (a fraction of the shorter side) is scanned on the image continued past that side's edges."""
+def peaks(work: np.ndarray, anisotropies: dict[float, tuple[float, ...]], keep: int = 1) -> list[Peak]:
+    """The best window of each detector at each size and stretch in each half of the image, in
+    work pixels; with ``keep`` > 1, up to that many, each at least half a window's height above
+    or below the better ones (a film of whole legs: the hips, the knees and the ankles). A size
+    above 1 (a fraction of the shorter side) is scanned on the image continued past that side's
+    edges."""
     jobs, meta = [], []
     for aspect, scales in anisotropies.items():
         img, fx, fy = _stretched(work, aspect)
@@ -183,15 +187,22 @@ def peaks(work: np.ndarray, anisotropies: dict[float, tuple[float, ...]]) -> lis
                 if not half.any():
                     continue
                 masked = np.where(half[None, :], m, -np.inf)
-                i, j = np.unravel_index(int(np.argmax(masked)), m.shape)
-                fi, fj = _refine(masked, i, j)
-                cx = ((fj * hog.CELL + off) / f + window / 2 - ox) / fx
-                cy = (fi * step + window / 2 - oy) / fy
-                aspect = fy / fx
-                # A film stored as taken is likelier than one resized out of shape: a stretched
-                # window must beat an upright one by a margin.
-                score = float(m[i, j]) - ANISOTROPY_PENALTY * abs(np.log2(aspect))
-                out.append(Peak(cx, cy, window / fx, score, mirrored, aspect))
+                rows = np.arange(m.shape[0])[:, None]
+                for level in range(keep):
+                    i, j = np.unravel_index(int(np.argmax(masked)), m.shape)
+                    if not np.isfinite(masked[i, j]):
+                        break
+                    fi, fj = _refine(masked, i, j)
+                    cx = ((fj * hog.CELL + off) / f + window / 2 - ox) / fx
+                    cy = (fi * step + window / 2 - oy) / fy
+                    aspect = fy / fx
+                    # A film stored as taken is likelier than one resized out of shape: a
+                    # stretched window must beat an upright one by a margin.
+                    score = float(m[i, j]) - ANISOTROPY_PENALTY * abs(np.log2(aspect))
+                    out.append(Peak(cx, cy, window / fx, score, mirrored, aspect, level))
+                    # The next one half a window's height away or more (the grid step is an
+                    # eighth of it): a joint just below a false window on a shaft is still found.
+                    masked = np.where(np.abs(rows - i) < hog.WINDOW // hog.CELL // 2, -np.inf, masked)
     return out
 
 
@@ -200,8 +211,17 @@ def best(peaks: list[Peak]) -> Peak | None:
     if not peaks:
         return None
     top = max(peaks, key=lambda p: p.score)
-    same = sorted((p for p in peaks if p.mirrored == top.mirrored and p.aspect == top.aspect
-                   and abs(p.cx - top.cx) < top.size), key=lambda p: p.size)
+    if top.level == 0:  # neighbours: the best of its half at each other size, beside it
+        same = sorted((p for p in peaks if p.level == 0 and p.mirrored == top.mirrored and p.aspect == top.aspect
+                       and abs(p.cx - top.cx) < top.size), key=lambda p: p.size)
+    else:  # the next best of its half (a film of whole legs): the one nearest in height, beside it
+        nearest: dict[float, Peak] = {top.size: top}
+        for p in peaks:
+            if (p.size != top.size and p.mirrored == top.mirrored and p.aspect == top.aspect
+                    and abs(p.cx - top.cx) < top.size and abs(p.cy - top.cy) < top.height
+                    and (p.size not in nearest or abs(p.cy - top.cy) < abs(nearest[p.size].cy - top.cy))):
+                nearest[p.size] = p
+        same = sorted(nearest.values(), key=lambda p: p.size)
     k = same.index(top)
     if 0 < k < len(same) - 1:
         a, b, c = same[k - 1].score, top.score, same[k + 1].score
@@ -209,5 +229,5 @@ def best(peaks: list[Peak]) -> Peak | None:
         if d < 0:
             t = float(np.clip(0.5 * (a - c) / d, -0.5, 0.5))
             ratio = same[k + 1].size / top.size if t > 0 else top.size / same[k - 1].size
-            top = Peak(top.cx, top.cy, top.size * ratio ** t, top.score, top.mirrored, top.aspect)
+            top = Peak(top.cx, top.cy, top.size * ratio ** t, top.score, top.mirrored, top.aspect, top.level)
     return top

@@ -14,7 +14,9 @@ the candidates are scored:
 - windows on the 8-px grid at a ladder of sizes (``hog.block_grid`` + ``hog.score_map`` score
   them all at once), on the image as it is and stretched vertically by each of ``ANISOTROPIES``
   (a knee squashed by up to 2×, or stretched), so that a window is a rectangle on the film; on a
-  portrait film (``PORTRAIT_ASPECT``) also windows wider than the film (a leg that fills it across).
+  portrait film (``PORTRAIT_ASPECT``) also windows wider than the film (a leg that fills it across)
+  and smaller ones (both legs hip to ankle, each knee a fifth of the width), several per half at
+  each size at different heights.
 The best peak is refined to sub-grid precision (a parabola through its neighbours).
 
 Decisions (measured by ``scripts/measure_sites.py`` and ``scripts/measure_localiser.py``):
@@ -31,7 +33,10 @@ Decisions (measured by ``scripts/measure_sites.py`` and ``scripts/measure_locali
 - ``knee_candidates`` returns that decision first, then the other sets weighed (the best window,
   the best pair, the same joint's window a rung smaller, the whole image and a wide image's
   halves), for the network's knee head to choose between when it doubts the decision
-  (``pipeline``, ``scope.most_knee_like``).
+  (``pipeline``, ``scope.most_knee_like``). On a film at least ``PORTRAIT_ASPECT`` times as tall
+  as wide (a leg with its shafts, or both legs hip to ankle) also the best right/left pair at
+  each other height (the knees, when the scan preferred the ankles or the hips), and not the
+  whole film once anything else was found.
 - Regions are rectangles of ``FRAME`` × the SVM window, which frames the joint like kneeKL224;
   the pipeline resizes each to the network's square input (``core.knees.framing``), never pads it
   with black. They are reported as found, in source pixels, and may extend past the image
@@ -47,6 +52,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from .knee_pairs import BILATERAL_SCORE_MIN, bilateral_pair, one_knee, pairs_at_other_heights
 from .knee_scan import WORK_SIDE, Peak
 from .knee_scan import best as best_peak
 from .knee_scan import patch_scores
@@ -71,6 +77,13 @@ ANISOTROPIES = {1.0: _SCALES, 1.4: _SCALES[:5], 2.0: _SCALES[:5], 0.7: _SCALES[:
 #: 200×300: 1.5), whose knee fits inside; a standing film of both legs is wider than this.
 PORTRAIT_ASPECT = 1.8
 _WIDER_SCALES = (0.88 * 2 ** 0.25, 0.88 * 2 ** 0.5)
+#: On such a film, smaller windows too (0.22 and 0.185 × the width), up to ``_LEVELS`` windows per
+#: half at each size at different heights, and as many right/left pairs: a standing hip-to-ankle
+#: film of both legs holds each knee's window in a quarter of its width or less, with the hips
+#: above and the ankles below (issue 33: knees missed, a pair taken on the ankles or the hips;
+#: ``training/long_leg.py``).
+_SMALLER_SCALES = (0.88 / 2 ** 2, 0.88 / 2 ** 2.25)
+_LEVELS = 4
 _MIN_SIDE = 32
 #: The whole image scoring this much is a single-joint crop (kneeKL224/val: 0.36 % below −0.3).
 CROP_SCORE_MIN = -0.3
@@ -82,8 +95,6 @@ CROP_SCORE_MIN = -0.3
 #: 2.0 or more (all found); one on a film 2.2 × 1.5 its size is taken whole 22 % of the time
 #: (3 % at 0.3), graded then with its surroundings (scripts/measure_localiser.py, section 5).
 CROP_MARGIN = 1.0
-#: Both knees of a bilateral pair must score this much (a lone knee's mirror image scores lower).
-BILATERAL_SCORE_MIN = 0.2
 #: The as-is and mirrored detectors must differ by this much on a whole crop to name its side,
 #: and by ``WINDOW_SIDE_MARGIN`` on both the region and the window of a knee found on a film
 #: (its reading is weaker there: shafts, soft tissue, a canvas's edge). Chosen on every 30th
@@ -182,6 +193,7 @@ class _Candidates(NamedTuple):
     whole: float  # the image (its content box) as one crop (best of as-is and mirrored)
     whole_side: float  # the content box's as-is score minus its mirrored score (> 0: a right knee)
     halves: float  # the weaker of the two halves as a right/left pair of crops; -inf if not wide
+    levels: list  # on a portrait film, the best pair at each other height (hips, ankles, knees)
 
 
 def _candidates(work: np.ndarray, anisotropies, box: tuple[int, int, int, int] | None = None) -> _Candidates:
@@ -191,7 +203,9 @@ def _candidates(work: np.ndarray, anisotropies, box: tuple[int, int, int, int] |
     flat margin) but not kept when centred near one (see ``_clear_of_margins``)."""
     h, ww = work.shape
     bx, by, bw, bh = box or (0, 0, ww, h)
-    peaks = [p for p in scan_peaks(work, anisotropies) if _clear_of_margins(p, (bx, by, bw, bh), work.shape)]
+    tall = h >= PORTRAIT_ASPECT * ww
+    peaks = [p for p in scan_peaks(work, anisotropies, _LEVELS if tall else 1)
+             if _clear_of_margins(p, (bx, by, bw, bh), work.shape)]
     content = work[by:by + bh, bx:bx + bw]
     patches = [content]
     wide = bw >= _HALVES_ASPECT * bh and bw >= _MIN_SIDE
@@ -202,11 +216,17 @@ def _candidates(work: np.ndarray, anisotropies, box: tuple[int, int, int, int] |
     # The patient's right knee on the image's left reads as it is, the left knee mirrored.
     halves = min(scores[1][0], scores[2][1]) if wide else float("-inf")
     # The two knees of one film were stored alike: pairs are sought under each stretch apart.
-    pairs = [_bilateral_pair([p for p in peaks if p.aspect == a and not p.mirrored and p.cx < ww / 2],
+    pairs = [bilateral_pair([p for p in peaks if p.aspect == a and not p.mirrored and p.cx < ww / 2],
                              [p for p in peaks if p.aspect == a and p.mirrored and p.cx >= ww / 2])
              for a in sorted({p.aspect for p in peaks})]
     pair = max((pr for pr in pairs if pr is not None), key=lambda pr: min(pr[0].score, pr[1].score), default=None)
-    return _Candidates(peaks, pair, best_peak(peaks), whole, scores[0][0] - scores[0][1], halves)
+    # A portrait film's smaller windows are for the knees of both legs, each a fifth of its width,
+    # in pairs: one knee alone fills a leg's film across, and a small window alone there found
+    # a marker or an arrow beside the knee (a teaching film) as readily as a knee.
+    best = best_peak([p for p in peaks if p.aspect != 1.0 or p.size >= 0.99 * _SCALES[-1] * min(h, ww)]
+                     if tall else peaks)
+    levels = pairs_at_other_heights(peaks, pair, best, ww, _LEVELS) if tall and pair is not None else []
+    return _Candidates(peaks, pair, best, whole, scores[0][0] - scores[0][1], halves, levels)
 
 
 def _clear_of_margins(peak: Peak, box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:
@@ -257,13 +277,14 @@ def knee_candidates(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
         bx, by = int(box[0] / scale), int(box[1] / scale)
         bw = min(w, int(np.ceil((box[0] + box[2]) / scale))) - bx
         bh = min(h, int(np.ceil((box[1] + box[3]) / scale))) - by
-    peaks, pair, best, whole, whole_side, halves = _candidates(work, _anisotropies(work, scale, pixel_spacing_mm), box)
+    anisotropies = _anisotropies(work, scale, pixel_spacing_mm)
+    peaks, pair, best, whole, whole_side, halves, levels = _candidates(work, anisotropies, box)
     # Two knees: a right knee in the image's left half and a left knee in its right half, each
     # scoring better than the whole image as one crop (two knees side by side, or a bilateral
     # film, score as no single crop). Two scanned windows must each score as a knee on a film;
     # two halves each as a crop (CROP_SCORE_MIN: the halves of one crop score about −1.7, of
     # two knees side by side +0.7; scripts/measure_localiser.py).
-    if pair is not None and best is not None and _one_knee(best, pair):
+    if pair is not None and best is not None and one_knee(best, pair):
         pair = None
     pair_score = min(pair[0].score, pair[1].score) if pair is not None else float("-inf")
     half = bw // 2
@@ -306,12 +327,20 @@ def knee_candidates(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     # Then what the knee head may prefer: the pairs, and the whole image whatever the SVM made of
     # it (a joint that fills a sharpened, squashed film scores low to HOG, not to the network).
     sets += [s for _, s in two] + [whole_set]
+    # On a film of whole legs, the pairs at the other joints' heights (the knees, when the scan
+    # preferred the ankles or the hips).
+    sets += [[_region(r, scale, "right"), _region(lf, scale, "left")] for r, lf in levels]
     if bw >= _HALVES_ASPECT * bh and not halves_ok:
         sets.append(halves_set)
     unique = []
     for candidate in sets:
         if candidate not in unique:
             unique.append(candidate)
+    if h >= PORTRAIT_ASPECT * w and len(unique) > 1:
+        # A film this much taller than wide is a leg with its shafts, or both legs hip to ankle:
+        # the whole of it is no knee's region (squashed to the network's square, a standing film's
+        # two knees side by side looked like one knee to the head), unless the scan found nothing.
+        unique = [s for s in unique if s != whole_set] or unique
     return unique
 
 
@@ -351,52 +380,15 @@ def _window_side(work: np.ndarray, peak: Peak, box: tuple[int, int, int, int]) -
     return min(region, window, key=abs)
 
 
-def _one_knee(best: Peak, pair: tuple[Peak, Peak]) -> bool:
-    """Whether a scanned right/left pair is the two halves of one knee (its condyles, or the
-    tibia and fibula below it): both windows lie inside the best window, which outscores them."""
-    half_w, half_h = best.size / 2, best.height / 2
-    return best.score > max(p.score for p in pair) and all(
-        abs(p.cx - best.cx) <= half_w and abs(p.cy - best.cy) <= half_h for p in pair)
-
-
 def _smaller(peaks: list[Peak], best: Peak | None) -> Peak | None:
     """The best window one or two rungs of the size ladder below ``best`` (0.7–0.92 × its side),
-    under the same stretch and centred within a quarter of its side: the same joint, tighter."""
+    under the same stretch and centred within a quarter of its side: the same joint, tighter
+    (the best of its half at that size, as the scan keeps one on any film but a tall one)."""
     if best is None:
         return None
-    near = [p for p in peaks if p.aspect == best.aspect and 0.7 <= p.size / best.size <= 0.92
+    near = [p for p in peaks if p.level == 0 and p.aspect == best.aspect and 0.7 <= p.size / best.size <= 0.92
             and abs(p.cx - best.cx) <= best.size / 4 and abs(p.cy - best.cy) <= best.height / 4]
     return max(near, key=lambda p: p.score, default=None)
-
-
-def _paired(right: Peak, left: Peak) -> bool:
-    """Two knees of one film: about the same size, shape and height, side by side."""
-    big = max(right.size, left.size)
-    return (min(right.score, left.score) >= BILATERAL_SCORE_MIN
-            and right.aspect == left.aspect
-            and big / min(right.size, left.size) < 1.3
-            and abs(right.cy - left.cy) < 0.35 * max(right.height, left.height)
-            and left.cx - right.cx > 0.8 * big)
-
-
-def _bilateral_pair(rights: list[Peak], lefts: list[Peak]) -> tuple[Peak, Peak] | None:
-    """The best right/left pair that fits together, or None.
-
-    Each side's best peak alone is not enough: a small false window can outscore the true knee
-    on one side and break the pair, so the other side's best is matched with the best peak of
-    compatible size and height, both ways round, and the pair with the higher weaker score wins.
-    """
-    candidates = []
-    for anchor, others, anchor_is_right in ((best_peak(rights), lefts, True), (best_peak(lefts), rights, False)):
-        if anchor is None:
-            continue
-        match = best_peak([p for p in others if (_paired(anchor, p) if anchor_is_right else _paired(p, anchor))])
-        if match is None:
-            continue
-        pair = (anchor, match) if anchor_is_right else (match, anchor)
-        if _paired(*pair):  # the refined sizes must still fit
-            candidates.append(pair)
-    return max(candidates, key=lambda pr: min(pr[0].score, pr[1].score), default=None)
 
 
 def _anisotropies(work: np.ndarray, scale: float, spacing: float | None) -> dict[float, tuple[float, ...]]:
@@ -404,10 +396,11 @@ def _anisotropies(work: np.ndarray, scale: float, spacing: float | None) -> dict
     A known pixel spacing narrows the sizes on the film as it is; stretched films have none
     (a film with a pixel spacing was not resized), so only the image as it is is searched."""
     h, w = work.shape
-    wider = _WIDER_SCALES if h >= PORTRAIT_ASPECT * w else ()
+    tall = h >= PORTRAIT_ASPECT * w
+    ladder = (_WIDER_SCALES if tall else ()) + _SCALES + (_SMALLER_SCALES if tall else ())
     if not spacing or spacing <= 0:
-        return {**ANISOTROPIES, 1.0: wider + _SCALES}
+        return {**ANISOTROPIES, 1.0: ladder}
     short_mm = min(work.shape) / scale * spacing
     lo, hi = _JOINT_WINDOW_MM
-    picked = tuple(f for f in wider + _SCALES if lo <= f * short_mm <= hi)
+    picked = tuple(f for f in ladder if lo <= f * short_mm <= hi)
     return {1.0: picked or _SCALES}

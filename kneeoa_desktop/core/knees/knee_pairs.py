@@ -1,0 +1,73 @@
+"""Which of the scan's windows are the two knees of one film: a right knee in the image's left half
+and a left knee in its right half, about the same size and height, side by side (``localise``
+decides with them; ``knee_scan`` finds the windows).
+"""
+
+from __future__ import annotations
+
+from .knee_scan import Peak
+from .knee_scan import best as best_peak
+
+#: Both knees of a bilateral pair must score this much (a lone knee's mirror image scores lower).
+BILATERAL_SCORE_MIN = 0.2
+
+
+def one_knee(best: Peak, pair: tuple[Peak, Peak]) -> bool:
+    """Whether a scanned right/left pair is the two halves of one knee (its condyles, or the
+    tibia and fibula below it): both windows lie inside the best window, which outscores them."""
+    half_w, half_h = best.size / 2, best.height / 2
+    return best.score > max(p.score for p in pair) and all(
+        abs(p.cx - best.cx) <= half_w and abs(p.cy - best.cy) <= half_h for p in pair)
+
+
+def paired(right: Peak, left: Peak) -> bool:
+    """Two knees of one film: about the same size, shape and height, side by side."""
+    big = max(right.size, left.size)
+    return (min(right.score, left.score) >= BILATERAL_SCORE_MIN
+            and right.aspect == left.aspect
+            and big / min(right.size, left.size) < 1.3
+            and abs(right.cy - left.cy) < 0.35 * max(right.height, left.height)
+            and left.cx - right.cx > 0.8 * big)
+
+
+def bilateral_pair(rights: list[Peak], lefts: list[Peak]) -> tuple[Peak, Peak] | None:
+    """The best right/left pair that fits together, or None.
+
+    Each side's best peak alone is not enough: a small false window can outscore the true knee
+    on one side and break the pair, so the other side's best is matched with the best peak of
+    compatible size and height, both ways round, and the pair with the higher weaker score wins.
+    """
+    candidates = []
+    for anchor, others, anchor_is_right in ((best_peak(rights), lefts, True), (best_peak(lefts), rights, False)):
+        if anchor is None:
+            continue
+        match = best_peak([p for p in others if (paired(anchor, p) if anchor_is_right else paired(p, anchor))])
+        if match is None:
+            continue
+        pair = (anchor, match) if anchor_is_right else (match, anchor)
+        if paired(*pair):  # the refined sizes must still fit
+            candidates.append(pair)
+    return max(candidates, key=lambda pr: min(pr[0].score, pr[1].score), default=None)
+
+
+def pairs_at_other_heights(peaks: list[Peak], pair: tuple[Peak, Peak], best: Peak | None,
+                           width: float, levels: int) -> list[tuple[Peak, Peak]]:
+    """The best right/left pair at each height other than ``pair``'s (at most ``levels`` − 1):
+    on a film of whole legs the scan's best pair may be the ankles or the hips, the knees' pair
+    then lies above or below it. A pair inside the best window is one knee's halves, not two."""
+    found, taken = [], [pair]
+    for _ in range(levels - 1):
+        # Windows half a pair's height or more above or below every pair found so far.
+        rest = [p for p in peaks
+                if all(abs(p.cy - (a.cy + b.cy) / 2) >= 0.5 * max(a.height, b.height) for a, b in taken)]
+        pairs = [bilateral_pair([p for p in rest if p.aspect == a and not p.mirrored and p.cx < width / 2],
+                                [p for p in rest if p.aspect == a and p.mirrored and p.cx >= width / 2])
+                 for a in sorted({p.aspect for p in rest})]
+        other = max((pr for pr in pairs if pr is not None), key=lambda pr: min(pr[0].score, pr[1].score), default=None)
+        if other is None:
+            break
+        taken.append(other)
+        inside_best = best is not None and one_knee(best, other)
+        if min(other[0].score, other[1].score) >= BILATERAL_SCORE_MIN and not inside_best:
+            found.append(other)
+    return found

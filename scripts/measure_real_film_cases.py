@@ -1,0 +1,50 @@
+"""Print what the whole pipeline does with issue 33's real films rebuilt as simulated cases.
+
+    .venv/bin/python scripts/measure_real_film_cases.py [--weights weights] [--data ../shared/data]
+                                                        [--cases NAME ...]
+
+Each case (``training/site_check.py``: another hospital's tight films, two such knees side by
+side, portrait films with shafts, standing films of both legs with a sphere, with sclerotic
+knees, standing films at true proportions) is built from fixed kneeKL224 val crops, graded
+through the pipeline as a file opened in the app, and counted: the README's table of simulated
+cases. ``tests/test_real_film_cases.py`` holds the same counts against issue 33's bars.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from kneeoa_desktop.training.site_check import CASES  # noqa: E402
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    ap.add_argument("--weights", type=Path, default=None, help="model folder (default: the active model)")
+    ap.add_argument("--cases", nargs="*", default=None, choices=list(CASES), metavar="NAME",
+                    help="only these cases (default: all)")
+    args = ap.parse_args(argv)
+
+    from kneeoa_desktop.core.model.model_store import active_weights_dir
+    from kneeoa_desktop.core.model.predictor import Predictor
+    from kneeoa_desktop.core.pipeline import GradingPipeline
+
+    pipeline = GradingPipeline(Predictor(args.weights or active_weights_dir()))
+    print(f"model {pipeline.predictor.manifest.tag}")
+    for name in args.cases or CASES:
+        what, count = CASES[name]
+        start = time.perf_counter()
+        figures = count(pipeline, args.data / "kneeKL224")
+        print(f"{name:40s} {' / '.join(str(f) for f in figures):12s} ({what}; "
+              f"{time.perf_counter() - start:.0f} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
