@@ -43,7 +43,8 @@ def test_tight_films_are_graded_whole_and_seldom_flagged(grader, bits):
 def test_two_tight_knees_side_by_side_give_one_knee_per_half(grader):
     """Issue 33's bar (90 %). None of 25 on b58d070 (the real two-knee images: 59 %); 19 with the
     head deciding between the scan's sets; 24 once a pair the head is sure of beats one knee on
-    an image this wide (the head is as sure of a small window on one knee as of each half)."""
+    an image this wide (the head is as sure of a small window on one knee as of each half); 23
+    with the head that learnt long-leg and teaching films."""
     good, images = site_check.two_tight(grader, DATA_DIR)
     assert good >= 0.9 * images, (good, images)
 
