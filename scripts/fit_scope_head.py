@@ -110,22 +110,22 @@ def _through_network(pipeline, pixels: np.ndarray, regions) -> list[tuple[np.nda
             for f, r in zip(features, regions)]
 
 
-def _off_joint(pipeline, pixels: np.ndarray, centres) -> list[tuple[np.ndarray, float, bool]]:
-    """(features, localiser score, False) of the scan's candidates on a simulated knee film that
+def _off_joint(pipeline, pixels: np.ndarray, candidates, centres) -> list[tuple[np.ndarray, float, bool]]:
+    """(features, localiser score, False) of the scan's ``candidates`` on a simulated knee film that
     lie off every true joint: centred farther from each than half their own size (a shaft, the
     tibia and fibula, a condyle, a corner of a tight film). A region near a joint at another size
     is left out, and so is one that holds both joints (taught as a negative, it dragged the
     threshold down and refused tight knees: weights/LEDGER.md)."""
-    off = [r for r in _candidates(pixels)
+    off = [r for r in candidates
            if not any(centred_on((r.x, r.y, r.width, r.height), c, 0.5) for c in centres)]
     return _through_network(pipeline, pixels, off)
 
 
-def _on_joint(pipeline, pixels: np.ndarray, centres) -> list[tuple[np.ndarray, float, bool]]:
-    """(features, localiser score, False) of the scan's candidates on a simulated knee film that
+def _on_joint(pipeline, pixels: np.ndarray, candidates, centres) -> list[tuple[np.ndarray, float, bool]]:
+    """(features, localiser score, False) of the scan's ``candidates`` on a simulated knee film that
     are centred on a true joint (as a graded region must be, ``centred_on``): the knees the head
     chooses between, whichever the pipeline graded."""
-    on = [r for r in _candidates(pixels) if any(centred_on((r.x, r.y, r.width, r.height), c) for c in centres)]
+    on = [r for r in candidates if any(centred_on((r.x, r.y, r.width, r.height), c) for c in centres)]
     return _through_network(pipeline, pixels, on)
 
 
@@ -209,10 +209,11 @@ def main(argv=None) -> int:
             candidates centred on them too) and, unless --no-mining, the scan's candidates off
             them as hard negatives."""
             add(_regions(pipeline, film, name, centres), 1, group, kind)
+            candidates = _candidates(film) if on_joint or not args.no_mining else []
             if on_joint:
-                add(_on_joint(pipeline, film, centres), 1, group, kind)
+                add(_on_joint(pipeline, film, candidates, centres), 1, group, kind)
             if not args.no_mining:
-                add(_off_joint(pipeline, film, centres), 0, group, f"{kind} (off the joint)")
+                add(_off_joint(pipeline, film, candidates, centres), 0, group, f"{kind} (off the joint)")
 
         for k, i in enumerate(pick):
             raw = cv2.imread(str(paths[i]), cv2.IMREAD_GRAYSCALE)

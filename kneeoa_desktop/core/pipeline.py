@@ -23,7 +23,7 @@ import numpy as np
 
 from .film.imaging import LoadedImage, load_image
 from .knees.framing import cut_region
-from .knees.localise import PORTRAIT_ASPECT, KneeRegion, knee_candidates, side_from_laterality
+from .knees.localise import KneeRegion, is_tall, knee_candidates, side_from_laterality
 from .knees.preprocess import preprocess
 from .verdict.prediction import Prediction
 from .verdict.scope import PAIRS_ASPECT, SMALL_REGION_PX, assess, load_stats, most_knee_like
@@ -125,7 +125,7 @@ class GradingPipeline:
             head = self.scope_stats.head if self.scope_stats is not None else None
             sure = [k.scope_reasons.get("knee_probability", 0.0) >= head.doubt for k in result.knees] if head else []
             wide = image.width >= PAIRS_ASPECT * image.height
-            tall = image.height >= PORTRAIT_ASPECT * image.width
+            tall = is_tall(image.height, image.width)
             one_of_two = wide and len(sets[0]) == 1 and any(len(s) == 2 for s in sets)
             small = any(not r.whole_image and min(r.width, r.height) < SMALL_REGION_PX for r in sets[0])
             if head is not None and len(sets) > 1 and (not all(sure) or one_of_two or small):
@@ -147,17 +147,17 @@ class GradingPipeline:
                     # preferred the ankles and the head is as sure of one knee as of the pair).
                     # On a film of both legs hip to ankle (tall) the pair is kept even when the
                     # head doubts its other knee, which keeps its record, refused with its reason.
-                    its_pair = sorted((s for s in sets if len(chosen) == 1 and len(s) == 2
-                                       and _one_of_the_pair(chosen[0], s)
-                                       and (tall or min(float(p[r]) for r in s) >= head.threshold)),
-                                      key=lambda s: -min(float(p[r]) for r in s))
-                    if its_pair:
-                        chosen[:] = its_pair[0]
-                    elif len(chosen) == 1 and _one_of_the_pair(chosen[0], sets[0]):
-                        # A right/left pair the scan decided on is not replaced by one of its own
-                        # knees: the other knee, which the head doubts, keeps its record (refused
-                        # with its reason) instead of vanishing from a bilateral film.
-                        chosen[:] = sets[0]
+                    if len(chosen) == 1:
+                        weakest = {i: min(float(p[r]) for r in s) for i, s in enumerate(sets) if len(s) == 2}
+                        mates = [i for i, low in weakest.items() if _one_of_the_pair(chosen[0], sets[i])
+                                 and (tall or low >= head.threshold)]
+                        if mates:
+                            chosen[:] = sets[max(mates, key=weakest.get)]
+                        elif _one_of_the_pair(chosen[0], sets[0]):
+                            # A right/left pair the scan decided on is not replaced by one of its
+                            # own knees: the other knee, which the head doubts, keeps its record
+                            # (refused with its reason) instead of vanishing from a bilateral film.
+                            chosen[:] = sets[0]
                     return [others.index(r) for r in chosen if r in others]
 
                 if others:

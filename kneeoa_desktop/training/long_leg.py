@@ -17,8 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .augment import contrast, unsharp
-from .sites import _levelled, _u8, calibration_sphere
+from .sites import _levelled, finish_standing
 
 
 def _line(layer: np.ndarray, a, b, width: float, value: float) -> None:
@@ -122,15 +121,5 @@ def long_leg_film(right: np.ndarray, left: np.ndarray, rng: np.random.Generator,
         x0, y0 = int(round(kx - n / 2)) - ext_x, int(round(cy - n / 2)) - ext_y
         region = film[y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]]
         film[y0:y0 + patch.shape[0], x0:x0 + patch.shape[1]] = alpha * patch + (1 - alpha) * region
-    ruler = int(0.25 * n)
-    film[:, 8:ruler // 3] = 235.0
-    for k, y in enumerate(range(0, height, max(4, n // 10))):
-        film[y:y + 2, ruler // 3:ruler // 3 + (ruler // 2 if k % 5 == 0 else ruler // 4)] = 255.0
-    if sphere is not None:
-        (rx, ry), (lx, _) = centres
-        where = {"between": ((rx + lx) / 2, ry), "beside right": (rx - 0.75 * n, ry)}[sphere]
-        calibration_sphere(film, where, n / 4, stem=n / 8)
-    if heavy:
-        film = contrast(unsharp(film, 2.0, 1.0), 5.0)
-    ok, data = cv2.imencode(".jpg", _u8(film), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE), centres
+    # The sphere is 25 mm, a quarter of a knee's region here.
+    return finish_standing(film, centres, n, sphere, n / 4, heavy, quality), centres

@@ -181,51 +181,54 @@ def _both_placed(knees, centres) -> bool:
         centred_on(k.region, c) for k, c in zip(knees, centres))
 
 
-def standing(grader, data_dir: Path, sphere: str | None, sclerosis: bool = False) -> tuple[int, int, int]:
-    """Standing films of both legs (``sites.standing_film``), eight, from every 24th crop (with
-    ``sclerosis``: every 4th crop of KL 3–4, dense subchondral sclerosis on one compartment, then
-    both, by turns, on a high-contrast film): (films with both knees on their joints, of their
-    knees graded in scope, films)."""
+def _knee_pairs(data_dir: Path, sclerosis: bool, rng: np.random.Generator):
+    """(k, right, left): eight right and left crops from every 24th val crop or, with
+    ``sclerosis``, from every 4th crop of KL 3–4 with dense subchondral sclerosis on one
+    compartment, then both, by turns (drawn from ``rng`` before the k-th film is built)."""
     paths, raws = val_crops(data_dir, 4, "34") if sclerosis else val_crops(data_dir, 24)
-    rights, lefts = _sides(paths, raws, 8)
-    placed = graded = 0
-    rng = np.random.default_rng(0)
-    for k, (right, left) in enumerate(zip(rights, lefts)):
+    for k, (right, left) in enumerate(zip(*_sides(paths, raws, 8))):
         if sclerosis:
             right, left = (sites._u8(sites.sclerotic(x, rng, 1 + k % 2)) for x in (right, left))
-        film, centres = sites.standing_film(right, left, sphere, heavy=sclerosis)
-        knees = grader(as_film(film, "standing")).knees
+        yield k, right, left
+
+
+def _both_graded(grader, films, name: str) -> tuple[int, int, int]:
+    """(films with both knees on their joints, of their knees graded in scope, films) of
+    (film, true joint centres) pairs."""
+    placed = graded = count = 0
+    for film, centres in films:
+        knees = grader(as_film(film, name)).knees
+        count += 1
         if _both_placed(knees, centres):
             placed += 1
             graded += sum(k.in_scope for k in knees)
-    return placed, graded, len(rights)
+    return placed, graded, count
+
+
+def standing(grader, data_dir: Path, sphere: str | None, sclerosis: bool = False) -> tuple[int, int, int]:
+    """Standing films of both legs (``sites.standing_film``) of ``_knee_pairs``' crops (with
+    ``sclerosis`` on a high-contrast film): (films with both knees on their joints, of their
+    knees graded in scope, films)."""
+    rng = np.random.default_rng(0)
+    films = (sites.standing_film(right, left, sphere, heavy=sclerosis)
+             for _, right, left in _knee_pairs(data_dir, sclerosis, rng))
+    return _both_graded(grader, films, "standing")
 
 
 def long_leg_films(data_dir: Path, share: float, sclerosis: bool = False):
     """(film, true joint centres) of eight standing hip-to-ankle films at true proportions
-    (``long_leg_film``, each knee ``share`` of the film's width), the calibration sphere between
-    the knees and beside the right one by turns; with ``sclerosis``, KL 3–4 knees with dense
-    subchondral sclerosis on a high-contrast film (crops chosen as in ``standing``)."""
-    paths, raws = val_crops(data_dir, 4, "34") if sclerosis else val_crops(data_dir, 24)
-    rights, lefts = _sides(paths, raws, 8)
+    (``long_leg_film``, each knee ``share`` of the film's width) of ``_knee_pairs``' crops (with
+    ``sclerosis`` on a high-contrast film), the calibration sphere between the knees and beside
+    the right one by turns."""
     rng = np.random.default_rng(1)
-    for k, (right, left) in enumerate(zip(rights, lefts)):
-        if sclerosis:
-            right, left = (sites._u8(sites.sclerotic(x, rng, 1 + k % 2)) for x in (right, left))
+    for k, right, left in _knee_pairs(data_dir, sclerosis, rng):
         yield long_leg_film(right, left, rng, share, ("between", "beside right")[k % 2], heavy=sclerosis)
 
 
 def long_leg(grader, data_dir: Path, share: float, sclerosis: bool = False) -> tuple[int, int, int]:
     """``long_leg_films`` graded: (films with both knees on their joints, of their knees graded in
     scope, films)."""
-    placed = graded = films = 0
-    for film, centres in long_leg_films(data_dir, share, sclerosis):
-        knees = grader(as_film(film, "long leg")).knees
-        films += 1
-        if _both_placed(knees, centres):
-            placed += 1
-            graded += sum(k.in_scope for k in knees)
-    return placed, graded, films
+    return _both_graded(grader, long_leg_films(data_dir, share, sclerosis), "long leg")
 
 
 def teaching(grader, data_dir: Path, fracture: bool, step: int = 20) -> tuple[int, int, int]:

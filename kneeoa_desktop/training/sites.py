@@ -130,18 +130,28 @@ def standing_film(right: np.ndarray, left: np.ndarray, sphere: str | None = "bet
         film[:, x:x + leg.shape[1]] = np.maximum(film[:, x:x + leg.shape[1]], leg)
         centres.append((x + cx, cy))
         x += leg.shape[1] + g
-    # The ruler: a bright strip with ticks every tenth of a knee, longer ones every half.
+    return finish_standing(film, centres, n, sphere, n / 3, heavy, quality), centres
+
+
+def finish_standing(film: np.ndarray, centres: list[tuple[float, float]], n: int, sphere: str | None,
+                    diameter: float, heavy: bool, quality: int) -> np.ndarray:
+    """What every standing film of both legs gets once its legs are on it (``film``, float, in
+    place): a radiopaque ruler along its left edge (a bright strip with ticks every tenth of a
+    knee ``n``, longer ones every half), a calibration sphere of ``diameter`` at knee height
+    ``"between"`` the knees (``centres``: right, then left), ``"beside right"`` or none, with
+    ``heavy`` the high-contrast, edge-enhanced tone curve, then storage as a JPEG: uint8."""
+    ruler = int(0.25 * n)
     film[:, 8:ruler // 3] = 235.0
     for k, y in enumerate(range(0, film.shape[0], max(4, n // 10))):
         film[y:y + 2, ruler // 3:ruler // 3 + (ruler // 2 if k % 5 == 0 else ruler // 4)] = 255.0
     if sphere is not None:
         (rx, ry), (lx, ly) = centres
         where = {"between": ((rx + lx) / 2, (ry + ly) / 2), "beside right": (rx - 0.75 * n, ry)}[sphere]
-        calibration_sphere(film, where, n / 3, stem=n / 8)
+        calibration_sphere(film, where, diameter, stem=n / 8)
     if heavy:
         film = contrast(unsharp(film, 2.0, 1.0), 5.0)
-    ok, data = cv2.imencode(".jpg", _u8(film), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE), centres
+    _, data = cv2.imencode(".jpg", _u8(film), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
 
 
 def sclerotic(x: np.ndarray, rng: np.random.Generator, compartments: int = 1,

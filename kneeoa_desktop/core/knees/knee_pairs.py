@@ -50,6 +50,16 @@ def bilateral_pair(rights: list[Peak], lefts: list[Peak]) -> tuple[Peak, Peak] |
     return max(candidates, key=lambda pr: min(pr[0].score, pr[1].score), default=None)
 
 
+def best_pair(peaks: list[Peak], width: float) -> tuple[Peak, Peak] | None:
+    """The best right/left pair among ``peaks`` (a right knee as it is in the image's left half, a
+    left knee mirrored in its right half), sought under each stretch apart (the two knees of one
+    film were stored alike); the pair with the higher weaker score wins."""
+    pairs = [bilateral_pair([p for p in peaks if p.aspect == a and not p.mirrored and p.cx < width / 2],
+                            [p for p in peaks if p.aspect == a and p.mirrored and p.cx >= width / 2])
+             for a in sorted({p.aspect for p in peaks})]
+    return max((pr for pr in pairs if pr is not None), key=lambda pr: min(pr[0].score, pr[1].score), default=None)
+
+
 def pairs_at_other_heights(peaks: list[Peak], pair: tuple[Peak, Peak], best: Peak | None,
                            width: float, levels: int) -> list[tuple[Peak, Peak]]:
     """The best right/left pair at each height other than ``pair``'s (at most ``levels`` − 1):
@@ -60,10 +70,7 @@ def pairs_at_other_heights(peaks: list[Peak], pair: tuple[Peak, Peak], best: Pea
         # Windows half a pair's height or more above or below every pair found so far.
         rest = [p for p in peaks
                 if all(abs(p.cy - (a.cy + b.cy) / 2) >= 0.5 * max(a.height, b.height) for a, b in taken)]
-        pairs = [bilateral_pair([p for p in rest if p.aspect == a and not p.mirrored and p.cx < width / 2],
-                                [p for p in rest if p.aspect == a and p.mirrored and p.cx >= width / 2])
-                 for a in sorted({p.aspect for p in rest})]
-        other = max((pr for pr in pairs if pr is not None), key=lambda pr: min(pr[0].score, pr[1].score), default=None)
+        other = best_pair(rest, width)
         if other is None:
             break
         taken.append(other)

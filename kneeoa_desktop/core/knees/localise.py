@@ -52,7 +52,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from .knee_pairs import BILATERAL_SCORE_MIN, bilateral_pair, one_knee, pairs_at_other_heights
+from .knee_pairs import BILATERAL_SCORE_MIN, best_pair, one_knee, pairs_at_other_heights
 from .knee_scan import WORK_SIDE, Peak
 from .knee_scan import best as best_peak
 from .knee_scan import patch_scores
@@ -158,6 +158,17 @@ def _region(peak: Peak, scale: float, side: str | None) -> KneeRegion:
     return KneeRegion(int(round(cx - w / 2)), int(round(cy - h / 2)), w, h, side, peak.score, False)
 
 
+def _pair_regions(pair: tuple[Peak, Peak], scale: float) -> list[KneeRegion]:
+    """The regions of a scanned right/left pair: the patient's right knee, then the left."""
+    return [_region(pair[0], scale, "right"), _region(pair[1], scale, "left")]
+
+
+def is_tall(height: int, width: int) -> bool:
+    """A film at least ``PORTRAIT_ASPECT`` times as tall as wide: a leg with its shafts, or both
+    legs hip to ankle (searched with wider and smaller windows, several per half at each size)."""
+    return height >= PORTRAIT_ASPECT * width
+
+
 def side_from_laterality(laterality: str | None) -> str | None:
     """DICOM (Image)Laterality "R"/"L" as the patient's "right"/"left"; None otherwise."""
     code = (laterality or "").strip().upper()[:1]
@@ -203,7 +214,7 @@ def _candidates(work: np.ndarray, anisotropies, box: tuple[int, int, int, int] |
     flat margin) but not kept when centred near one (see ``_clear_of_margins``)."""
     h, ww = work.shape
     bx, by, bw, bh = box or (0, 0, ww, h)
-    tall = h >= PORTRAIT_ASPECT * ww
+    tall = is_tall(h, ww)
     peaks = [p for p in scan_peaks(work, anisotropies, _LEVELS if tall else 1)
              if _clear_of_margins(p, (bx, by, bw, bh), work.shape)]
     content = work[by:by + bh, bx:bx + bw]
@@ -215,11 +226,7 @@ def _candidates(work: np.ndarray, anisotropies, box: tuple[int, int, int, int] |
     whole = max(scores[0])
     # The patient's right knee on the image's left reads as it is, the left knee mirrored.
     halves = min(scores[1][0], scores[2][1]) if wide else float("-inf")
-    # The two knees of one film were stored alike: pairs are sought under each stretch apart.
-    pairs = [bilateral_pair([p for p in peaks if p.aspect == a and not p.mirrored and p.cx < ww / 2],
-                             [p for p in peaks if p.aspect == a and p.mirrored and p.cx >= ww / 2])
-             for a in sorted({p.aspect for p in peaks})]
-    pair = max((pr for pr in pairs if pr is not None), key=lambda pr: min(pr[0].score, pr[1].score), default=None)
+    pair = best_pair(peaks, ww)
     # A portrait film's smaller windows are for the knees of both legs, each a fifth of its width,
     # in pairs: one knee alone fills a leg's film across, and a small window alone there found
     # a marker or an arrow beside the knee (a teaching film) as readily as a knee.
@@ -290,7 +297,7 @@ def knee_candidates(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     half = bw // 2
     halves_set = [KneeRegion(bx, by, half, bh, "right", halves, False),
                   KneeRegion(bx + half, by, bw - half, bh, "left", halves, False)]
-    pair_set = [_region(pair[0], scale, "right"), _region(pair[1], scale, "left")] if pair is not None else []
+    pair_set = _pair_regions(pair, scale) if pair is not None else []
     # A single knee's side: the DICOM header's when it has one, else what its own region reads
     # as (the detector sees a right knee as it is, a left knee mirrored).
     side = side_from_laterality(laterality)
@@ -329,14 +336,14 @@ def knee_candidates(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     sets += [s for _, s in two] + [whole_set]
     # On a film of whole legs, the pairs at the other joints' heights (the knees, when the scan
     # preferred the ankles or the hips).
-    sets += [[_region(r, scale, "right"), _region(lf, scale, "left")] for r, lf in levels]
+    sets += [_pair_regions(other, scale) for other in levels]
     if bw >= _HALVES_ASPECT * bh and not halves_ok:
         sets.append(halves_set)
     unique = []
     for candidate in sets:
         if candidate not in unique:
             unique.append(candidate)
-    if h >= PORTRAIT_ASPECT * w and len(unique) > 1:
+    if is_tall(h, w) and len(unique) > 1:
         # A film this much taller than wide is a leg with its shafts, or both legs hip to ankle:
         # the whole of it is no knee's region (squashed to the network's square, a standing film's
         # two knees side by side looked like one knee to the head), unless the scan found nothing.
@@ -396,7 +403,7 @@ def _anisotropies(work: np.ndarray, scale: float, spacing: float | None) -> dict
     A known pixel spacing narrows the sizes on the film as it is; stretched films have none
     (a film with a pixel spacing was not resized), so only the image as it is is searched."""
     h, w = work.shape
-    tall = h >= PORTRAIT_ASPECT * w
+    tall = is_tall(h, w)
     ladder = (_WIDER_SCALES if tall else ()) + _SCALES + (_SMALLER_SCALES if tall else ())
     if not spacing or spacing <= 0:
         return {**ANISOTROPIES, 1.0: ladder}
