@@ -1,13 +1,14 @@
 """Print what the whole pipeline does with issue 33's real films rebuilt as simulated cases.
 
     .venv/bin/python scripts/measure_real_film_cases.py [--weights weights] [--data ../shared/data]
-                                                        [--cases NAME ...]
+                                                        [--cases NAME ...] [--sweep]
 
 Each case (``training/site_check.py``: another hospital's tight films, two such knees side by
 side, portrait films with shafts, standing films of both legs with a sphere, with sclerotic
 knees, standing films at true proportions) is built from fixed kneeKL224 val crops, graded
 through the pipeline as a file opened in the app, and counted: the README's table of simulated
 cases. ``tests/test_real_film_cases.py`` holds the same counts against issue 33's bars.
+``--sweep``: long-leg films of other knee sizes, pelvic tilts and varus or valgus instead.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kneeoa_desktop.training.site_check import CASES  # noqa: E402
+from kneeoa_desktop.training.site_check import CASES, LONG_LEG_SWEEP, long_leg  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -29,6 +30,8 @@ def main(argv=None) -> int:
     ap.add_argument("--weights", type=Path, default=None, help="model folder (default: the active model)")
     ap.add_argument("--cases", nargs="*", default=None, choices=list(CASES), metavar="NAME",
                     help="only these cases (default: all)")
+    ap.add_argument("--sweep", action="store_true",
+                    help="instead, long-leg films of other proportions, tilts and drops (site_check.LONG_LEG_SWEEP)")
     args = ap.parse_args(argv)
 
     from kneeoa_desktop.core.model.model_store import active_weights_dir
@@ -37,6 +40,12 @@ def main(argv=None) -> int:
 
     pipeline = GradingPipeline(Predictor(args.weights or active_weights_dir()))
     print(f"model {pipeline.predictor.manifest.tag}")
+    if args.sweep:
+        for share, drop, tilt in LONG_LEG_SWEEP:
+            placed, graded, films = long_leg(pipeline, args.data / "kneeKL224", share, drop=drop, tilt=tilt)
+            print(f"long-leg, knee {share} of the width, drop {drop}, tilt {tilt}°: "
+                  f"{placed} / {graded} / {films} (films placed, knees graded, films)", flush=True)
+        return 0
     for name in args.cases or CASES:
         what, count = CASES[name]
         start = time.perf_counter()

@@ -256,6 +256,41 @@ def test_two_windows_inside_one_better_knee_window_are_not_a_pair():
     assert not knee_pairs.one_knee(knee_scan.Peak(100, 200, 120, 0.2, False), condyles)
 
 
+@needs_data
+@pytest.mark.parametrize("anchor_side", ["right", "left"])
+def test_a_knees_mate_is_the_other_knee_at_its_height_however_it_scores(anchor_side):
+    """On a film of both legs hip to ankle, the best window's mate (``knee_pairs.mate``) is the
+    window of its size in the other half, about its height, that the other detector scores best
+    (read off the scan's own score maps: it costs nothing more):
+    the other knee, even when it is a block of metal (no pair of the scan holds a replaced knee,
+    which the detector scores far below a native joint). None for a window too wide for two knees
+    side by side (one knee's film with its shafts)."""
+    from kneeoa_desktop.training.long_leg import long_leg_film
+
+    rng = np.random.default_rng(0)
+    right, left = _val_crop("R"), _val_crop("L")
+    # The other knee covered by a flat bright block, as metal: nothing like a joint to the SVM.
+    if anchor_side == "right":
+        left = left.copy()
+        left[60:170, 40:190] = 250
+    else:
+        right = right.copy()
+        right[60:170, 40:190] = 250
+    film, centres = long_leg_film(right, left, rng, 0.22, None)
+    work, scale, _ = localise._work_and_box(film)
+    size = right.shape[0] / localise.FRAME * scale
+    mine, theirs = (centres if anchor_side == "right" else centres[::-1])
+    anchor = knee_scan.Peak(mine[0] * scale, mine[1] * scale, size, 1.5, anchor_side == "left")
+    maps: list = []
+    knee_scan.peaks(work, localise._anisotropies(work, scale, None), 1, maps)
+    found = knee_pairs.mate(maps, anchor, work.shape[1])
+    assert found is not None and found.mirrored == (anchor_side == "right") and found.size == size
+    assert abs(found.cx - theirs[0] * scale) <= size / 2 and abs(found.cy - theirs[1] * scale) <= size / 4
+    assert found.score < knee_pairs.BILATERAL_SCORE_MIN  # no pair of the scan would hold it
+    wide = knee_scan.Peak(work.shape[1] * 0.3, mine[1] * scale, 0.6 * work.shape[1], 1.5, False)
+    assert knee_pairs.mate(maps, wide, work.shape[1]) is None
+
+
 def test_a_tighter_window_on_the_same_joint_is_offered_to_the_knee_head():
     best = knee_scan.Peak(100, 200, 120, 1.6, False)
     peaks = [best, knee_scan.Peak(104, 198, 101, 1.1, False), knee_scan.Peak(102, 200, 84, 1.3, False),

@@ -3,7 +3,7 @@ the way the real films fail (``training/sites.py``): another hospital's tight si
 two such knees side by side, portrait films with long shafts, standing films of both legs with a
 ruler and a calibration sphere, and such films on a high-contrast tone curve whose knees carry
 dense subchondral sclerosis, and standing films at true proportions (hips at the top, ankles at
-the bottom, each knee a fifth of the width: ``training/long_leg.py``). A case marked xfail fails
+the bottom, each knee a fifth of the width: ``training/long_leg.py``), one of them replaced. A case marked xfail fails
 today and is held strictly: when the front of the pipeline is fixed it passes, and the mark must
 go.
 
@@ -16,7 +16,7 @@ import pytest
 
 from kneeoa_desktop.training import site_check
 
-from .conftest import DATA_DIR, needs_data
+from .conftest import DATA_DIR, IMPLANTS, needs_data, needs_implants
 
 pytestmark = needs_data
 
@@ -97,6 +97,16 @@ def test_a_standing_film_at_true_proportions_gives_both_knees_on_their_joints(gr
     assert placed == films and graded == 2 * films, (placed, graded, films)
 
 
+def test_small_askew_knees_on_a_standing_film_are_both_found(grader):
+    """A smaller patient on a long cassette (each knee 0.17 of the width), knees in 6° of varus,
+    the pelvis tilted (one knee a quarter of a knee lower): 0 of 8 films with both knees placed
+    on b58d070, 7 on f4d3daf, where one knee's small window scored too little for the scan to
+    pair it and the scan's best single window (both shins) was refused. Each half's best small
+    window's mate is now proposed too (``knee_pairs.mate``): 8 of 8."""
+    placed, graded, films = site_check.long_leg(grader, DATA_DIR, 0.17, drop=0.25, tilt=6.0)
+    assert placed == films and graded == 2 * films, (placed, graded, films)
+
+
 def test_dense_sclerosis_on_a_standing_film_at_true_proportions_refuses_no_knee(grader):
     """12 of 16 on b58d070 (16 on 737d415); 14 with the new scan and the knee head before, which
     refused one sclerotic knee and took the whole film for one knee; 16 with the head that learnt
@@ -104,6 +114,22 @@ def test_dense_sclerosis_on_a_standing_film_at_true_proportions_refuses_no_knee(
     refused record: on a film of both legs the pair stands)."""
     placed, graded, films = site_check.long_leg(grader, DATA_DIR, 0.2, sclerosis=True)
     assert placed == films and graded >= 0.9 * 2 * films, (placed, graded, films)
+
+
+@needs_implants
+def test_a_replaced_knee_on_a_standing_film_is_flagged_and_the_other_knee_graded(grader):
+    """Issue 33's standing films: "8 of the 96 knees replaced", "7 of the 8 replaced knees are
+    flagged". Rebuilt with real replaced knees (``long_leg.REPLACED_KNEES``: ten AP films of
+    out-of-scope/implants, total and unicompartmental, each framed as kneeKL224 frames a joint,
+    its metal saturating) on long-leg films beside a native val knee, each replaced knee as the
+    right and as the left: on b58d070 8 replaced knees of 20 flagged and 8 native knees graded;
+    on f4d3daf 14 and 16. A replaced knee's metal scores far below any native joint to the
+    detector, so no pair held it and the scan's pair lay on the hips or the ankles, refused;
+    when the head took the native knee alone, the replaced one had no record at all. Now the
+    best window's mate at its height is proposed too (``knee_pairs.mate``), and on such a film a
+    pair with one knee the head is sure of beats sets it accepts nothing of: 20 and 20."""
+    flagged, native, films = site_check.replaced(grader, DATA_DIR, IMPLANTS)
+    assert flagged >= 0.9 * films and native >= 0.9 * films, (flagged, native, films)
 
 
 @pytest.mark.parametrize("fracture", [False, True])

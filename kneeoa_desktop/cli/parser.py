@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "weighed. A "
                                    "calibration sphere beside a knee is reported (calibration_sphere_px), not "
                                    "taken for metal. A region the model cannot grade (lateral view, metal implant, "
-                                   "not a knee radiograph) is reported with in_scope false and a scope note; a "
+                                   "not a knee radiograph) is reported with in_scope false and a scope note (a "
+                                   "replaced knee beside a native one keeps its own record, refused); a "
                                    "knee unlike the training images is graded, with the note \"Unusual image "
                                    "for this model; check the grade.\"")
     p.add_argument("paths", nargs="+", metavar="PATH")

@@ -26,7 +26,7 @@ from .knees.framing import cut_region
 from .knees.localise import KneeRegion, is_tall, knee_candidates, side_from_laterality
 from .knees.preprocess import preprocess
 from .verdict.prediction import Prediction
-from .verdict.scope import PAIRS_ASPECT, SMALL_REGION_PX, assess, load_stats, most_knee_like
+from .verdict.scope import PAIRS_ASPECT, SMALL_REGION_PX, assess, holds_implant, load_stats, most_knee_like
 
 Rect = tuple[int, int, int, int]  # x, y, width, height in source pixels
 
@@ -158,6 +158,16 @@ class GradingPipeline:
                             # own knees: the other knee, which the head doubts, keeps its record
                             # (refused with its reason) instead of vanishing from a bilateral film.
                             chosen[:] = sets[0]
+                    refused = all(float(p[r]) < head.threshold for r in chosen)
+                    if len(chosen) == 1 or refused:
+                        # A knee the head is sure of beside a replaced one (metal in or around its
+                        # region) is that right/left pair: the replaced knee keeps its record,
+                        # refused as metal, and neither the image of both, the metal alone nor a
+                        # pair on the hips or the ankles is graded instead.
+                        beside = [i for i, s in enumerate(sets) if len(s) == 2 and _one_replaced(
+                            s, [float(p[r]) for r in s], chosen, refused, head, image)]
+                        if beside:
+                            chosen[:] = sets[max(beside, key=lambda i: max(float(p[r]) for r in sets[i]))]
                     return [others.index(r) for r in chosen if r in others]
 
                 if others:
@@ -269,6 +279,22 @@ def _one_of_the_pair(region: KneeRegion, pair: list[KneeRegion]) -> bool:
 
     return any(overlap(region, mine) >= 0.4 and not holds_centre(region, other)
                for mine, other in (pair, pair[::-1]))
+
+
+def _one_replaced(pair: list[KneeRegion], probabilities: list[float], chosen: list[KneeRegion], refused: bool,
+                  head, image: LoadedImage) -> bool:
+    """Whether a right/left pair is a native knee the head is sure of beside a replaced knee (which
+    the head refuses and the scope check calls metal), where the set ``chosen`` is ``refused`` by
+    the head, or is one region: one of the two knees, or the image of both."""
+    native, other = (0, 1) if probabilities[0] >= probabilities[1] else (1, 0)
+    if probabilities[native] < head.doubt or probabilities[other] >= head.threshold:
+        return False
+    one = chosen[0]
+    holds_both = len(chosen) == 1 and all(one.x <= cx < one.x + one.width and one.y <= cy < one.y + one.height
+                                          for cx, cy in (r.centre for r in pair))
+    if not (refused or holds_both or (len(chosen) == 1 and _one_of_the_pair(one, pair))):
+        return False
+    return holds_implant(_cut(image, pair[other]), _context(image, pair[other]))
 
 
 def _rect(region: KneeRegion) -> Rect:

@@ -9,7 +9,7 @@ for two records, one in each half. ``scripts/measure_sites.py`` prints it; a tes
 
 Issue 33's real films rebuilt as simulated cases (``CASES``: tight films, two knees side by
 side, portrait films with shafts, standing films of both legs, with sclerotic knees, at true
-proportions: ``long_leg``) are graded and counted here too, each from fixed val crops:
+proportions: ``long_leg``, with one knee replaced: ``replaced``) are graded and counted here too, each from fixed val crops:
 ``tests/test_real_film_cases.py`` holds each against issue 33's bar for the matching real films
 and ``scripts/measure_real_film_cases.py`` prints them (the README's table).
 """
@@ -26,7 +26,7 @@ import numpy as np
 from ..core.film.imaging import LoadedImage
 from ..core.verdict.metrics import classification_report
 from . import sites
-from .long_leg import long_leg_film
+from .long_leg import REPLACED_KNEES, long_leg_film, replaced_knee
 from .sites import SITE_TRANSFORMS, site_film, two_knees
 
 
@@ -215,20 +215,62 @@ def standing(grader, data_dir: Path, sphere: str | None, sclerosis: bool = False
     return _both_graded(grader, films, "standing")
 
 
-def long_leg_films(data_dir: Path, share: float, sclerosis: bool = False):
+def long_leg_films(data_dir: Path, share: float, sclerosis: bool = False, drop: float = 0.0, tilt: float = 0.0):
     """(film, true joint centres) of eight standing hip-to-ankle films at true proportions
     (``long_leg_film``, each knee ``share`` of the film's width) of ``_knee_pairs``' crops (with
     ``sclerosis`` on a high-contrast film), the calibration sphere between the knees and beside
-    the right one by turns."""
+    the right one by turns; the knees in ``tilt``° of varus, the left one ``drop`` knees lower and
+    higher by turns (a tilted pelvis)."""
     rng = np.random.default_rng(1)
     for k, right, left in _knee_pairs(data_dir, sclerosis, rng):
-        yield long_leg_film(right, left, rng, share, ("between", "beside right")[k % 2], heavy=sclerosis)
+        yield long_leg_film(right, left, rng, share, ("between", "beside right")[k % 2], heavy=sclerosis,
+                            drop=drop if k % 2 == 0 else -drop, tilt=tilt)
 
 
-def long_leg(grader, data_dir: Path, share: float, sclerosis: bool = False) -> tuple[int, int, int]:
+def long_leg(grader, data_dir: Path, share: float, sclerosis: bool = False, drop: float = 0.0,
+             tilt: float = 0.0) -> tuple[int, int, int]:
     """``long_leg_films`` graded: (films with both knees on their joints, of their knees graded in
     scope, films)."""
-    return _both_graded(grader, long_leg_films(data_dir, share, sclerosis), "long leg")
+    return _both_graded(grader, long_leg_films(data_dir, share, sclerosis, drop, tilt), "long leg")
+
+
+#: (share of the width, drop, tilt) of the long-leg films ``scripts/measure_real_film_cases.py
+#: --sweep`` grades: smaller and larger patients, a tilted pelvis, varus and valgus.
+LONG_LEG_SWEEP = ((0.15, 0.0, 0.0), (0.17, 0.0, 0.0), (0.26, 0.0, 0.0), (0.21, 0.3, 0.0), (0.21, 0.0, 6.0),
+                  (0.21, 0.0, -6.0), (0.2, 0.2, 8.0))
+
+
+def replaced_films(data_dir: Path, implants: Path | None = None):
+    """(film, true joint centres, which is replaced) of standing hip-to-ankle films at true
+    proportions with one replaced knee: each of ``REPLACED_KNEES`` (real AP films of
+    shared/data/out-of-scope/implants, beside kneeKL224) as the right knee and as the left, the
+    other a val crop (every 24th); each knee 0.22 or 0.19 of the width, the sphere between the
+    knees, beside the right one or absent, every other film high-contrast."""
+    implants = data_dir.parent / "out-of-scope" / "implants"
+    paths, raws = val_crops(data_dir, 24)
+    rights, lefts = _sides(paths, raws, len(REPLACED_KNEES))
+    rng = np.random.default_rng(3)
+    for k, (name, box) in enumerate(REPLACED_KNEES.items()):
+        metal = replaced_knee(cv2.imread(str(implants / name), cv2.IMREAD_GRAYSCALE), box)
+        for which in (0, 1):
+            right, left = (metal, lefts[k]) if which == 0 else (rights[k], metal)
+            film, centres = long_leg_film(right, left, rng, (0.22, 0.19)[k % 2],
+                                          ("between", "beside right", None)[k % 3], heavy=bool(k % 2))
+            yield film, centres, which
+
+
+def replaced(grader, data_dir: Path, implants: Path | None = None) -> tuple[int, int, int]:
+    """``replaced_films`` graded: (films whose replaced knee is flagged — a record on it, within
+    half its size, none graded in scope —, films whose native knee is graded in scope on its
+    joint, films). Issue 33: 7 of 8 replaced knees flagged on the real standing films."""
+    flagged = native = count = 0
+    for film, centres, which in replaced_films(data_dir, implants):
+        knees = grader(as_film(film, "long leg, one knee replaced")).knees
+        count += 1
+        on_metal = [k for k in knees if centred_on(k.region, centres[which], 0.5)]
+        flagged += bool(on_metal) and not any(k.in_scope for k in on_metal)
+        native += any(k.in_scope and centred_on(k.region, centres[1 - which]) for k in knees)
+    return flagged, native, count
 
 
 def teaching(grader, data_dir: Path, fracture: bool, step: int = 20) -> tuple[int, int, int]:
@@ -267,6 +309,9 @@ CASES = {
     "long-leg, knee 0.19 of the width": ("films placed, knees graded, films", lambda g, d: long_leg(g, d, 0.19)),
     "long-leg 0.2, sclerotic, high contrast": ("films placed, knees graded, films",
                                                lambda g, d: long_leg(g, d, 0.2, True)),
+    "long-leg 0.17, varus, pelvis tilted": ("films placed, knees graded, films",
+                                            lambda g, d: long_leg(g, d, 0.17, drop=0.25, tilt=6.0)),
+    "long-leg, one knee replaced": ("replaced knee flagged, native one graded, films", replaced),
     "teaching film with an arrow": ("one knee on the joint in scope, a record off it, films",
                                     lambda g, d: teaching(g, d, False)),
     "the same with an avulsion fracture": ("one knee on the joint in scope, a record off it, films",

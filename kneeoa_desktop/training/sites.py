@@ -101,9 +101,14 @@ def calibration_sphere(film: np.ndarray, centre: tuple[float, float], diameter: 
     cv2.circle(film, (cx, cy), int(round(diameter / 2)), 255.0, -1)
 
 
+#: Gray values above this in a knee crop are metal (``long_leg.replaced_knee``): denser than any bone.
+METAL_OVER = 255.0
+
+
 def _levelled(x: np.ndarray, lo: float = 40.0, hi: float = 200.0) -> np.ndarray:
-    """``x`` mapped linearly so that its 1st and 99.5th percentiles fall on ``lo`` and ``hi``."""
-    a, b = np.percentile(x, [1.0, 99.5])
+    """``x`` mapped linearly so that the 1st and 99.5th percentiles of its bone and soft tissue
+    (metal aside) fall on ``lo`` and ``hi``: metal then lies above ``hi``, as on a real film."""
+    a, b = np.percentile(x[x <= METAL_OVER], [1.0, 99.5])
     return lo + (x - a) * (hi - lo) / max(float(b - a), 1.0)
 
 

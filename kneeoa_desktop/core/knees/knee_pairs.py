@@ -5,11 +5,17 @@ decides with them; ``knee_scan`` finds the windows).
 
 from __future__ import annotations
 
-from .knee_scan import Peak
+import numpy as np
+
+from .knee_scan import ANISOTROPY_PENALTY, Peak, ScoreMap
 from .knee_scan import best as best_peak
 
 #: Both knees of a bilateral pair must score this much (a lone knee's mirror image scores lower).
 BILATERAL_SCORE_MIN = 0.2
+#: A knee's mate (``mate``) is sought only for a window at most this share of the film's width:
+#: two knees side by side (a bilateral PA film: each knee's window about half its width; a film
+#: of both legs hip to ankle: a fifth to a third); one knee's film has its knee across it.
+MATE_MAX_SHARE = 0.5
 
 
 def one_knee(best: Peak, pair: tuple[Peak, Peak]) -> bool:
@@ -78,3 +84,31 @@ def pairs_at_other_heights(peaks: list[Peak], pair: tuple[Peak, Peak], best: Pea
         if min(other[0].score, other[1].score) >= BILATERAL_SCORE_MIN and not inside_best:
             found.append(other)
     return found
+
+
+def mate(maps: list[ScoreMap], anchor: Peak, width: float) -> Peak | None:
+    """The other knee of a film of both knees beside ``anchor``, whatever the detector makes of it:
+    the window of ``anchor``'s size and stretch (the nearest size scanned, ``maps``: the scan's
+    ``ScoreMap``s) in the other half of the film, within a quarter of its height of its height,
+    that the other detector scores best (a replaced knee's metal scores far below any native
+    joint, so no pair of the scan holds it, and a pair on the hips or the ankles, or on the metal
+    and beside the other knee, outscored the knees'). The network's knee head judges it; None
+    when no such window fits on the film (``width``, work px) beside it."""
+    if anchor.size > MATE_MAX_SHARE * width:
+        return None
+    alike = [m for m in maps if abs(np.log(m.aspect / anchor.aspect)) < 1e-6]
+    if not alike:
+        return None
+    grid = min(alike, key=lambda m: abs(np.log(m.size / anchor.size)))
+    right = anchor.cx < width / 2  # the anchor is the patient's right knee: its mate is mirrored
+    scores = grid.left if right else grid.right
+    cx, cy = grid.centres(mirrored=right)
+    beside = (cx >= max(width / 2, anchor.cx + 0.8 * anchor.size)) if right else (
+        cx < min(width / 2, anchor.cx - 0.8 * anchor.size))
+    level = np.abs(cy - anchor.cy) <= anchor.height / 4
+    if not beside.any() or not level.any():
+        return None
+    masked = np.where(level[:, None] & beside[None, :], scores, -np.inf)
+    i, j = np.unravel_index(int(np.argmax(masked)), masked.shape)
+    score = float(masked[i, j]) - ANISOTROPY_PENALTY * abs(np.log2(grid.aspect))
+    return Peak(float(cx[j]), float(cy[i]), anchor.size, score, right, anchor.aspect, anchor.level)

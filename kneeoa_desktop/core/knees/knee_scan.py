@@ -46,6 +46,40 @@ class Peak:
         return self.size / self.aspect
 
 
+@dataclass(frozen=True)
+class ScoreMap:
+    """The scores of every window of one size under one stretch (``peaks`` keeps them when asked):
+    as-is and mirrored maps on the 8-px grid of the resized image, and how to place a grid cell
+    back on the work image."""
+
+    right: np.ndarray
+    left: np.ndarray
+    f: float  # the resize factor of the scan (the window is 64 px there)
+    shift: int  # the mirrored map's grid offset (px of the resized image)
+    window: float  # the window's side on the (stretched, padded) image scanned
+    ox: int  # padding added on the left and at the top
+    oy: int
+    fx: float  # the stretch's factors from the work image
+    fy: float
+
+    @property
+    def size(self) -> float:
+        """The window's width in work pixels."""
+        return self.window / self.fx
+
+    @property
+    def aspect(self) -> float:
+        return self.fy / self.fx
+
+    def centres(self, mirrored: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Work-pixel centres of the grid's columns and rows (x, then y) of one detector's map."""
+        off = self.shift if mirrored else 0
+        rows, cols = self.right.shape
+        cx = ((np.arange(cols) * hog.CELL + off) / self.f + self.window / 2 - self.ox) / self.fx
+        cy = (np.arange(rows) * hog.CELL / self.f + self.window / 2 - self.oy) / self.fy
+        return cx, cy
+
+
 @lru_cache(maxsize=1)
 def model() -> tuple[np.ndarray, float]:
     """(grid weights, bias) from the shipped SVM; mirrored windows are scored with the same
@@ -161,12 +195,13 @@ def _padded(img: np.ndarray, window: float) -> tuple[np.ndarray, int, int]:
     return cv2.copyMakeBorder(img, pad, pad, 0, 0, cv2.BORDER_REPLICATE), 0, pad
 
 
-def peaks(work: np.ndarray, anisotropies: dict[float, tuple[float, ...]], keep: int = 1) -> list[Peak]:
+def peaks(work: np.ndarray, anisotropies: dict[float, tuple[float, ...]], keep: int = 1,
+          maps: list[ScoreMap] | None = None) -> list[Peak]:
     """The best window of each detector at each size and stretch in each half of the image, in
     work pixels; with ``keep`` > 1, up to that many, each at least half a window's height above
     or below the better ones (a film of whole legs: the hips, the knees and the ankles). A size
     above 1 (a fraction of the shorter side) is scanned on the image continued past that side's
-    edges."""
+    edges. ``maps``: a list that receives every size's ``ScoreMap``."""
     jobs, meta = [], []
     for aspect, scales in anisotropies.items():
         img, fx, fy = _stretched(work, aspect)
@@ -179,6 +214,8 @@ def peaks(work: np.ndarray, anisotropies: dict[float, tuple[float, ...]], keep: 
     for (img, window), (aspect, fx, fy, iw, ox, oy), (right, left, f, shift) in zip(jobs, meta, _scans(jobs)):
         if right.size == 0:
             continue
+        if maps is not None:
+            maps.append(ScoreMap(right, left, f, shift, window, ox, oy, fx, fy))
         step = hog.CELL / f
         centres = (np.arange(right.shape[1]) * hog.CELL + hog.WINDOW / 2) / f - ox
         for m, mirrored, off in ((right, False, 0), (left, True, shift)):

@@ -36,7 +36,9 @@ Decisions (measured by ``scripts/measure_sites.py`` and ``scripts/measure_locali
   (``pipeline``, ``scope.most_knee_like``). On a film at least ``PORTRAIT_ASPECT`` times as tall
   as wide (a leg with its shafts, or both legs hip to ankle) also the best right/left pair at
   each other height (the knees, when the scan preferred the ankles or the hips), and not the
-  whole film once anything else was found.
+  whole film once anything else was found. On any film, the best window's and each half's best
+  knee window's pair with its mate (``knee_pairs.mate``: the other knee at its height, however
+  little it looks like a knee to the detector: a replaced knee beside a native one).
 - Regions are rectangles of ``FRAME`` × the SVM window, which frames the joint like kneeKL224;
   the pipeline resizes each to the network's square input (``core.knees.framing``), never pads it
   with black. They are reported as found, in source pixels, and may extend past the image
@@ -52,7 +54,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from .knee_pairs import BILATERAL_SCORE_MIN, best_pair, one_knee, pairs_at_other_heights
+from .knee_pairs import BILATERAL_SCORE_MIN, best_pair, mate, one_knee, pairs_at_other_heights
 from .knee_scan import WORK_SIDE, Peak
 from .knee_scan import best as best_peak
 from .knee_scan import patch_scores
@@ -205,6 +207,7 @@ class _Candidates(NamedTuple):
     whole_side: float  # the content box's as-is score minus its mirrored score (> 0: a right knee)
     halves: float  # the weaker of the two halves as a right/left pair of crops; -inf if not wide
     levels: list  # on a portrait film, the best pair at each other height (hips, ankles, knees)
+    mates: list  # the best window's and each half's best knee window's pair with its mate
 
 
 def _candidates(work: np.ndarray, anisotropies, box: tuple[int, int, int, int] | None = None) -> _Candidates:
@@ -215,7 +218,8 @@ def _candidates(work: np.ndarray, anisotropies, box: tuple[int, int, int, int] |
     h, ww = work.shape
     bx, by, bw, bh = box or (0, 0, ww, h)
     tall = is_tall(h, ww)
-    peaks = [p for p in scan_peaks(work, anisotropies, _LEVELS if tall else 1)
+    maps: list = []
+    peaks = [p for p in scan_peaks(work, anisotropies, _LEVELS if tall else 1, maps)
              if _clear_of_margins(p, (bx, by, bw, bh), work.shape)]
     content = work[by:by + bh, bx:bx + bw]
     patches = [content]
@@ -230,10 +234,31 @@ def _candidates(work: np.ndarray, anisotropies, box: tuple[int, int, int, int] |
     # A portrait film's smaller windows are for the knees of both legs, each a fifth of its width,
     # in pairs: one knee alone fills a leg's film across, and a small window alone there found
     # a marker or an arrow beside the knee (a teaching film) as readily as a knee.
-    best = best_peak([p for p in peaks if p.aspect != 1.0 or p.size >= 0.99 * _SCALES[-1] * min(h, ww)]
-                     if tall else peaks)
+    small = [p for p in peaks if p.aspect == 1.0 and p.size < 0.99 * _SCALES[-1] * min(h, ww)] if tall else []
+    usual = [p for p in peaks if p.aspect != 1.0 or p.size >= 0.99 * _SCALES[-1] * min(h, ww)] if tall else peaks
+    best = best_peak(usual)
     levels = pairs_at_other_heights(peaks, pair, best, ww, _LEVELS) if tall and pair is not None else []
-    return _Candidates(peaks, pair, best, whole, scores[0][0] - scores[0][1], halves, levels)
+    # The mates of the best window and of each half's best knee window: the other knee at its
+    # height on a film of both knees, however little it looks like a knee to the detector (a
+    # replaced one, whose metal the detector may even prefer), for the head to judge.
+    # On a tall film, each half's best small window too (a knee a sixth of the width, whose mate
+    # scores too little for the scan to pair them).
+    anchors = [best] + [best_peak([p for p in group if p.mirrored == left and (p.cx >= ww / 2) == left])
+                        for group in (usual, small) for left in (False, True)]
+    mates: list = []
+    for anchor in dict.fromkeys(a for a in anchors if a is not None):
+        other = mate(maps, anchor, ww)
+        found = None if other is None else (anchor, other) if anchor.cx < other.cx else (other, anchor)
+        # A pair the scan (or another anchor) proposed already costs the network nothing more.
+        if found is not None and not any(_same_pair(found, known) for known in [pair, *levels, *mates] if known):
+            mates.append(found)
+    return _Candidates(peaks, pair, best, whole, scores[0][0] - scores[0][1], halves, levels, mates)
+
+
+def _same_pair(a: tuple[Peak, Peak], b: tuple[Peak, Peak]) -> bool:
+    """Whether two right/left pairs are the same knees: each window centred within a quarter of
+    the other's size and height."""
+    return all(abs(p.cx - q.cx) <= q.size / 4 and abs(p.cy - q.cy) <= q.height / 4 for p, q in zip(a, b))
 
 
 def _clear_of_margins(peak: Peak, box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:
@@ -285,7 +310,7 @@ def knee_candidates(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
         bw = min(w, int(np.ceil((box[0] + box[2]) / scale))) - bx
         bh = min(h, int(np.ceil((box[1] + box[3]) / scale))) - by
     anisotropies = _anisotropies(work, scale, pixel_spacing_mm)
-    peaks, pair, best, whole, whole_side, halves, levels = _candidates(work, anisotropies, box)
+    peaks, pair, best, whole, whole_side, halves, levels, mates = _candidates(work, anisotropies, box)
     # Two knees: a right knee in the image's left half and a left knee in its right half, each
     # scoring better than the whole image as one crop (two knees side by side, or a bilateral
     # film, score as no single crop). Two scanned windows must each score as a knee on a film;
@@ -337,6 +362,8 @@ def knee_candidates(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
     # On a film of whole legs, the pairs at the other joints' heights (the knees, when the scan
     # preferred the ankles or the hips).
     sets += [_pair_regions(other, scale) for other in levels]
+    # Each knee window's mate at its height: a replaced knee beside a native one (``mate``).
+    sets += [_pair_regions(other, scale) for other in mates]
     if bw >= _HALVES_ASPECT * bh and not halves_ok:
         sets.append(halves_set)
     unique = []

@@ -314,6 +314,13 @@ def image_facts(pixels: np.ndarray, inner_metal_only: bool = False) -> dict:
     return facts
 
 
+def holds_implant(pixels: np.ndarray, context: np.ndarray | None = None) -> bool:
+    """Whether ``assess`` refuses a region (its pixels and the film around it) as a replaced joint:
+    a knee's region beside a native knee that does is the other knee, replaced (``pipeline``: it
+    keeps its record, refused, rather than vanish or lose the native knee's grade)."""
+    return assess(pixels, context=context).note == NOTE_IMPLANT
+
+
 def assess(pixels: np.ndarray, features: np.ndarray | None = None, stats: ScopeStats | None = None,
            localiser_score: float | None = None, view_position: str | None = None,
            context: np.ndarray | None = None) -> ScopeVerdict:
