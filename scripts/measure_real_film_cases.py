@@ -41,9 +41,10 @@ def main(argv=None) -> int:
     pipeline = GradingPipeline(Predictor(args.weights or active_weights_dir()))
     print(f"model {pipeline.predictor.manifest.tag}")
     if args.sweep:
-        for share, drop, tilt in LONG_LEG_SWEEP:
-            placed, graded, films = long_leg(pipeline, args.data / "kneeKL224", share, drop=drop, tilt=tilt)
-            print(f"long-leg, knee {share} of the width, drop {drop}, tilt {tilt}°: "
+        for share, drop, tilt, apart in LONG_LEG_SWEEP:
+            placed, graded, films = long_leg(pipeline, args.data / "kneeKL224", share, drop=drop, tilt=tilt,
+                                             apart=apart)
+            print(f"long-leg, knee {share} of the width, drop {drop}, tilt {tilt}°, apart ×{apart}: "
                   f"{placed} / {graded} / {films} (films placed, knees graded, films)", flush=True)
         return 0
     for name in args.cases or CASES:

@@ -112,14 +112,16 @@ def _leg(soft: np.ndarray, bone: np.ndarray, knee, hip, ankle, n: int, lateral: 
 
 def long_leg_film(right: np.ndarray, left: np.ndarray, rng: np.random.Generator, knee_share: float = 0.22,
                   sphere: str | None = "between", heavy: bool = False, quality: int = 90,
-                  drop: float = 0.0, tilt: float = 0.0) -> tuple[np.ndarray, list[tuple[float, float]]]:
+                  drop: float = 0.0, tilt: float = 0.0,
+                  apart: float = 1.0) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """Two crops (the patient's right knee, then the left; a ``replaced_knee`` may be either) on
     a standing hip-to-ankle film 2.4 times as tall as wide, each crop ``knee_share`` of its width,
     the knees a little below mid-height and two crops apart, a ruler along the left edge, a
     calibration sphere (``"between"``, ``"beside right"`` or None) at knee height, stored as a
     JPEG; ``heavy`` as in ``sites.standing_film``. ``drop``: the left knee that many crops lower
     (a tilted pelvis, legs of unequal length); ``tilt``: each knee's joint line turned by that
-    many degrees, both the same way round the body (varus when positive, as in medial OA).
+    many degrees, both the same way round the body (varus when positive, as in medial OA);
+    ``apart``: the knees' distance from the midline times that (under 1: knock knees).
     Returns the uint8 film and the true joint centres."""
     n = right.shape[0]
     width = int(round(n / knee_share))
@@ -137,7 +139,7 @@ def long_leg_film(right: np.ndarray, left: np.ndarray, rng: np.random.Generator,
     soft = np.zeros((height, width), np.float32)
     bone = np.zeros((height, width), np.float32)
     ky = 0.53 * height + rng.uniform(-0.02, 0.02) * height
-    gap = (1.0 + rng.uniform(-0.1, 0.1)) * n
+    gap = apart * (1.0 + rng.uniform(-0.1, 0.1)) * n
     centres = [(width / 2 - gap, ky), (width / 2 + gap, ky + drop * n)]
     for (kx, cy), lateral in zip(centres, (-1, 1)):
         hip = (width / 2 + lateral * 1.05 * n, ky - 4.3 * n)

@@ -215,29 +215,33 @@ def standing(grader, data_dir: Path, sphere: str | None, sclerosis: bool = False
     return _both_graded(grader, films, "standing")
 
 
-def long_leg_films(data_dir: Path, share: float, sclerosis: bool = False, drop: float = 0.0, tilt: float = 0.0):
+def long_leg_films(data_dir: Path, share: float, sclerosis: bool = False, drop: float = 0.0, tilt: float = 0.0,
+                   apart: float = 1.0):
     """(film, true joint centres) of eight standing hip-to-ankle films at true proportions
     (``long_leg_film``, each knee ``share`` of the film's width) of ``_knee_pairs``' crops (with
     ``sclerosis`` on a high-contrast film), the calibration sphere between the knees and beside
     the right one by turns; the knees in ``tilt``° of varus, the left one ``drop`` knees lower and
-    higher by turns (a tilted pelvis)."""
+    higher by turns (a tilted pelvis), ``apart`` times as far from the midline (under 1: knock
+    knees)."""
     rng = np.random.default_rng(1)
     for k, right, left in _knee_pairs(data_dir, sclerosis, rng):
         yield long_leg_film(right, left, rng, share, ("between", "beside right")[k % 2], heavy=sclerosis,
-                            drop=drop if k % 2 == 0 else -drop, tilt=tilt)
+                            drop=drop if k % 2 == 0 else -drop, tilt=tilt, apart=apart)
 
 
 def long_leg(grader, data_dir: Path, share: float, sclerosis: bool = False, drop: float = 0.0,
-             tilt: float = 0.0) -> tuple[int, int, int]:
+             tilt: float = 0.0, apart: float = 1.0) -> tuple[int, int, int]:
     """``long_leg_films`` graded: (films with both knees on their joints, of their knees graded in
     scope, films)."""
-    return _both_graded(grader, long_leg_films(data_dir, share, sclerosis, drop, tilt), "long leg")
+    return _both_graded(grader, long_leg_films(data_dir, share, sclerosis, drop, tilt, apart), "long leg")
 
 
-#: (share of the width, drop, tilt) of the long-leg films ``scripts/measure_real_film_cases.py
-#: --sweep`` grades: smaller and larger patients, a tilted pelvis, varus and valgus.
-LONG_LEG_SWEEP = ((0.15, 0.0, 0.0), (0.17, 0.0, 0.0), (0.26, 0.0, 0.0), (0.21, 0.3, 0.0), (0.21, 0.0, 6.0),
-                  (0.21, 0.0, -6.0), (0.2, 0.2, 8.0))
+#: (share of the width, drop, tilt, apart) of the long-leg films ``scripts/measure_real_film_cases.py
+#: --sweep`` grades: smaller and larger patients, a tilted pelvis, varus and valgus, knock knees
+#: and knees wide apart.
+LONG_LEG_SWEEP = ((0.15, 0.0, 0.0, 1.0), (0.17, 0.0, 0.0, 1.0), (0.26, 0.0, 0.0, 1.0), (0.21, 0.3, 0.0, 1.0),
+                  (0.21, 0.0, 6.0, 1.0), (0.21, 0.0, -6.0, 1.0), (0.2, 0.2, 8.0, 1.0), (0.24, 0.0, 0.0, 0.8),
+                  (0.18, 0.0, 0.0, 1.3))
 
 
 def replaced_films(data_dir: Path, implants: Path | None = None):
