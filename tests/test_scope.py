@@ -380,3 +380,9 @@ def test_the_knee_head_decides_between_candidate_sets():
     assert choose([[0.5, 0.95], [0.99]], head) == 0
     # … but not when it refuses one of them.
     assert choose([[0.1, 0.95], [0.99]], head) == 1
+    # Two knees side by side (``pairs_first``), the head accepting no set: a pair with one knee it
+    # is sure of (the other keeps its record, refused), the one whose other knee it doubts least
+    # first; never on a narrower image.
+    assert choose([[0.01], [0.05, 0.02], [0.1, 0.9], [0.86, 0.12]], head, pairs_first=True) == 3
+    assert choose([[0.01], [0.05, 0.02], [0.1, 0.5]], head, pairs_first=True) == 0
+    assert choose([[0.01], [0.1, 0.9]], head) == 0

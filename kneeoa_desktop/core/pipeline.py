@@ -23,10 +23,10 @@ import numpy as np
 
 from .film.imaging import LoadedImage, load_image
 from .knees.framing import cut_region
-from .knees.localise import KneeRegion, is_tall, knee_candidates, side_from_laterality
+from .knees.localise import PAIRS_ASPECT, KneeRegion, is_tall, knee_candidates, side_from_laterality
 from .knees.preprocess import preprocess
 from .verdict.prediction import Prediction
-from .verdict.scope import PAIRS_ASPECT, SMALL_REGION_PX, assess, holds_implant, load_stats, most_knee_like
+from .verdict.scope import SMALL_REGION_PX, assess, holds_implant, load_stats, most_knee_like
 
 Rect = tuple[int, int, int, int]  # x, y, width, height in source pixels
 

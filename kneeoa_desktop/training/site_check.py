@@ -150,17 +150,18 @@ def tight(grader, data_dir: Path, bits: int) -> tuple[int, int, int]:
     return whole, flagged, len(raws)
 
 
-def two_tight(grader, data_dir: Path) -> tuple[int, int]:
+def two_tight(grader, data_dir: Path) -> tuple[int, int, int]:
     """Two such knees side by side (``sites.two_tight_knees``), 25 images from every 12th crop:
-    (images with one in-scope knee per half, images)."""
+    (images with one in-scope knee per half, images graded whole as one knee in scope, images)."""
     rights, lefts = _sides(*val_crops(data_dir, 12), 25)
-    good = 0
+    good = whole = 0
     for right, left in zip(rights, lefts):
         image = sites.two_tight_knees(right, left)
         knees = grader(as_film(image, "two tight knees")).knees
         good += (len(knees) == 2 and knees[0].region[0] < image.shape[1] // 4
                  and knees[1].region[0] >= image.shape[1] // 2 - 20 and all(k.in_scope for k in knees))
-    return good, len(rights)
+        whole += any(k.in_scope and k.region == (0, 0, image.shape[1], image.shape[0]) for k in knees)
+    return good, whole, len(rights)
 
 
 def shafts(grader, data_dir: Path, joint_at: float) -> tuple[int, int]:
@@ -300,7 +301,7 @@ def teaching(grader, data_dir: Path, fracture: bool, step: int = 20) -> tuple[in
 CASES = {
     "tight film, 16-bit": ("graded whole, flagged, films", lambda g, d: tight(g, d, 16)),
     "tight film, 8-bit": ("graded whole, flagged, films", lambda g, d: tight(g, d, 8)),
-    "two tight knees side by side": ("one in-scope knee per half, images", two_tight),
+    "two tight knees side by side": ("one in-scope knee per half, graded whole, images", two_tight),
     "portrait with shafts, joint high": ("one knee on the joint in scope, films", lambda g, d: shafts(g, d, 0.15)),
     "portrait with shafts, joint middle": ("one knee on the joint in scope, films", lambda g, d: shafts(g, d, 0.5)),
     "portrait with shafts, joint low": ("one knee on the joint in scope, films", lambda g, d: shafts(g, d, 0.85)),

@@ -36,7 +36,8 @@ Decisions (measured by ``scripts/measure_sites.py`` and ``scripts/measure_locali
   (``pipeline``, ``scope.most_knee_like``). On a film at least ``PORTRAIT_ASPECT`` times as tall
   as wide (a leg with its shafts, or both legs hip to ankle) also the best right/left pair at
   each other height (the knees, when the scan preferred the ankles or the hips), and not the
-  whole film once anything else was found. On any film, the best window's and each half's best
+  whole film once anything else was found; nor on an image at least ``PAIRS_ASPECT`` times as
+  wide as tall once a pair was proposed. On any film, the best window's and each half's best
   knee window's pair with its mate (``knee_pairs.mate``: the other knee at its height, however
   little it looks like a knee to the detector: a replaced knee beside a native one).
 - Regions are rectangles of ``FRAME`` × the SVM window, which frames the joint like kneeKL224;
@@ -85,6 +86,11 @@ _WIDER_SCALES = (0.88 * 2 ** 0.25, 0.88 * 2 ** 0.5)
 #: above and the ankles below (issue 33: knees missed, a pair taken on the ankles or the hips;
 #: ``training/long_leg.py``).
 _SMALLER_SCALES = (0.88 / 2 ** 2, 0.88 / 2 ** 2.25)
+#: An image at least this much wider than tall may hold two knees side by side (640×161: 4.0);
+#: a single knee's film, however squashed, hardly (300×162: 1.85). There, as on a tall film, the
+#: whole image is no knee's region once a pair is proposed: squashed into one square, two knees
+#: side by side were one knee to the knee head (and graded so, in scope).
+PAIRS_ASPECT = 2.5
 _LEVELS = 4
 _MIN_SIDE = 32
 #: The whole image scoring this much is a single-joint crop (kneeKL224/val: 0.36 % below −0.3).
@@ -375,6 +381,8 @@ def knee_candidates(pixels: np.ndarray, pixel_spacing_mm: float | None = None,
         # the whole of it is no knee's region (squashed to the network's square, a standing film's
         # two knees side by side looked like one knee to the head), unless the scan found nothing.
         unique = [s for s in unique if s != whole_set] or unique
+    if w >= PAIRS_ASPECT * h and any(len(s) == 2 for s in unique):
+        unique = [s for s in unique if s != whole_set]
     return unique
 
 

@@ -147,9 +147,6 @@ class KneeHead:
 #: The scan's decision stands when its knee head probability is at least the head's doubt
 #: level; below it, another candidate set replaces it only by scoring this much more.
 SWITCH_MARGIN = 0.1
-#: An image at least this much wider than tall may hold two knees side by side (640×161: 4.0);
-#: a single knee's film, however squashed, hardly (300×162: 1.85).
-PAIRS_ASPECT = 2.5
 
 
 #: A found region narrower than this (source pixels) is upscaled 3× or more to the network's input:
@@ -171,7 +168,8 @@ def most_knee_like(set_probabilities: list[list[float]], head: KneeHead, pairs_f
     knee's film, half a knee is one too). Otherwise a set the head is sure of wins, with
     ``pairs_first`` a pair before one knee. Failing that, the most knee-like set the head accepts,
     when it beats the decision by ``SWITCH_MARGIN``. A candidate the head refuses never beats one
-    it accepts; when the head accepts none, the decision stands (and is refused with its reason).
+    it accepts; when the head accepts none, the decision stands (and is refused with its reason),
+    unless ``pairs_first`` and a pair holds a knee the head is sure of: that pair.
     ``small``: the decision holds a region under ``SMALL_REGION_PX``, which the head's certainty
     does not keep."""
     scores = [min(ps) if ps else 0.0 for ps in set_probabilities]
@@ -194,6 +192,13 @@ def most_knee_like(set_probabilities: list[list[float]], head: KneeHead, pairs_f
     best = max(range(len(scores)), key=lambda i: (scores[i], -i))
     if scores[best] >= head.threshold and scores[best] >= scores[0] + SWITCH_MARGIN:
         return best
+    if pairs_first:
+        # Two knees side by side, the head accepting no set: a pair with one knee it is sure of,
+        # which is graded while the other keeps its record, refused with its reason (the pair
+        # whose other knee the head doubts least).
+        halves = [i for i, ps in enumerate(set_probabilities) if len(ps) == 2 and max(ps) >= head.doubt]
+        if halves:
+            return max(halves, key=lambda i: (scores[i], max(set_probabilities[i]), -i))
     return 0
 
 
