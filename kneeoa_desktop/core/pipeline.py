@@ -273,12 +273,14 @@ def _one_of_the_pair(region: KneeRegion, pair: list[KneeRegion]) -> bool:
         inter = max(w, 0) * max(h, 0)
         return inter / float(a.width * a.height + b.width * b.height - inter)
 
-    def holds_centre(a: KneeRegion, b: KneeRegion) -> bool:
-        cx, cy = b.x + b.width / 2, b.y + b.height / 2
-        return a.x <= cx < a.x + a.width and a.y <= cy < a.y + a.height
-
-    return any(overlap(region, mine) >= 0.4 and not holds_centre(region, other)
+    return any(overlap(region, mine) >= 0.4 and not _holds_centre(region, other)
                for mine, other in (pair, pair[::-1]))
+
+
+def _holds_centre(a: KneeRegion, b: KneeRegion) -> bool:
+    """Whether region ``a`` holds the centre of region ``b``."""
+    cx, cy = b.centre
+    return a.x <= cx < a.x + a.width and a.y <= cy < a.y + a.height
 
 
 def _one_replaced(pair: list[KneeRegion], probabilities: list[float], chosen: list[KneeRegion], refused: bool,
@@ -290,8 +292,7 @@ def _one_replaced(pair: list[KneeRegion], probabilities: list[float], chosen: li
     if probabilities[native] < head.doubt or probabilities[other] >= head.threshold:
         return False
     one = chosen[0]
-    holds_both = len(chosen) == 1 and all(one.x <= cx < one.x + one.width and one.y <= cy < one.y + one.height
-                                          for cx, cy in (r.centre for r in pair))
+    holds_both = len(chosen) == 1 and all(_holds_centre(one, r) for r in pair)
     if not (refused or holds_both or (len(chosen) == 1 and _one_of_the_pair(one, pair))):
         return False
     return holds_implant(_cut(image, pair[other]), _context(image, pair[other]))

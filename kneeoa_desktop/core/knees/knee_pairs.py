@@ -90,10 +90,10 @@ def mate(maps: list[ScoreMap], anchor: Peak, width: float) -> Peak | None:
     """The other knee of a film of both knees beside ``anchor``, whatever the detector makes of it:
     the window of ``anchor``'s size and stretch (the nearest size scanned, ``maps``: the scan's
     ``ScoreMap``s) in the other half of the film, its centre within a quarter of the window's
-    height of ``anchor``'s, that the other detector scores best (a replaced knee's metal scores far below any native
-    joint, so no pair of the scan holds it, and a pair on the hips or the ankles, or on the metal
-    and beside the other knee, outscored the knees'). The network's knee head judges it; None
-    when no such window fits on the film (``width``, work px) beside it."""
+    height of ``anchor``'s, that the other detector scores best (a replaced knee's metal scores
+    far below any native joint, so no pair of the scan holds it, and a pair on the hips or the
+    ankles, or on the metal and beside the other knee, outscored the knees'). The network's knee
+    head judges it; None when no such window fits on the film (``width``, work px) beside it."""
     if anchor.size > MATE_MAX_SHARE * width:
         return None
     alike = [m for m in maps if abs(np.log(m.aspect / anchor.aspect)) < 1e-6]

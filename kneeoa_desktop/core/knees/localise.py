@@ -240,8 +240,10 @@ def _candidates(work: np.ndarray, anisotropies, box: tuple[int, int, int, int] |
     # A portrait film's smaller windows are for the knees of both legs, each a fifth of its width,
     # in pairs: one knee alone fills a leg's film across, and a small window alone there found
     # a marker or an arrow beside the knee (a teaching film) as readily as a knee.
-    small = [p for p in peaks if p.aspect == 1.0 and p.size < 0.99 * _SCALES[-1] * min(h, ww)] if tall else []
-    usual = [p for p in peaks if p.aspect != 1.0 or p.size >= 0.99 * _SCALES[-1] * min(h, ww)] if tall else peaks
+    smallest_usual = 0.99 * _SCALES[-1] * min(h, ww)
+    is_small = [tall and p.aspect == 1.0 and p.size < smallest_usual for p in peaks]
+    small = [p for p, s in zip(peaks, is_small) if s]
+    usual = [p for p, s in zip(peaks, is_small) if not s]
     best = best_peak(usual)
     levels = pairs_at_other_heights(peaks, pair, best, ww, _LEVELS) if tall and pair is not None else []
     # The mates of the best window and of each half's best knee window: the other knee at its
