@@ -20,7 +20,10 @@
    a knee) and, on the long-leg films, every candidate of the scan centred on a joint; and
    ``--teaching`` teaching-collection films of one knee (``sites.teaching_film``: enlarged to
    1,000–2,400 px, sharpened, a marker and an arrow burnt in; every other one with an avulsion
-   fracture, ``sites.avulsion``). Unless
+   fracture, ``sites.avulsion``); and ``--tight-cuts`` tight films cut as many hands cut them
+   (``sites.TightCut.drawn``: tighter or looser, the joint off centre, turned), whose regions on
+   the joint and whole film are knees (no candidate on them is mined: on a film this tight a
+   window off the joint is still knee). Unless
    ``--no-mining``, the scan's candidates on these films that lie off every joint (centred
    farther than half their size from each: the tibia and fibula, a condyle, a corner of a tight
    film) are hard negatives.
@@ -158,6 +161,8 @@ def main(argv=None) -> int:
     ap.add_argument("--long-leg", type=int, default=60,
                     help="standing films at true proportions (hips, ankles) among the positives")
     ap.add_argument("--teaching", type=int, default=60, help="teaching films of one knee among the positives")
+    ap.add_argument("--tight-cuts", type=int, default=300,
+                    help="tight films cut otherwise (sites.TightCut.drawn) among the positives")
     ap.add_argument("--no-mining", action="store_true", help="no hard negatives from the scan's candidates")
     ap.add_argument("--leave-out", nargs="*", default=[], metavar="FOLDER",
                     help="hold out whole out-of-scope folders (e.g. chest): how the head does on a body "
@@ -176,8 +181,9 @@ def main(argv=None) -> int:
     from kneeoa_desktop.core.model.predictor import Predictor
     from kneeoa_desktop.training.negatives import is_held_out, negatives
     from kneeoa_desktop.training.scope_head import cross_validate, fit_head
-    from kneeoa_desktop.training.sites import (SITE_TRANSFORMS, _u8, avulsion, sclerotic, shaft_film, site_film,
-                                               standing_film, teaching_film, tight_film, two_knees,
+    from kneeoa_desktop.core.knees.localise import KneeRegion
+    from kneeoa_desktop.training.sites import (SITE_TRANSFORMS, TightCut, _u8, avulsion, sclerotic, shaft_film,
+                                               site_film, standing_film, teaching_film, tight_film, two_knees,
                                                two_tight_knees)
     from kneeoa_desktop.training.long_leg import long_leg_film
 
@@ -270,6 +276,18 @@ def main(argv=None) -> int:
             film, centre = teaching_film(avulsion(raw, rng) if k % 2 else raw, rng, int(rng.uniform(1000, 2400)))
             knee_film(film, "teaching", [centre], f"knee/{paths[i].stem[:7]}",
                       "knee: teaching film" + (", avulsion" if k % 2 else ""))
+        # Tight films cut as many hands cut them (issue 33's other hospital: one cut passed while
+        # theirs failed), from their own generator so that the films above stay as they were.
+        cuts = np.random.default_rng(77)
+        for k, i in enumerate(cuts.choice(len(paths), args.tight_cuts, replace=False)):
+            raw = cv2.imread(str(paths[i]), cv2.IMREAD_GRAYSCALE).astype(np.float32)
+            cut = TightCut.drawn(cuts)
+            film = tight_film(raw, cuts, 16 if k % 2 else 8, cut)
+            film = film if k % 2 else _u8(film)
+            h, w = film.shape
+            group, kind = f"knee/{paths[i].stem[:7]}", "knee: tight film, cut otherwise"
+            add(_regions(pipeline, film, "tight", [cut.joint(w, h)]), 1, group, kind)
+            add(_through_network(pipeline, film, [KneeRegion(0, 0, w, h, None, float("nan"), True)]), 1, group, kind)
         for kind, group, pixels in negatives(args.data / "out-of-scope"):
             add(_regions(pipeline, pixels, group), 0, group, kind)
             if not args.no_mining:

@@ -3,12 +3,13 @@
     .venv/bin/python scripts/measure_real_film_cases.py [--weights weights] [--data ../shared/data]
                                                         [--cases NAME ...] [--sweep]
 
-Each case (``training/site_check.py``: another hospital's tight films, two such knees side by
-side, portrait films with shafts, standing films of both legs with a sphere, with sclerotic
+Each case (``training/site_check.py``: another hospital's tight films, one cut and cut as many
+hands cut them, two such knees side by side, portrait films with shafts, standing films of both legs with a sphere, with sclerotic
 knees, standing films at true proportions) is built from fixed kneeKL224 val crops, graded
 through the pipeline as a file opened in the app, and counted: the README's table of simulated
 cases. ``tests/test_real_film_cases.py`` holds the same counts against issue 33's bars.
-``--sweep``: long-leg films of other knee sizes, pelvic tilts and varus or valgus instead.
+``--sweep``: instead, tight films cut in other ways (each cut on every crop) and long-leg films of
+other knee sizes, pelvic tilts and varus or valgus.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from kneeoa_desktop.training.site_check import CASES, LONG_LEG_SWEEP, long_leg  # noqa: E402
+from kneeoa_desktop.training.site_check import CASES, LONG_LEG_SWEEP, TIGHT_SWEEP, long_leg, tight_cuts  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -31,7 +32,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cases", nargs="*", default=None, choices=list(CASES), metavar="NAME",
                     help="only these cases (default: all)")
     ap.add_argument("--sweep", action="store_true",
-                    help="instead, long-leg films of other proportions, tilts and drops (site_check.LONG_LEG_SWEEP)")
+                    help="instead, tight films cut otherwise and long-leg films of other proportions, tilts and "
+                         "drops (site_check.TIGHT_SWEEP, LONG_LEG_SWEEP)")
     args = ap.parse_args(argv)
 
     from kneeoa_desktop.core.model.model_store import active_weights_dir
@@ -41,6 +43,9 @@ def main(argv=None) -> int:
     pipeline = GradingPipeline(Predictor(args.weights or active_weights_dir()))
     print(f"model {pipeline.predictor.manifest.tag}")
     if args.sweep:
+        for name, cut in TIGHT_SWEEP.items():
+            whole, flagged, films = tight_cuts(pipeline, args.data / "kneeKL224", [cut])
+            print(f"tight film, {name}: {whole} / {flagged} / {films} (graded whole, flagged, films)", flush=True)
         for share, drop, tilt, apart in LONG_LEG_SWEEP:
             placed, graded, films = long_leg(pipeline, args.data / "kneeKL224", share, drop=drop, tilt=tilt,
                                              apart=apart)

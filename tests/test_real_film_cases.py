@@ -40,6 +40,30 @@ def test_tight_films_are_graded_whole_and_seldom_flagged(grader, bits):
     assert whole >= 0.98 * films and flagged <= 0.05 * films, (whole, flagged, films)
 
 
+@pytest.fixture(scope="module")
+def tight_cuts(grader):
+    return site_check.tight_cuts(grader, DATA_DIR)
+
+
+def test_tight_films_cut_as_each_radiographer_cuts_are_seldom_flagged(tight_cuts):
+    """Tight films not all cut alike (``sites.TightCut.drawn``: 60–90 % across, 38–70 % down, the
+    joint up to a tenth off centre, turned up to 8°; 69 films): the one cut above passed while
+    the real films, cut by many hands, still failed. On b58d070 9 of 69 graded whole, 24
+    flagged; with the head fitted on the one cut (e4773f4) 63, 6 flagged (a joint low on the
+    film or cut close refused as "not a knee"); with the head that learnt 300 such cuts, 67, 2
+    flagged. Issue 33's bar on flags (at most 5 %) holds; this floor keeps what was won."""
+    whole, flagged, films = tight_cuts
+    assert flagged <= 0.05 * films and whole >= 0.95 * films, (whole, flagged, films)
+
+
+@pytest.mark.xfail(strict=True, reason="67 of 69 graded whole (97 %): the head refuses the whole film of two "
+                                       "cuts close to the joint (0.58 and 0.69 against its threshold 0.85)")
+def test_tight_films_cut_as_each_radiographer_cuts_meet_the_bar(tight_cuts):
+    """Issue 33's bar on these films: 98 % graded whole."""
+    whole, flagged, films = tight_cuts
+    assert whole >= 0.98 * films, (whole, flagged, films)
+
+
 def test_two_tight_knees_side_by_side_give_one_knee_per_half(grader):
     """Issue 33's bar (90 %). None of 25 on b58d070 (the real two-knee images: 59 %); 19 with the
     head deciding between the scan's sets; 24 once a pair the head is sure of beats one knee on
@@ -48,7 +72,7 @@ def test_two_tight_knees_side_by_side_give_one_knee_per_half(grader):
     whole image, two knees squashed into one square, for one knee and graded it in scope (2 of 25
     on f4d3daf): on an image this wide the whole image is no candidate once a pair is proposed,
     and with no set accepted a pair with one knee the head is sure of is graded (the other knee
-    refused, with its record): none."""
+    refused, with its record): none. 25 with the head that learnt tight films cut otherwise."""
     good, whole, images = site_check.two_tight(grader, DATA_DIR)
     assert good >= 0.9 * images and whole == 0, (good, whole, images)
 

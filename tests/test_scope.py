@@ -374,6 +374,11 @@ def test_the_knee_head_decides_between_candidate_sets():
     assert choose([[0.9], [0.99]], head, small=True) == 1
     assert choose([[0.99], [0.9]], head, small=True) == 0
     assert choose([[0.9], [0.6]], head, small=True) == 0
+    # A small region refused, nothing accepted: the film is refused as its most knee-like single
+    # region (a tight knee's whole film), not as a corner; a refused pair is not put in its place.
+    assert choose([[0.0], [0.1], [0.12, 0.13]], head, small=True) == 1
+    assert choose([[0.0], [0.0], [0.12, 0.13]], head, small=True) == 0
+    assert choose([[0.05], [0.1]], head) == 0
     # A pair the scan decided on stands when the head is sure of it, and even when it only
     # accepts both knees (one of them alone, however sure, would lose the other) …
     assert choose([[0.9, 0.95], [0.99]], head, pairs_first=True) == 0

@@ -7,8 +7,8 @@ graded whole, and the grade's agreement with kneeKL224's (every film counted: a 
 probabilities count too, as they are printed). Two-knee images (``sites.two_knees``) are counted
 for two records, one in each half. ``scripts/measure_sites.py`` prints it; a test holds it.
 
-Issue 33's real films rebuilt as simulated cases (``CASES``: tight films, two knees side by
-side, portrait films with shafts, standing films of both legs, with sclerotic knees, at true
+Issue 33's real films rebuilt as simulated cases (``CASES``: tight films, one cut and cut as
+many hands cut them, two knees side by side, portrait films with shafts, standing films of both legs, with sclerotic knees, at true
 proportions: ``long_leg``, with one knee replaced: ``replaced``) are graded and counted here too, each from fixed val crops:
 ``tests/test_real_film_cases.py`` holds each against issue 33's bar for the matching real films
 and ``scripts/measure_real_film_cases.py`` prints them (the README's table).
@@ -148,6 +148,39 @@ def tight(grader, data_dir: Path, bits: int) -> tuple[int, int, int]:
     whole = sum(len(k) == 1 and k[0].whole_image for k in knees)
     flagged = sum(any(not q.in_scope for q in k) for k in knees)
     return whole, flagged, len(raws)
+
+
+def tight_cuts(grader, data_dir: Path, cuts=None, step: int = 12) -> tuple[int, int, int]:
+    """Tight films cut as a hospital's radiographers frame them, not all alike: each crop (every
+    ``step``-th) with its own ``sites.TightCut.drawn`` (tighter or looser, the joint off centre,
+    turned), 16- and 8-bit in turn; or every crop with each of ``cuts``. (graded whole, flagged,
+    films)."""
+    _, raws = val_crops(data_dir, step)
+    rng = np.random.default_rng(1)
+    whole = flagged = films = 0
+    for k, raw in enumerate(raws):
+        for cut in cuts or [sites.TightCut.drawn(rng)]:
+            bits = 8 if k % 2 else 16
+            film = sites.tight_film(raw.astype(np.float32), rng, bits, cut)
+            knees = grader(as_film(film if bits == 16 else sites._u8(film), "tight")).knees
+            whole += len(knees) == 1 and knees[0].whole_image and knees[0].in_scope
+            flagged += any(not q.in_scope for q in knees)
+            films += 1
+    return whole, flagged, films
+
+
+#: Named cuts of the tight film (``scripts/measure_real_film_cases.py --sweep``), each on every crop.
+TIGHT_SWEEP = {
+    "as the case (75 % across, 55 % down)": sites.TightCut(),
+    "looser (90 %, 70 %)": sites.TightCut(0.9, 0.7),
+    "tighter (65 %, 45 %)": sites.TightCut(0.65, 0.45),
+    "tightest (60 %, 38 %)": sites.TightCut(0.6, 0.38),
+    "joint low (cut 10 % up)": sites.TightCut(dy=-0.1),
+    "joint high (cut 10 % down)": sites.TightCut(dy=0.1),
+    "joint to one side (10 %)": sites.TightCut(dx=0.1),
+    "turned 8°": sites.TightCut(turn=8.0),
+    "turned −8°": sites.TightCut(turn=-8.0),
+}
 
 
 def two_tight(grader, data_dir: Path) -> tuple[int, int, int]:
@@ -301,6 +334,7 @@ def teaching(grader, data_dir: Path, fracture: bool, step: int = 20) -> tuple[in
 CASES = {
     "tight film, 16-bit": ("graded whole, flagged, films", lambda g, d: tight(g, d, 16)),
     "tight film, 8-bit": ("graded whole, flagged, films", lambda g, d: tight(g, d, 8)),
+    "tight film, cut as each radiographer cuts": ("graded whole, flagged, films", tight_cuts),
     "two tight knees side by side": ("one in-scope knee per half, graded whole, images", two_tight),
     "portrait with shafts, joint high": ("one knee on the joint in scope, films", lambda g, d: shafts(g, d, 0.15)),
     "portrait with shafts, joint middle": ("one knee on the joint in scope, films", lambda g, d: shafts(g, d, 0.5)),

@@ -20,6 +20,8 @@ Nothing here is tuned to a real site.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -223,18 +225,51 @@ def teaching_film(x: np.ndarray, rng: np.random.Generator, across: int) -> tuple
     return big, (jx * s, jy * s)
 
 
-def tight_film(x: np.ndarray, rng: np.random.Generator, bits: int = 16) -> np.ndarray:
-    """Another hospital's single-knee film whose joint fills it: the crop cut to its middle 75 %
-    across and 55 % down (tighter than kneeKL224 both ways), squashed to 300×162, sharpened and
-    stored at ``bits`` bits (uint16) or 8 (``bits`` = 8, float)."""
-    out = unsharp(squash(tight_cut(x)), 2.0, 1.2)
+@dataclass(frozen=True)
+class TightCut:
+    """How a hospital cuts a film around the joint, as shares of a kneeKL224 crop: ``across`` and
+    ``down`` kept, the cut's centre moved ``dx`` and ``dy`` (positive: right, down; the joint then
+    lies left of or above the film's centre) and turned ``turn`` degrees."""
+
+    across: float = 0.75
+    down: float = 0.55
+    dx: float = 0.0
+    dy: float = 0.0
+    turn: float = 0.0
+
+    @staticmethod
+    def drawn(rng: np.random.Generator) -> TightCut:
+        """One hospital's cut of one film, drawn from the range a radiographer's framing spans:
+        60–90 % across, 38–70 % down, the joint up to a tenth of the crop off centre either
+        way, turned up to 8°."""
+        return TightCut(float(rng.uniform(0.6, 0.9)), float(rng.uniform(0.38, 0.7)), float(rng.uniform(-0.1, 0.1)),
+                        float(rng.uniform(-0.1, 0.1)), float(rng.uniform(-8, 8)))
+
+    def joint(self, width: int, height: int) -> tuple[float, float]:
+        """Where the crop's centre (its joint) lies on a film of this cut of ``width`` × ``height``."""
+        return width * (0.5 - self.dx / self.across), height * (0.5 - self.dy / self.down)
+
+
+def tight_film(x: np.ndarray, rng: np.random.Generator, bits: int = 16, cut: TightCut | None = None) -> np.ndarray:
+    """Another hospital's single-knee film whose joint fills it: the crop cut tighter than
+    kneeKL224 both ways (``tight_cut``: by default its middle 75 % across and 55 % down),
+    squashed to 300×162, sharpened and stored at ``bits`` bits (uint16) or 8 (``bits`` = 8, float)."""
+    out = unsharp(squash(tight_cut(x, cut or TightCut())), 2.0, 1.2)
     return out if bits == 8 else to_16bit(out, rng, bits)
 
 
-def tight_cut(x: np.ndarray) -> np.ndarray:
-    """The middle 75 % across and 55 % down of a crop: a joint that fills its film."""
+def tight_cut(x: np.ndarray, cut: TightCut | None = None) -> np.ndarray:
+    """A crop cut tighter (``TightCut``; by default its middle 75 % across and 55 % down): a joint
+    that fills its film. A turned cut is taken from the crop turned about its centre (edges mirrored)."""
+    cut = cut or TightCut()
     n, w = x.shape
-    return x[int(0.225 * n):int(0.775 * n), int(0.125 * w):int(0.875 * w)]
+    if cut.turn:
+        turn = cv2.getRotationMatrix2D(((w - 1) / 2, (n - 1) / 2), cut.turn, 1.0)
+        x = cv2.warpAffine(x, turn, (w, n), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    top = int(round((0.5 - cut.down / 2 + cut.dy) * n))
+    left = int(round((0.5 - cut.across / 2 + cut.dx) * w))
+    top, left = min(max(top, 0), n - 8), min(max(left, 0), w - 8)
+    return x[top:top + max(8, int(round(cut.down * n))), left:left + max(8, int(round(cut.across * w)))]
 
 
 #: name → transform of a float image (0–255, from a square uint8 crop) into a film of any shape,

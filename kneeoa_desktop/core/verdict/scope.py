@@ -171,7 +171,7 @@ def most_knee_like(set_probabilities: list[list[float]], head: KneeHead, pairs_f
     it accepts; when the head accepts none, the decision stands (and is refused with its reason),
     unless ``pairs_first`` and a pair holds a knee the head is sure of: that pair.
     ``small``: the decision holds a region under ``SMALL_REGION_PX``, which the head's certainty
-    does not keep."""
+    does not keep; refused with nothing accepted, it gives way to the most knee-like single region."""
     scores = [min(ps) if ps else 0.0 for ps in set_probabilities]
     if not scores:
         return 0
@@ -199,6 +199,14 @@ def most_knee_like(set_probabilities: list[list[float]], head: KneeHead, pairs_f
         halves = [i for i, ps in enumerate(set_probabilities) if len(ps) == 2 and max(ps) >= head.doubt]
         if halves:
             return max(halves, key=lambda i: (scores[i], max(set_probabilities[i]), -i))
+    if small:
+        # A small window refused and nothing accepted: the film is refused as the most knee-like
+        # single region (the whole of a tight knee's film), not as a corner of it.
+        ones = [i for i, ps in enumerate(set_probabilities) if len(ps) == 1]
+        if ones:
+            one = max(ones, key=lambda i: (scores[i], -i))
+            if scores[one] > scores[0]:
+                return one
     return 0
 
 
