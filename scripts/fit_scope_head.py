@@ -244,7 +244,6 @@ def main(argv=None) -> int:
                 knee_film(_u8(film), "shafts", [centre], group, "knee: portrait film with shafts")
             else:
                 film = tight_film(raw.astype(np.float32), rng, 16 if k % 2 else 8)
-                film = film if k % 2 else _u8(film)
                 knee_film(film, "tight", [(film.shape[1] / 2, film.shape[0] / 2)], group, "knee: tight film")
         for k in range(min(args.standing, len(rights), len(lefts))):
             a, b = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in (rights[-1 - k], lefts[k]))
@@ -283,7 +282,6 @@ def main(argv=None) -> int:
             raw = cv2.imread(str(paths[i]), cv2.IMREAD_GRAYSCALE).astype(np.float32)
             cut = TightCut.drawn(cuts)
             film = tight_film(raw, cuts, 16 if k % 2 else 8, cut)
-            film = film if k % 2 else _u8(film)
             h, w = film.shape
             group, kind = f"knee/{paths[i].stem[:7]}", "knee: tight film, cut otherwise"
             add(_regions(pipeline, film, "tight", [cut.joint(w, h)]), 1, group, kind)

@@ -143,8 +143,7 @@ def tight(grader, data_dir: Path, bits: int) -> tuple[int, int, int]:
     rng = np.random.default_rng(0)
     knees = []
     for raw in raws:
-        film = sites.tight_film(raw.astype(np.float32), rng, bits)
-        knees.append(grader(as_film(film if bits == 16 else sites._u8(film), "tight")).knees)
+        knees.append(grader(as_film(sites.tight_film(raw.astype(np.float32), rng, bits), "tight")).knees)
     whole = sum(len(k) == 1 and k[0].whole_image for k in knees)
     flagged = sum(any(not q.in_scope for q in k) for k in knees)
     return whole, flagged, len(raws)
@@ -160,9 +159,8 @@ def tight_cuts(grader, data_dir: Path, cuts=None, step: int = 12) -> tuple[int, 
     whole = flagged = films = 0
     for k, raw in enumerate(raws):
         for cut in cuts or [sites.TightCut.drawn(rng)]:
-            bits = 8 if k % 2 else 16
-            film = sites.tight_film(raw.astype(np.float32), rng, bits, cut)
-            knees = grader(as_film(film if bits == 16 else sites._u8(film), "tight")).knees
+            film = sites.tight_film(raw.astype(np.float32), rng, 8 if k % 2 else 16, cut)
+            knees = grader(as_film(film, "tight")).knees
             whole += len(knees) == 1 and knees[0].whole_image and knees[0].in_scope
             flagged += any(not q.in_scope for q in knees)
             films += 1

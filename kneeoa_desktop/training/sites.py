@@ -253,9 +253,9 @@ class TightCut:
 def tight_film(x: np.ndarray, rng: np.random.Generator, bits: int = 16, cut: TightCut | None = None) -> np.ndarray:
     """Another hospital's single-knee film whose joint fills it: the crop cut tighter than
     kneeKL224 both ways (``tight_cut``: by default its middle 75 % across and 55 % down),
-    squashed to 300×162, sharpened and stored at ``bits`` bits (uint16) or 8 (``bits`` = 8, float)."""
+    squashed to 300×162, sharpened and stored at ``bits`` bits (uint16) or 8 (``bits`` = 8, uint8)."""
     out = unsharp(squash(tight_cut(x, cut or TightCut())), 2.0, 1.2)
-    return out if bits == 8 else to_16bit(out, rng, bits)
+    return _u8(out) if bits == 8 else to_16bit(out, rng, bits)
 
 
 def tight_cut(x: np.ndarray, cut: TightCut | None = None) -> np.ndarray:
