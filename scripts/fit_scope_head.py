@@ -23,7 +23,10 @@
    fracture, ``sites.avulsion``); and ``--tight-cuts`` tight films cut as many hands cut them
    (``sites.TightCut.drawn``: tighter or looser, the joint off centre, turned), whose regions on
    the joint and whole film are knees (no candidate on them is mined: on a film this tight a
-   window off the joint is still knee). Unless
+   window off the joint is still knee; the whole film counts twice when graded whole), and
+   ``--pair-cuts`` two such knees side by side, each cut otherwise (``sites.two_tight_knees``),
+   whose halves and regions graded on the joints are knees (each half once; none by default:
+   tried, not kept). Unless
    ``--no-mining``, the scan's candidates on these films that lie off every joint (centred
    farther than half their size from each: the tibia and fibula, a condyle, a corner of a tight
    film) are hard negatives.
@@ -51,6 +54,8 @@ out-of-fold figures on the rest and then the held-out figures are printed per ki
 regions the head refuses, that the metal rule flags (its constants were chosen before on val and
 on the 29 implant films, of which the held-out ones are not independent; the chest, shoulder and
 pelvis films are), and that the scope check flags either way. Figures on val: scripts/measure_sites.py.
+``--judge FOLDER ...`` (with ``--cache``): no fit; the held-out report of the head in each folder
+on the same cached regions, to compare candidates (weights/LEDGER.md).
 """
 
 from __future__ import annotations
@@ -70,11 +75,12 @@ from kneeoa_desktop.core.verdict import scope  # noqa: E402
 from kneeoa_desktop.training.site_check import as_film, centred_on  # noqa: E402
 
 
-def _regions(pipeline, pixels: np.ndarray, name: str, centres=None) -> list[tuple[np.ndarray, float, bool]]:
+def _regions(pipeline, pixels: np.ndarray, name: str, centres=None, rects: bool = False) -> list:
     """(features, localiser score or nan, metal seen) of every region the pipeline grades on an
     image; metal is the scope check's rule on the region and its context, whatever the head says.
     ``centres``: the true joints of a simulated film; a region not centred on one (within a fifth
-    of its size) is left out, as no example of a knee."""
+    of its size) is left out, as no example of a knee. With ``rects``, each as (that triple, the
+    region's (x, y, width, height))."""
     out = []
     for knee in pipeline(as_film(pixels, name)).knees:
         if centres is not None and not any(centred_on(knee.region, c) for c in centres):
@@ -82,7 +88,8 @@ def _regions(pipeline, pixels: np.ndarray, name: str, centres=None) -> list[tupl
         score = knee.localiser_score if knee.localiser_score is not None else float("nan")
         reasons = knee.scope_reasons
         metal = max(reasons.get("metal_fraction", 0.0), reasons.get("context_metal_fraction", 0.0))
-        out.append((np.asarray(knee.prediction.features, np.float64), score, metal >= scope.METAL_MIN_FRACTION))
+        region = (np.asarray(knee.prediction.features, np.float64), score, metal >= scope.METAL_MIN_FRACTION)
+        out.append((region, tuple(knee.region)) if rects else region)
     return out
 
 
@@ -163,6 +170,9 @@ def main(argv=None) -> int:
     ap.add_argument("--teaching", type=int, default=60, help="teaching films of one knee among the positives")
     ap.add_argument("--tight-cuts", type=int, default=300,
                     help="tight films cut otherwise (sites.TightCut.drawn) among the positives")
+    ap.add_argument("--pair-cuts", type=int, default=0,
+                    help="two tight knees side by side, each cut otherwise, among the positives (tried with 150: "
+                         "not kept, weights/LEDGER.md)")
     ap.add_argument("--no-mining", action="store_true", help="no hard negatives from the scan's candidates")
     ap.add_argument("--leave-out", nargs="*", default=[], metavar="FOLDER",
                     help="hold out whole out-of-scope folders (e.g. chest): how the head does on a body "
@@ -175,6 +185,9 @@ def main(argv=None) -> int:
     ap.add_argument("--dry-run", action="store_true", help="report only; write nothing")
     ap.add_argument("--cache", type=Path, help="an .npz of the regions' features: written after they are "
                     "computed, read instead of computing them when it exists (to try thresholds)")
+    ap.add_argument("--judge", nargs="*", type=Path, default=[], metavar="FOLDER",
+                    help="instead of fitting, report the heads in these weights folders on the held-out regions "
+                         "(with --cache: the same regions for every candidate)")
     args = ap.parse_args(argv)
 
     from kneeoa_desktop.core.pipeline import GradingPipeline
@@ -285,7 +298,27 @@ def main(argv=None) -> int:
             h, w = film.shape
             group, kind = f"knee/{paths[i].stem[:7]}", "knee: tight film, cut otherwise"
             add(_regions(pipeline, film, "tight", [cut.joint(w, h)]), 1, group, kind)
+            # The whole film as a knee too, whatever was graded: a film graded whole counts twice,
+            # the weight the shipped head was fitted with (counted once, the refit refused more
+            # held-out tight films, 4.2 % against 1.4 %, and a two-knee image: weights/LEDGER.md).
             add(_through_network(pipeline, film, [KneeRegion(0, 0, w, h, None, float("nan"), True)]), 1, group, kind)
+        # Two such knees side by side, each cut as its radiographer cuts it, 8- and 16-bit in turn:
+        # the halves (the candidates the head chooses between there) and the regions graded on the
+        # joints are knees. Right and left crops drawn by the same generator after the films above.
+        for k, (i, j) in enumerate(zip(cuts.choice(len(rights), args.pair_cuts, replace=False),
+                                       cuts.choice(len(lefts), args.pair_cuts, replace=False))):
+            a, b = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in (rights[i], lefts[j]))
+            image = two_tight_knees(a, b, (TightCut.drawn(cuts), TightCut.drawn(cuts)), 16 if k % 2 else 8, cuts)
+            h, w = image.shape
+            group, kind = f"knee/{rights[i].stem[:7]}", "knee: two tight knees, cut otherwise"
+            centres = [(w / 4, h / 2), (3 * w / 4, h / 2)]
+            graded = _regions(pipeline, image, "pair", centres, rects=True)
+            add([region for region, _ in graded], 1, group, kind)
+            halves = [KneeRegion(0, 0, w // 2, h, "right", float("nan"), False),
+                      KneeRegion(w // 2, 0, w - w // 2, h, "left", float("nan"), False)]
+            seen = {rect for _, rect in graded}  # each half once, graded or not
+            add(_through_network(pipeline, image, [r for r in halves if (r.x, r.y, r.width, r.height) not in seen]),
+                1, group, kind)
         for kind, group, pixels in negatives(args.data / "out-of-scope"):
             add(_regions(pipeline, pixels, group), 0, group, kind)
             if not args.no_mining:
@@ -299,6 +332,14 @@ def main(argv=None) -> int:
     print(f"{n_pos} positive and {len(y) - n_pos} negative regions in {time.perf_counter() - t0:.0f} s; "
           f"held out: {held[y == 1].sum()} positive and {held[y == 0].sum()} negative regions "
           f"({len(set(groups[held]))} of {len(set(groups))} sources)")
+    for folder in args.judge:  # other heads on the same held-out regions, instead of a fit
+        head = scope.load_stats(folder).head
+        refused = _refused(head.probability(x[held]), head.threshold)
+        _report(f"HELD OUT, the head in {folder} (threshold {head.threshold:.3f})", kinds[held], refused, metal[held])
+        print(f"  knee regions flagged {(refused | metal[held])[y[held] == 1].mean():.2%}, negative regions "
+              f"accepted {(~(refused | metal[held]))[y[held] == 0].sum()} of {(y[held] == 0).sum()}")
+    if args.judge:
+        return 0
     fit = ~held
     xf, yf, gf = x[fit], y[fit], groups[fit]
 

@@ -200,3 +200,32 @@ def test_a_knee_the_head_refuses_keeps_its_record_beside_the_knee_it_accepts(pre
         x, y, w, h = knee.region
         assert abs(x + w / 2 - cx) <= 0.2 * w and abs(y + h / 2 - cy) <= 0.2 * h
     assert knees[0].in_scope and (knees[1].in_scope or knees[1].scope_note)
+
+
+def test_a_knee_refused_alone_beside_a_sure_one_is_graded_as_its_mate():
+    """``pipeline`` lets ``scope.as_mate`` decide the other knee of a right/left pair whose one
+    knee is in scope and sure: graded at even odds, never when refused for metal, never beside a
+    knee that is itself refused, and never for a single record."""
+    from kneeoa_desktop.core.verdict import scope
+
+    head = scope.KneeHead(centre=np.zeros(2), weights=np.zeros(2), bias=0.0, threshold=0.85, doubt=0.98)
+    stats = SimpleNamespace(head=head, threshold=10.0)
+
+    def knee(side, in_scope, note, p):
+        return SimpleNamespace(side=side, in_scope=in_scope, scope_note=note,
+                               scope_reasons={"knee_probability": p, "feature_distance": 1.0})
+
+    pair = [knee("right", True, None, 0.995), knee("left", False, scope.NOTE_NOT_KNEE, 0.6)]
+    pipeline._graded_beside_a_sure_knee(pair, stats)
+    assert pair[1].in_scope and pair[1].scope_note is None and pair[1].scope_reasons["mate_knee_probability"] == 0.995
+    pair = [knee("right", False, scope.NOTE_NOT_KNEE, 0.7), knee("left", True, None, 0.99)]
+    pipeline._graded_beside_a_sure_knee(pair, stats)
+    assert pair[0].in_scope
+    for pair in ([knee("right", True, None, 0.995), knee("left", False, scope.NOTE_IMPLANT, 0.6)],
+                 [knee("right", False, scope.NOTE_IMPLANT, 0.995), knee("left", False, scope.NOTE_NOT_KNEE, 0.6)],
+                 [knee("right", True, None, 0.995), knee("right", False, scope.NOTE_NOT_KNEE, 0.6)]):
+        pipeline._graded_beside_a_sure_knee(pair, stats)
+        assert not pair[1].in_scope
+    one = [knee("left", False, scope.NOTE_NOT_KNEE, 0.6)]
+    pipeline._graded_beside_a_sure_knee(one, stats)
+    assert not one[0].in_scope

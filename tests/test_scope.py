@@ -4,6 +4,7 @@ crops are not; the check still works without the model's scope statistics."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -389,5 +390,44 @@ def test_the_knee_head_decides_between_candidate_sets():
     # is sure of (the other keeps its record, refused), the one whose other knee it doubts least
     # first; never on a narrower image.
     assert choose([[0.01], [0.05, 0.02], [0.1, 0.9], [0.86, 0.12]], head, pairs_first=True) == 3
-    assert choose([[0.01], [0.05, 0.02], [0.1, 0.5]], head, pairs_first=True) == 0
+    # … or with one knee it accepts, rather than a window it refuses (issue 33: a half at 0.96
+    # beside one at 0.82 lost to a 50-px window at 0.0); not a pair whose knees it refuses both.
+    assert choose([[0.01], [0.05, 0.02], [0.1, 0.5]], head, pairs_first=True) == 2
+    assert choose([[0.01], [0.05, 0.02], [0.1, 0.12]], head, pairs_first=True) == 0
     assert choose([[0.01], [0.1, 0.9]], head) == 0
+
+
+def test_a_knee_beside_one_the_head_is_sure_of_needs_only_even_odds():
+    """A right/left pair with one knee the head is sure of (``doubt``) is accepted when the other
+    scores at least ``scope.MATE_MIN``, not the threshold (issue 33: one half of two knees side by
+    side, each cut as its radiographer cuts it, refused alone at 0.56–0.84 beside a sure knee)."""
+    head = scope.KneeHead(centre=np.zeros(2), weights=np.zeros(2), bias=0.0, threshold=0.85, doubt=0.98)
+    accepted, choose = scope.accepted, scope.most_knee_like
+    assert accepted([0.9, 0.86], head) and accepted([0.99, scope.MATE_MIN], head)
+    assert not accepted([0.99, scope.MATE_MIN - 0.01], head)  # the mate below even odds
+    assert not accepted([0.97, 0.6], head)  # neither knee sure
+    assert not accepted([0.6], head) and not accepted([], head)  # one knee: the threshold alone
+    # The scan's pair stands beside a surer single window; a pair whose mate fails does not.
+    assert choose([[0.99, 0.6], [0.995]], head) == 0
+    assert choose([[0.99, 0.4], [0.995]], head) == 1
+    # On an image wide enough for two, such a pair beats one knee.
+    assert choose([[0.99], [0.999, 0.6]], head, pairs_first=True) == 1
+    assert choose([[0.99], [0.999, 0.4]], head, pairs_first=True) == 0
+
+
+def test_the_mate_of_a_sure_knee_is_graded_but_never_over_metal_or_a_blank_region():
+    head = scope.KneeHead(centre=np.zeros(2), weights=np.zeros(2), bias=0.0, threshold=0.85, doubt=0.98)
+    stats = SimpleNamespace(head=head, threshold=10.0)
+    refused = {"knee_probability": 0.6, "feature_distance": 3.0}
+    sure = {"knee_probability": 0.995}
+    verdict = scope.as_mate(scope.NOTE_NOT_KNEE, refused, sure, stats)
+    assert verdict.in_scope and verdict.note is None and verdict.reasons["mate_knee_probability"] == 0.995
+    assert refused == {"knee_probability": 0.6, "feature_distance": 3.0}  # the caller's reasons untouched
+    far = scope.as_mate(scope.NOTE_NOT_KNEE, dict(refused, feature_distance=11.0), sure, stats)
+    assert far.in_scope and far.note == scope.NOTE_UNUSUAL
+    assert scope.as_mate(scope.NOTE_IMPLANT, refused, sure, stats) is None
+    assert scope.as_mate(scope.NOTE_LATERAL, refused, sure, stats) is None
+    assert scope.as_mate(scope.NOTE_NOT_KNEE, {"gray_spread": 0.0}, sure, stats) is None  # blank: no head
+    assert scope.as_mate(scope.NOTE_NOT_KNEE, dict(refused, knee_probability=0.4), sure, stats) is None
+    assert scope.as_mate(scope.NOTE_NOT_KNEE, refused, {"knee_probability": 0.97}, stats) is None
+    assert scope.as_mate(scope.NOTE_NOT_KNEE, refused, sure, None) is None

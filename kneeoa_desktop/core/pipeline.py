@@ -26,7 +26,7 @@ from .knees.framing import cut_region
 from .knees.localise import PAIRS_ASPECT, KneeRegion, is_tall, knee_candidates, side_from_laterality
 from .knees.preprocess import preprocess
 from .verdict.prediction import Prediction
-from .verdict.scope import SMALL_REGION_PX, assess, holds_implant, load_stats, most_knee_like
+from .verdict.scope import SMALL_REGION_PX, accepted, as_mate, assess, holds_implant, load_stats, most_knee_like
 
 Rect = tuple[int, int, int, int]  # x, y, width, height in source pixels
 
@@ -150,7 +150,7 @@ class GradingPipeline:
                     if len(chosen) == 1:
                         weakest = {i: min(float(p[r]) for r in s) for i, s in enumerate(sets) if len(s) == 2}
                         mates = [i for i, low in weakest.items() if _one_of_the_pair(chosen[0], sets[i])
-                                 and (tall or low >= head.threshold)]
+                                 and (tall or accepted([float(p[r]) for r in sets[i]], head))]
                         if mates:
                             chosen[:] = sets[max(mates, key=weakest.get)]
                         elif _one_of_the_pair(chosen[0], sets[0]):
@@ -178,6 +178,7 @@ class GradingPipeline:
                     result.knees = [graded[(_rect(r), r.side)] for r in chosen]
                     result.stages = {"network": first.stages["network"], "candidates": result.stages["network"],
                                      "scope check": first.stages["scope check"] + result.stages["scope check"]}
+            _graded_beside_a_sure_knee(result.knees, self.scope_stats)
         result.stages.update({"load": (loaded - start) * 1000.0, "find knees": (located - loaded) * 1000.0})
         return result
 
@@ -275,6 +276,18 @@ def _one_of_the_pair(region: KneeRegion, pair: list[KneeRegion]) -> bool:
 
     return any(overlap(region, mine) >= 0.4 and not _holds_centre(region, other)
                for mine, other in (pair, pair[::-1]))
+
+
+def _graded_beside_a_sure_knee(knees: list[KneeResult], stats) -> None:
+    """A knee of a right/left pair that the head alone refused is graded beside a knee it is sure
+    of when it finds it more likely a knee than not (``scope.as_mate``): the other half of two
+    knees side by side, the other knee of a bilateral or standing film."""
+    if len(knees) != 2 or {k.side for k in knees} != {"right", "left"}:
+        return
+    for knee, mate in (knees, knees[::-1]):
+        verdict = as_mate(knee.scope_note, knee.scope_reasons, mate.scope_reasons, stats) if mate.in_scope else None
+        if verdict is not None and not knee.in_scope:
+            knee.in_scope, knee.scope_note, knee.scope_reasons = verdict.in_scope, verdict.note, verdict.reasons
 
 
 def _holds_centre(a: KneeRegion, b: KneeRegion) -> bool:

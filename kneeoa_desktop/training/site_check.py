@@ -181,13 +181,20 @@ TIGHT_SWEEP = {
 }
 
 
-def two_tight(grader, data_dir: Path) -> tuple[int, int, int]:
-    """Two such knees side by side (``sites.two_tight_knees``), 25 images from every 12th crop:
-    (images with one in-scope knee per half, images graded whole as one knee in scope, images)."""
-    rights, lefts = _sides(*val_crops(data_dir, 12), 25)
+def two_tight(grader, data_dir: Path, drawn: bool = False) -> tuple[int, int, int]:
+    """Two such knees side by side (``sites.two_tight_knees``), 25 images from every 12th crop;
+    with ``drawn``, 50 from every 6th, each knee cut as its radiographer cuts it
+    (``sites.TightCut.drawn``), 8- and 16-bit in turn: (images with one in-scope knee per half,
+    images graded whole as one knee in scope, images)."""
+    rights, lefts = _sides(*val_crops(data_dir, 6 if drawn else 12), 50 if drawn else 25)
+    rng = np.random.default_rng(5)
     good = whole = 0
-    for right, left in zip(rights, lefts):
-        image = sites.two_tight_knees(right, left)
+    for k, (right, left) in enumerate(zip(rights, lefts)):
+        if drawn:
+            image = sites.two_tight_knees(right, left, (sites.TightCut.drawn(rng), sites.TightCut.drawn(rng)),
+                                          16 if k % 2 else 8, rng)
+        else:
+            image = sites.two_tight_knees(right, left)
         knees = grader(as_film(image, "two tight knees")).knees
         good += (len(knees) == 2 and knees[0].region[0] < image.shape[1] // 4
                  and knees[1].region[0] >= image.shape[1] // 2 - 20 and all(k.in_scope for k in knees))
@@ -334,6 +341,8 @@ CASES = {
     "tight film, 8-bit": ("graded whole, flagged, films", lambda g, d: tight(g, d, 8)),
     "tight film, cut as each radiographer cuts": ("graded whole, flagged, films", tight_cuts),
     "two tight knees side by side": ("one in-scope knee per half, graded whole, images", two_tight),
+    "two tight knees, each cut as its radiographer cuts": ("one in-scope knee per half, graded whole, images",
+                                                           lambda g, d: two_tight(g, d, True)),
     "portrait with shafts, joint high": ("one knee on the joint in scope, films", lambda g, d: shafts(g, d, 0.15)),
     "portrait with shafts, joint middle": ("one knee on the joint in scope, films", lambda g, d: shafts(g, d, 0.5)),
     "portrait with shafts, joint low": ("one knee on the joint in scope, films", lambda g, d: shafts(g, d, 0.85)),

@@ -305,11 +305,14 @@ def two_knees(right: np.ndarray, left: np.ndarray, width: int = 640, height: int
                       _u8(squash(left.astype(np.float32), width - half, height))])
 
 
-def two_tight_knees(right: np.ndarray, left: np.ndarray) -> np.ndarray:
-    """Two knees whose joints fill their halves (``tight_cut``) side by side (``two_knees``,
-    640×161), sharpened as the other hospital's films: uint8."""
-    pair = two_knees(tight_cut(right.astype(np.float32)), tight_cut(left.astype(np.float32)))
-    return _u8(unsharp(pair.astype(np.float32), 2.0, 1.2))
+def two_tight_knees(right: np.ndarray, left: np.ndarray, cuts: tuple[TightCut | None, TightCut | None] = (None, None),
+                    bits: int = 8, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Two knees whose joints fill their halves (``tight_cut``, each with its own cut: by default
+    the middle 75 % across and 55 % down) side by side (``two_knees``, 640×161), sharpened as the
+    other hospital's films: uint8, or at ``bits`` bits in a uint16 (dithered from ``rng``)."""
+    pair = two_knees(*(tight_cut(x.astype(np.float32), cut) for x, cut in zip((right, left), cuts)))
+    out = unsharp(pair.astype(np.float32), 2.0, 1.2)
+    return _u8(out) if bits == 8 else to_16bit(out, rng or np.random.default_rng(0), bits)
 
 
 def site_proxy(raws: np.ndarray, seed: int = 0, input_size: tuple[int, int] | None = None) -> np.ndarray:

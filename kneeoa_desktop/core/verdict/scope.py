@@ -155,21 +155,54 @@ SWITCH_MARGIN = 0.1
 SMALL_REGION_PX = 80
 
 
+#: A knee of a right/left pair whose other knee the head is sure of (``doubt``) needs only to be
+#: more likely a knee than not, the head's even odds: beside a knee that sure, the other side of
+#: the film is the other knee unless metal or the image facts say otherwise. Issue 33's two knees
+#: side by side, each cut as its radiographer cuts it: the head, judging each half alone, refused
+#: one half of 5 of 50 such images (0.56–0.84 against its threshold 0.85) beside a sure knee.
+MATE_MIN = 0.5
+
+
+def accepted(probabilities: list[float], head: KneeHead) -> bool:
+    """Whether the head accepts a candidate set (its regions' knee probabilities): every region
+    at its threshold, or a right/left pair with one knee it is sure of and the other at least
+    ``MATE_MIN``."""
+    if not probabilities:
+        return False
+    if min(probabilities) >= head.threshold:
+        return True
+    return len(probabilities) == 2 and max(probabilities) >= head.doubt and min(probabilities) >= MATE_MIN
+
+
+def as_mate(note: str | None, reasons: dict, mate_reasons: dict, stats: ScopeStats | None) -> ScopeVerdict | None:
+    """The verdict on a knee the head alone refused (``note`` and ``reasons`` from ``assess``) as
+    one of a right/left pair whose other knee (``mate_reasons``, in scope) the head is sure of,
+    when it scores at least ``MATE_MIN`` (``accepted``); None when the refusal stands. A refusal
+    for metal, a blank or noisy region or a lateral view always stands."""
+    head = stats.head if stats is not None else None
+    p, q = reasons.get("knee_probability"), mate_reasons.get("knee_probability")
+    if head is None or note != NOTE_NOT_KNEE or p is None or q is None or not accepted([p, q], head):
+        return None
+    reasons = dict(reasons, mate_knee_probability=q)
+    distance = reasons.get("feature_distance")
+    return ScopeVerdict(True, NOTE_UNUSUAL if distance is not None and distance > stats.threshold else None, reasons)
+
+
 def most_knee_like(set_probabilities: list[list[float]], head: KneeHead, pairs_first: bool = False,
                    small: bool = False) -> int:
     """Which candidate set of regions a film holds, by the knee head (``knee_candidates``' sets,
     the scan's decision first; each set's knee probabilities): one knee, or a right/left pair.
 
     A set is as knee-like as its least knee-like region. The scan's decision stands when the head
-    is sure of it (``head.doubt``), or, for a right/left pair, accepts both knees
-    (``head.threshold``); unless it is one knee on an image wide enough for two knees side by
+    is sure of it (``head.doubt``), or, for a right/left pair, accepts it (``accepted``: both
+    knees at ``head.threshold``, or one sure and its mate at ``MATE_MIN``); unless it is one knee on an image wide enough for two knees side by
     side (``pairs_first``) and the head accepts a pair there: each half of two knees is a knee to
     the head, and so are the image of both and a small window on one (while on one squashed
     knee's film, half a knee is one too). Otherwise a set the head is sure of wins, with
     ``pairs_first`` a pair before one knee. Failing that, the most knee-like set the head accepts,
     when it beats the decision by ``SWITCH_MARGIN``. A candidate the head refuses never beats one
     it accepts; when the head accepts none, the decision stands (and is refused with its reason),
-    unless ``pairs_first`` and a pair holds a knee the head is sure of: that pair.
+    unless ``pairs_first`` and a pair holds a knee the head accepts: that pair.
     ``small``: the decision holds a region under ``SMALL_REGION_PX``, which the head's certainty
     does not keep; refused with nothing accepted, it gives way to the most knee-like single region."""
     scores = [min(ps) if ps else 0.0 for ps in set_probabilities]
@@ -179,24 +212,25 @@ def most_knee_like(set_probabilities: list[list[float]], head: KneeHead, pairs_f
     if pairs_first and len(set_probabilities[0]) == 1:
         # One knee on an image wide enough for two: the head is as sure of a small window (a part
         # of one knee), or of the image of both, as of each half, so a pair it accepts wins.
-        pairs = [i for i, score in enumerate(scores) if len(set_probabilities[i]) == 2 and score >= head.threshold]
+        pairs = [i for i, ps in enumerate(set_probabilities) if len(ps) == 2 and accepted(ps, head)]
         if pairs:
             return max(pairs, key=lambda i: (scores[i], -i))
     # A right/left pair the scan decided on stands when the head accepts both knees: replacing it
     # by one of its own knees, however sure, would lose the other.
-    accepted_pair = len(set_probabilities[0]) == 2 and scores[0] >= head.threshold
+    accepted_pair = len(set_probabilities[0]) == 2 and accepted(set_probabilities[0], head)
     if not small and (scores[0] >= head.doubt or accepted_pair):
         return 0
     if sure:
         return max(sure, key=lambda i: (pairs_first and len(set_probabilities[i]), scores[i], -i))
-    best = max(range(len(scores)), key=lambda i: (scores[i], -i))
-    if scores[best] >= head.threshold and scores[best] >= scores[0] + SWITCH_MARGIN:
+    taken = [i for i, ps in enumerate(set_probabilities) if accepted(ps, head)]
+    best = max(taken, key=lambda i: (scores[i], -i)) if taken else 0
+    if taken and scores[best] >= scores[0] + SWITCH_MARGIN:
         return best
     if pairs_first:
-        # Two knees side by side, the head accepting no set: a pair with one knee it is sure of,
+        # Two knees side by side, the head accepting no set: a pair with one knee it accepts,
         # which is graded while the other keeps its record, refused with its reason (the pair
-        # whose other knee the head doubts least).
-        halves = [i for i, ps in enumerate(set_probabilities) if len(ps) == 2 and max(ps) >= head.doubt]
+        # whose other knee the head doubts least), rather than a window it refuses.
+        halves = [i for i, ps in enumerate(set_probabilities) if len(ps) == 2 and max(ps) >= head.threshold]
         if halves:
             return max(halves, key=lambda i: (scores[i], max(set_probabilities[i]), -i))
     if small:
