@@ -202,13 +202,13 @@ def two_tight(grader, data_dir: Path, drawn: bool = False) -> tuple[int, int, in
     return good, whole, len(rights)
 
 
-def shafts(grader, data_dir: Path, joint_at: float) -> tuple[int, int]:
-    """Portrait single-knee films with long shafts (``sites.shaft_film``), every 24th crop:
-    (films with one in-scope knee on the joint, films)."""
+def shafts(grader, data_dir: Path, joint_at: float, length: float = 6.0) -> tuple[int, int]:
+    """Portrait single-knee films with long shafts (``sites.shaft_film``, ``length`` crops tall),
+    every 24th crop: (films with one in-scope knee on the joint, films)."""
     _, raws = val_crops(data_dir, 24)
     good = 0
     for raw in raws:
-        film, centre = sites.shaft_film(raw.astype(np.float32), joint_at)
+        film, centre = sites.shaft_film(raw.astype(np.float32), joint_at, length)
         knees = grader(as_film(sites._u8(film), "shafts")).knees
         good += len(knees) == 1 and centred_on(knees[0].region, centre) and knees[0].in_scope
     return good, len(raws)
@@ -346,6 +346,14 @@ CASES = {
     "portrait with shafts, joint high": ("one knee on the joint in scope, films", lambda g, d: shafts(g, d, 0.15)),
     "portrait with shafts, joint middle": ("one knee on the joint in scope, films", lambda g, d: shafts(g, d, 0.5)),
     "portrait with shafts, joint low": ("one knee on the joint in scope, films", lambda g, d: shafts(g, d, 0.85)),
+    "shafts, film 3 crops tall, joint high": ("one knee on the joint in scope, films",
+                                               lambda g, d: shafts(g, d, 0.15, 3.0)),
+    "shafts, film 3 crops tall, joint low": ("one knee on the joint in scope, films",
+                                              lambda g, d: shafts(g, d, 0.85, 3.0)),
+    "shafts, film 2 crops tall, joint high": ("one knee on the joint in scope, films",
+                                               lambda g, d: shafts(g, d, 0.15, 2.0)),
+    "shafts, film 2 crops tall, joint low": ("one knee on the joint in scope, films",
+                                              lambda g, d: shafts(g, d, 0.85, 2.0)),
     "standing, no sphere": ("films placed, knees graded, films", lambda g, d: standing(g, d, None)),
     "standing, sphere between": ("films placed, knees graded, films", lambda g, d: standing(g, d, "between")),
     "standing, sphere beside right": ("films placed, knees graded, films", lambda g, d: standing(g, d, "beside right")),
