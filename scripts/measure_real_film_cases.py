@@ -4,8 +4,9 @@
                                                         [--cases NAME ...] [--sweep]
 
 Each case (``training/site_check.py``: another hospital's tight films, one cut and cut as many
-hands cut them, two such knees side by side, portrait films with shafts, standing films of both legs with a sphere, with sclerotic
-knees, standing films at true proportions) is built from fixed kneeKL224 val crops, graded
+hands cut them, two such knees side by side, one cut for both or each cut its own way, portrait
+films with shafts, six crops tall or shorter with the joint at an end, standing films of both
+legs with a sphere, with sclerotic knees, standing films at true proportions) is built from fixed kneeKL224 val crops, graded
 through the pipeline as a file opened in the app, and counted: the README's table of simulated
 cases. ``tests/test_real_film_cases.py`` holds the same counts against issue 33's bars.
 ``--sweep``: instead, tight films cut in other ways (each cut on every crop) and long-leg films of

@@ -195,10 +195,10 @@ def most_knee_like(set_probabilities: list[list[float]], head: KneeHead, pairs_f
 
     A set is as knee-like as its least knee-like region. The scan's decision stands when the head
     is sure of it (``head.doubt``), or, for a right/left pair, accepts it (``accepted``: both
-    knees at ``head.threshold``, or one sure and its mate at ``MATE_MIN``); unless it is one knee on an image wide enough for two knees side by
-    side (``pairs_first``) and the head accepts a pair there: each half of two knees is a knee to
-    the head, and so are the image of both and a small window on one (while on one squashed
-    knee's film, half a knee is one too). Otherwise a set the head is sure of wins, with
+    knees at ``head.threshold``, or one sure and its mate at ``MATE_MIN``); unless it is one knee
+    on an image wide enough for two knees side by side (``pairs_first``) and the head accepts a
+    pair there: each half of two knees is a knee to the head, and so are the image of both and a
+    small window on one (while on one squashed knee's film, half a knee is one too). Otherwise a set the head is sure of wins, with
     ``pairs_first`` a pair before one knee. Failing that, the most knee-like set the head accepts,
     when it beats the decision by ``SWITCH_MARGIN``. A candidate the head refuses never beats one
     it accepts; when the head accepts none, the decision stands (and is refused with its reason),
