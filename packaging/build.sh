@@ -73,6 +73,18 @@ PY
     PYTHON="$venv/bin/python"
 fi
 
+if [ "$BUILD_BUNDLE" = 1 ] && [ "$(uname -s)" = Linux ]; then
+    # Qt's X11 plugin links X libraries that PyInstaller copies from this machine: one missing
+    # here is missing from the bundle, which then opens no window on a PC that lacks it too.
+    xcb=$("$PYTHON" -c 'import PySide6, pathlib; print(pathlib.Path(PySide6.__file__).parent / "Qt/plugins/platforms/libqxcb.so")')
+    lacking=$(ldd "$xcb" 2>/dev/null | awk '/not found/ {print $1}' | sort -u | tr '\n' ' ')
+    if [ -n "$lacking" ]; then
+        echo "build.sh: Qt's X11 plugin needs X libraries this machine lacks ($lacking); install them" \
+             "(Debian/Ubuntu: apt-get install libxcb-icccm4 libxcb-keysyms1 …, docs/BUILDING.md) and build again" >&2
+        exit 1
+    fi
+fi
+
 if [ "$BUILD_BUNDLE" = 1 ]; then
     log "PyInstaller bundle, KneeOA $VERSION, into $BUNDLE"
     started=$SECONDS
