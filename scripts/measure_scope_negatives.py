@@ -33,6 +33,11 @@ sys.path.insert(0, str(REPO))
 WIDE = (640, 161)
 
 
+def _records(knees) -> str:
+    """Each record's side, region and knee-head probability, for ``--list``."""
+    return "; ".join(f"{k.side} {k.region} p={k.scope_reasons.get('knee_probability')}" for k in knees)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -61,7 +66,7 @@ def main(argv=None) -> int:
             counts[shape][part][kind, "accepted"] += accepted
             if accepted and args.list:
                 print(f"  accepted ({shape}, {part}): {group} {pixels.shape[1]}×{pixels.shape[0]}: "
-                      + "; ".join(f"{k.side} {k.region} p={k.scope_reasons.get('knee_probability')}" for k in knees if k.in_scope))
+                      + _records([k for k in knees if k.in_scope]))
     print(f"{len(images)} negative images, each as is and squashed to {WIDE[0]}×{WIDE[1]} "
           f"({time.perf_counter() - start:.0f} s)")
     for shape, parts in counts.items():
@@ -80,8 +85,7 @@ def main(argv=None) -> int:
             films[folder] += 1
             flagged[folder] += any(not k.in_scope for k in knees)
             if args.list and not any(not k.in_scope for k in knees):
-                print(f"  not flagged: {folder}/{path.name}: "
-                      + "; ".join(f"{k.side} {k.region} p={k.scope_reasons.get('knee_probability')}" for k in knees))
+                print(f"  not flagged: {folder}/{path.name}: " + _records(knees))
     print(f"out-of-scope films opened as files: {sum(flagged.values())} of {sum(films.values())} flagged ("
           + ", ".join(f"{f} {flagged[f]}/{films[f]}" for f in films) + ")")
     return 0

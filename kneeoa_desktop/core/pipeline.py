@@ -284,9 +284,9 @@ def _graded_beside_a_sure_knee(knees: list[KneeResult], stats) -> None:
     knees side by side, the other knee of a bilateral or standing film."""
     if len(knees) != 2 or {k.side for k in knees} != {"right", "left"}:
         return
-    for knee, mate in (knees, knees[::-1]):
+    for knee, mate in (knees, knees[::-1]):  # as_mate answers only for a knee refused as "not a knee"
         verdict = as_mate(knee.scope_note, knee.scope_reasons, mate.scope_reasons, stats) if mate.in_scope else None
-        if verdict is not None and not knee.in_scope:
+        if verdict is not None:
             knee.in_scope, knee.scope_note, knee.scope_reasons = verdict.in_scope, verdict.note, verdict.reasons
 
 

@@ -190,11 +190,8 @@ def two_tight(grader, data_dir: Path, drawn: bool = False) -> tuple[int, int, in
     rng = np.random.default_rng(5)
     good = whole = 0
     for k, (right, left) in enumerate(zip(rights, lefts)):
-        if drawn:
-            image = sites.two_tight_knees(right, left, (sites.TightCut.drawn(rng), sites.TightCut.drawn(rng)),
-                                          16 if k % 2 else 8, rng)
-        else:
-            image = sites.two_tight_knees(right, left)
+        cuts = (sites.TightCut.drawn(rng), sites.TightCut.drawn(rng)) if drawn else (None, None)
+        image = sites.two_tight_knees(right, left, cuts, 16 if drawn and k % 2 else 8, rng)
         knees = grader(as_film(image, "two tight knees")).knees
         good += (len(knees) == 2 and knees[0].region[0] < image.shape[1] // 4
                  and knees[1].region[0] >= image.shape[1] // 2 - 20 and all(k.in_scope for k in knees))

@@ -183,8 +183,12 @@ def as_mate(note: str | None, reasons: dict, mate_reasons: dict, stats: ScopeSta
     p, q = reasons.get("knee_probability"), mate_reasons.get("knee_probability")
     if head is None or note != NOTE_NOT_KNEE or p is None or q is None or not accepted([p, q], head):
         return None
-    reasons = dict(reasons, mate_knee_probability=q)
-    distance = reasons.get("feature_distance")
+    return _graded(dict(reasons, mate_knee_probability=q), reasons.get("feature_distance"), stats)
+
+
+def _graded(reasons: dict, distance: float | None, stats: ScopeStats) -> ScopeVerdict:
+    """An accepted knee's verdict: in scope, with a note when its features lie ``distance`` from
+    the training images', beyond the statistics' threshold (a note on a grade, never a refusal)."""
     return ScopeVerdict(True, NOTE_UNUSUAL if distance is not None and distance > stats.threshold else None, reasons)
 
 
@@ -424,9 +428,7 @@ def assess(pixels: np.ndarray, features: np.ndarray | None = None, stats: ScopeS
             # Telling a lateral view from "something else" needs evidence we do not have (no
             # lateral films to learn from); the general sentence is the one that is never wrong.
             return ScopeVerdict(False, NOTE_NOT_KNEE, reasons)
-        if distance > stats.threshold:
-            return ScopeVerdict(True, NOTE_UNUSUAL, reasons)
-        return ScopeVerdict(True, None, reasons)
+        return _graded(reasons, distance, stats)
     # Version-1 statistics (no head): the distance alone refuses.
     # A joint the knee finder is sure of (its own trained measure of a PA knee joint) needs more
     # than a somewhat unusual look to be refused: another site's framing and processing move the
